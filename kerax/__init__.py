@@ -1,0 +1,49 @@
+"""kerax: Keras's functional API, compiled to pure, jitted JAX functions.
+
+Switch the import and Keras code runs unchanged::
+
+    import kerax as keras
+    from kerax.layers import Input, Dense
+    from kerax.models import Model
+"""
+
+from kerax import (
+    activations,
+    backend,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from kerax.layers import Input, InputLayer, Layer
+from kerax.models import Model, Sequential
+from kerax.random import set_random_seed
+from kerax.variables import Variable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input",
+    "InputLayer",
+    "Layer",
+    "Model",
+    "Sequential",
+    "Variable",
+    "activations",
+    "backend",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
+    "set_random_seed",
+    "utils",
+]

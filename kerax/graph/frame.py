@@ -1,0 +1,163 @@
+"""The explicit context of one pure ``apply``: where layers find their variables.
+
+A :class:`Frame` is created by the lowered ``apply`` for one call. It holds the flat
+variables (``params`` and ``state``, keyed by layer key), the training flag and the
+base RNG key, and it collects what layers report back: state updates and extra losses.
+Each layer call gets a :class:`Context`, a view of the frame for that layer at one
+position in the graph (its *path*), which is what ``Layer.apply`` receives.
+
+Nothing here is global: a frame lives for one trace of ``apply`` and is dropped after.
+The only context variable is :data:`ACTIVE`, set while a Keras-style ``call`` runs, so
+that ``self.kernel`` inside such a ``call`` resolves to the traced value (the compat
+path of Keras-style subclassed layers; built-in layers never read it).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import jax
+
+if TYPE_CHECKING:
+    from kerax.layers._base import Layer
+
+Params = dict[str, dict[str, Any]]
+
+ACTIVE: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
+    "kerax_active_context", default=None
+)
+
+
+def stable_hash(text: str) -> int:
+    """A hash of ``text`` that is the same in every process (unlike ``hash``)."""
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+class Frame:
+    """The variables and collected side outputs of one run of a graph."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Mapping[str, Any]],
+        state: Mapping[str, Mapping[str, Any]],
+        *,
+        keys: Mapping[int, str],
+        training: bool = False,
+        rng: jax.Array | None = None,
+    ) -> None:
+        self.params = params
+        self.state = state
+        self.keys = keys
+        self.training = training
+        self.rng = rng
+        self.updates: dict[str, dict[str, Any]] = {}
+        self.losses: list[jax.Array] = []
+
+    def call(
+        self,
+        layer: Layer,
+        path: str,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        training: bool | None = None,
+    ) -> Any:
+        """Runs ``layer.apply`` at ``path`` with this frame's variables."""
+        ctx = Context(self, layer, path, self.training if training is None else training)
+        out = layer.apply(ctx, *args, **kwargs)
+        if layer.activity_regularizer is not None:
+            for leaf in jax.tree_util.tree_leaves(out):
+                self.losses.append(layer.activity_regularizer(leaf))
+        return out
+
+    def new_state(self) -> dict[str, dict[str, Any]]:
+        """The state after this run: the input state with every update applied."""
+        merged = {k: dict(v) for k, v in self.state.items()}
+        for key, update in self.updates.items():
+            merged.setdefault(key, {}).update(update)
+        return merged
+
+
+class Context:
+    """What a layer sees during ``apply``: its variables, the mode, randomness.
+
+    Attributes:
+        layer: The layer being applied.
+        path: Its position in the graph, e.g. ``"encoder/lstm"``; names RNG streams.
+        training: Whether this call runs in training mode.
+    """
+
+    __slots__ = ("_frame", "layer", "path", "training", "_draws")
+
+    def __init__(self, frame: Frame, layer: Layer, path: str, training: bool) -> None:
+        self._frame = frame
+        self.layer = layer
+        self.path = path
+        self.training = training
+        self._draws = 0
+
+    @property
+    def frame(self) -> Frame:
+        return self._frame
+
+    @property
+    def key(self) -> str | None:
+        """The layer's key in the flat variables, or None if it owns no variables."""
+        return self._frame.keys.get(id(self.layer))
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The layer's trainable variables by weight name."""
+        return self._frame.params.get(self.key, {}) if self.key else {}
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        """The layer's non-trainable variables, updates of this run included."""
+        if not self.key:
+            return {}
+        current = dict(self._frame.state.get(self.key, {}))
+        current.update(self._frame.updates.get(self.key, {}))
+        return current
+
+    def variable(self, name: str) -> Any:
+        """The current value of the weight ``name``, trainable or not."""
+        state = self.state
+        return state[name] if name in state else self.params[name]
+
+    def set_state(self, name: str, value: Any) -> None:
+        """Records a new value for the non-trainable variable ``name``."""
+        if not self.key:
+            raise KeyError(f"Layer '{self.layer.name}' has no variable '{name}'.")
+        self._frame.updates.setdefault(self.key, {})[name] = value
+
+    def add_loss(self, value: Any) -> None:
+        """Adds a scalar to the training loss (activity penalties, ``add_loss``)."""
+        self._frame.losses.append(value)
+
+    def rng(self) -> jax.Array:
+        """A fresh PRNG key, unique to this layer call and stable across graph edits.
+
+        The key is the frame's base key folded with a hash of this call's path, then with
+        a per-call counter, so adding a random layer elsewhere in the graph does not change
+        the numbers this one draws.
+
+        Raises:
+            ValueError: If the frame was given no RNG key.
+        """
+        if self._frame.rng is None:
+            raise ValueError(
+                f"Layer '{self.layer.name}' needs randomness in training mode, but apply "
+                "was called without an `rng` key. Pass `rng=jax.random.key(seed)`."
+            )
+        key = jax.random.fold_in(self._frame.rng, stable_hash(self.path))
+        key = jax.random.fold_in(key, self._draws)
+        self._draws += 1
+        return key
+
+    def call(self, layer: Layer, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        """Applies a sublayer within the same frame (used by models and wrappers)."""
+        mode = self.training if training is None else training
+        return self._frame.call(layer, f"{self.path}/{layer.name}", args, kwargs, training=mode)

@@ -1,0 +1,228 @@
+"""The IR: a frozen, hashable description of a functional graph.
+
+See ``README.md`` in this folder for the invariants. In short: nodes are topologically
+sorted; every argument edge points to a graph input or to an output of an earlier node;
+layer names are unique; node ids are ``(layer name, call index within this graph)``, as
+in Keras's serialized ``[layer_name, node_index, tensor_index]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import jax
+
+from kerax.errors import GraphError
+from kerax.graph.spec import TensorSpec
+
+if TYPE_CHECKING:
+    from kerax.layers._base import Layer
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ref:
+    """An edge: output ``index`` of the ``node``-th call of layer ``layer``."""
+
+    layer: str
+    node: int = 0
+    index: int = 0
+
+    def to_config(self) -> list[Any]:
+        return [self.layer, self.node, self.index]
+
+
+@dataclasses.dataclass(frozen=True, eq=False, slots=True)
+class Const:
+    """A non-tensor argument of a call (a Python scalar, an array, a string).
+
+    Compared by identity, since arbitrary values (arrays) are neither hashable nor
+    comparable by ``==``.
+    """
+
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NodeIR:
+    """One call of one layer inside a graph.
+
+    Attributes:
+        layer: Name of the layer called.
+        index: Which call of that layer this is, counting within this graph.
+        args: The leaves of ``(args, kwargs)``: :class:`Ref` edges and :class:`Const` s.
+        args_tree: Structure of ``(args, kwargs)``.
+        training: A ``training=`` fixed at the call, or ``None`` to inherit.
+        outputs: Specs of the output leaves.
+        out_tree: Structure of the outputs.
+    """
+
+    layer: str
+    index: int
+    args: tuple[Ref | Const, ...]
+    args_tree: Any
+    training: bool | None
+    outputs: tuple[TensorSpec, ...]
+    out_tree: Any
+
+    @property
+    def id(self) -> tuple[str, int]:
+        return (self.layer, self.index)
+
+    @property
+    def path(self) -> str:
+        """The node's name in RNG paths and profiles: ``lstm`` then ``lstm@1``, ..."""
+        return self.layer if self.index == 0 else f"{self.layer}@{self.index}"
+
+    def refs(self) -> list[Ref]:
+        return [a for a in self.args if isinstance(a, Ref)]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Graph:
+    """A frozen functional graph.
+
+    Attributes:
+        name: The model's name.
+        layers: Every layer of the graph, InputLayers first, in order of first use.
+        nodes: The calls, topologically sorted (InputLayers have no node here).
+        inputs: Edges bound to the model inputs, flattened.
+        input_tree: Nesting of the inputs (single tensor, list, or dict).
+        input_specs: Specs of the flattened inputs.
+        outputs: Edges of the model outputs, flattened.
+        output_tree: Nesting of the outputs.
+        output_specs: Specs of the flattened outputs.
+    """
+
+    name: str
+    layers: tuple[Layer, ...]
+    nodes: tuple[NodeIR, ...]
+    inputs: tuple[Ref, ...]
+    input_tree: Any
+    input_specs: tuple[TensorSpec, ...]
+    outputs: tuple[Ref, ...]
+    output_tree: Any
+    output_specs: tuple[TensorSpec, ...]
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks the invariants; raises GraphError naming the first one broken."""
+        names = [layer.name for layer in self.layers]
+        for name in names:
+            if names.count(name) > 1:
+                raise GraphError(
+                    f'The name "{name}" is used {names.count(name)} times in the model. '
+                    "All layer names should be unique."
+                )
+        defined: set[Ref] = set(self.inputs)
+        seen_ids: set[tuple[str, int]] = set()
+        for node in self.nodes:
+            if node.id in seen_ids:
+                raise GraphError(f"Node {node.id} appears twice in graph '{self.name}'.")
+            seen_ids.add(node.id)
+            if node.layer not in names:
+                raise GraphError(f"Node {node.id} calls unknown layer '{node.layer}'.")
+            for ref in node.refs():
+                if ref not in defined:
+                    raise GraphError(
+                        f"Node {node.path} of graph '{self.name}' uses {ref.to_config()} "
+                        "before it is computed: the nodes are not topologically sorted."
+                    )
+            defined.update(Ref(node.layer, node.index, i) for i in range(len(node.outputs)))
+        for ref in self.outputs:
+            if ref not in defined:
+                raise GraphError(f"Output {ref.to_config()} of graph '{self.name}' is never computed.")
+
+    # ------------------------------------------------------------ lookups
+    @property
+    def layer_map(self) -> Mapping[str, Layer]:
+        return {layer.name: layer for layer in self.layers}
+
+    @property
+    def input_names(self) -> list[str]:
+        return [ref.layer for ref in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Keras's output names: the name of the layer producing each output."""
+        return [ref.layer for ref in self.outputs]
+
+    def flatten_inputs(self, data: Any) -> list[Any]:
+        """Flattens ``data`` in the graph's input order.
+
+        Accepts the inputs nested as the model was built, a list in input order, a
+        single array for a one-input model, or a dict keyed by input names.
+
+        Raises:
+            ValueError: On a missing input name or a wrong number of inputs.
+        """
+        n = len(self.inputs)
+        if isinstance(data, Mapping):
+            names = self.input_names
+            missing = [name for name in names if name not in data]
+            if missing:
+                tree_keys = _tree_keys(self.input_tree)
+                if tree_keys and all(k in data for k in tree_keys):
+                    return [data[k] for k in tree_keys]
+                raise ValueError(
+                    f"Model '{self.name}' is missing input(s) {missing} in the dict it "
+                    f"received (keys {sorted(data)}). Expected keys: {names}."
+                )
+            return [data[name] for name in names]
+        if n == 1 and not isinstance(data, list | tuple):
+            return [data]
+        if isinstance(data, list | tuple):
+            if len(data) == 1 and n == 1 and isinstance(data[0], list | tuple):
+                data = data[0]
+            if len(data) != n:
+                raise ValueError(
+                    f"Model '{self.name}' expects {n} input(s) {self.input_names}, but it "
+                    f"received {len(data)}."
+                )
+            return list(data)
+        raise ValueError(
+            f"Model '{self.name}' expects {n} inputs {self.input_names}; received a "
+            f"{type(data).__name__}. Pass a list or a dict keyed by input name."
+        )
+
+    def unflatten_outputs(self, flat: list[Any]) -> Any:
+        return jax.tree_util.tree_unflatten(self.output_tree, flat)
+
+    # ------------------------------------------------------------ serialisation
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-able description in Keras's functional config layout."""
+        from kerax.saving.serialization import serialize_layer
+
+        inbound: dict[str, list[Any]] = {layer.name: [] for layer in self.layers}
+        for node in self.nodes:
+            args = [a.to_config() if isinstance(a, Ref) else _const_config(a) for a in node.args]
+            inbound[node.layer].append({"args": args, "training": node.training})
+        layers = []
+        for layer in self.layers:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = inbound[layer.name]
+            layers.append(entry)
+        return {
+            "name": self.name,
+            "layers": layers,
+            "input_layers": [r.to_config() for r in self.inputs],
+            "output_layers": [r.to_config() for r in self.outputs],
+        }
+
+
+def _const_config(c: Const) -> Any:
+    value = c.value
+    if isinstance(value, int | float | str | bool) or value is None:
+        return {"const": value}
+    return {"const": repr(value)}
+
+
+def _tree_keys(tree: Any) -> list[str] | None:
+    dummy = jax.tree_util.tree_unflatten(tree, list(range(tree.num_leaves)))
+    if isinstance(dummy, dict):
+        return list(dummy)
+    return None

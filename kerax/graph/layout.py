@@ -1,0 +1,138 @@
+"""The flat layout of a model's variables: one entry per weight-owning layer.
+
+Variables are ``{"params": {key: {weight: array}}, "state": {key: {weight: array}}}``,
+flat over every layer reachable from the roots, through nested models and wrappers.
+Flat, not nested by model, so that a layer reached by two paths (directly and inside a
+nested model, or through ``TimeDistributed``) has exactly one entry: sharing can never
+fork a weight into two copies.
+
+Keys are layer names. When two different layers share a name (possible across nested
+models that were named by hand), the later one is qualified by its container's name,
+then numbered; keys are deterministic for a given graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+
+from kerax.graph.frame import stable_hash
+
+if TYPE_CHECKING:
+    from kerax.layers._base import Layer
+
+Variables = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Layout:
+    """Which layers own variables under some roots, and their keys.
+
+    Attributes:
+        layers: Every weight-owning layer, in first-visit order.
+        keys: ``id(layer) -> key`` for those layers.
+    """
+
+    layers: tuple[Layer, ...]
+    keys: dict[int, str]
+
+    @classmethod
+    def of(cls, roots: Sequence[Layer]) -> Layout:
+        """The layout of ``roots`` and everything they contain."""
+        used: set[str] = set()
+        keys: dict[int, str] = {}
+        owners: list[Layer] = []
+        parents: dict[int, str] = {}
+        order: list[Layer] = []
+        seen: set[int] = set()
+
+        def visit(layer: Layer, parent: str) -> None:
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            parents[id(layer)] = parent
+            order.append(layer)
+            for sub in layer._sublayers():
+                visit(sub, layer.name)
+
+        for root in roots:
+            visit(root, "")
+        for layer in order:
+            if not layer._weight_specs:
+                continue
+            key = layer.name
+            if key in used and parents[id(layer)]:
+                key = f"{parents[id(layer)]}/{layer.name}"
+            base, n = key, 1
+            while key in used:
+                key, n = f"{base}_{n}", n + 1
+            used.add(key)
+            keys[id(layer)] = key
+            owners.append(layer)
+        return cls(tuple(owners), keys)
+
+    def key(self, layer: Layer) -> str:
+        return self.keys[id(layer)]
+
+    def init(self, rng: jax.Array) -> Variables:
+        """Fresh variables, each layer's drawn from ``rng`` folded with its key."""
+        out: Variables = {"params": {}, "state": {}}
+        for layer in self.layers:
+            key = self.keys[id(layer)]
+            values = layer.init(jax.random.fold_in(rng, stable_hash(key)))
+            out["params"][key] = values["params"]
+            out["state"][key] = values["state"]
+        return out
+
+    def abstract(self) -> Variables:
+        """Shape-and-dtype stand-ins for the variables, for ``jax.eval_shape``."""
+        out: Variables = {"params": {}, "state": {}}
+        for layer in self.layers:
+            key = self.keys[id(layer)]
+            out["params"][key] = {}
+            out["state"][key] = {}
+            for spec in layer._weight_specs:
+                struct = jax.ShapeDtypeStruct(spec.shape, spec.dtype)
+                out[spec.collection][key][spec.name] = struct
+        return out
+
+    def current(self) -> Variables:
+        """The layers' current values, read from their cells (created if missing)."""
+        out: Variables = {"params": {}, "state": {}}
+        for layer in self.layers:
+            key = self.keys[id(layer)]
+            values = layer._current_values()
+            out["params"][key] = values["params"]
+            out["state"][key] = values["state"]
+        return out
+
+    def store(self, variables: Variables) -> None:
+        """Makes ``variables`` the layers' current values (by reference, no copy)."""
+        for layer in self.layers:
+            key = self.keys[id(layer)]
+            layer._values = {
+                "params": dict(variables["params"][key]),
+                "state": dict(variables["state"][key]),
+            }
+
+    def trainable_mask(self) -> dict[str, dict[str, bool]]:
+        """``{key: {weight: bool}}`` over ``params``: False for frozen layers."""
+        return {
+            self.keys[id(layer)]: {
+                s.name: bool(layer.trainable) for s in layer._weight_specs if s.trainable
+            }
+            for layer in self.layers
+        }
+
+    def regularization(self, params: dict[str, dict[str, Any]]) -> list[Any]:
+        """The weight penalties of ``params`` declared through ``regularizer=``."""
+        penalties = []
+        for layer in self.layers:
+            key = self.keys[id(layer)]
+            for spec in layer._weight_specs:
+                if spec.regularizer is not None and spec.trainable:
+                    penalties.append(spec.regularizer(params[key][spec.name]))
+        return penalties

@@ -1,0 +1,223 @@
+"""Symbolic tensors and the recording of layer calls (construction time only).
+
+Calling a layer on :class:`KerasTensor` s runs nothing: it builds the layer if needed,
+infers output specs by tracing the layer's pure ``apply`` under ``jax.eval_shape``
+(symbolic batch dimension), and records a :class:`Node`. Nodes and tensors form the
+*history* from which ``Model`` freezes its IR (:mod:`kerax.graph.ir`).
+
+A failed call records nothing and un-builds a layer it had just built, so a bad call
+leaves every layer and model exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+
+from kerax.errors import GraphError
+from kerax.graph import spec as _spec
+from kerax.graph.frame import Frame
+from kerax.graph.layout import Layout
+from kerax.graph.spec import TensorSpec
+
+if TYPE_CHECKING:
+    from kerax.layers._base import Layer
+
+
+class KerasTensor:
+    """A symbolic tensor: a spec plus the call (node) that produced it.
+
+    Attributes:
+        shape: The shape, ``None`` for the batch and other unknown dimensions.
+        dtype: The dtype name.
+        name: A readable name, derived from the producing layer.
+    """
+
+    __slots__ = ("spec", "name", "node", "index", "__weakref__")
+
+    def __init__(self, spec: TensorSpec, name: str, node: Node | None = None, index: int = 0):
+        self.spec = spec
+        self.name = name
+        self.node = node
+        self.index = index
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        return self.spec.shape
+
+    @property
+    def dtype(self) -> str:
+        return self.spec.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.spec.ndim
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"A symbolic tensor ({self.name}) has no truth value: it holds no data. "
+            "Use it as a layer input, or call the model on arrays."
+        )
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"Cannot convert symbolic tensor {self.name} (shape {self.shape}) to a NumPy "
+            "array: it holds no data. Build a Model from it and call that on arrays."
+        )
+
+
+class Node:
+    """One call of a layer on symbolic tensors.
+
+    Attributes:
+        layer: The layer called.
+        args: Positional arguments; ``KerasTensor`` leaves are graph edges.
+        kwargs: Keyword arguments, likewise.
+        training: A ``training=`` given at the call, or ``None``.
+        outputs: The output ``KerasTensor`` (s), nested as the layer returned them.
+    """
+
+    def __init__(
+        self,
+        layer: Layer,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        training: bool | None,
+        out_specs: Any,
+    ) -> None:
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.training = training
+        leaves, treedef = jax.tree_util.tree_flatten(out_specs, is_leaf=_is_spec)
+        base = layer.name
+        names = [base] if len(leaves) == 1 else [f"{base}_{i}" for i in range(len(leaves))]
+        tensors = [KerasTensor(s, n, self, i) for i, (s, n) in enumerate(zip(leaves, names))]
+        self.outputs = jax.tree_util.tree_unflatten(treedef, tensors)
+        self.flat_outputs: tuple[KerasTensor, ...] = tuple(tensors)
+
+    @property
+    def parents(self) -> list[KerasTensor]:
+        """The symbolic tensors this call consumed, in argument order."""
+        return [x for x in jax.tree_util.tree_leaves((self.args, self.kwargs), is_leaf=is_tensor)
+                if isinstance(x, KerasTensor)]
+
+    @property
+    def input_tensors(self) -> Any:
+        return self.args[0] if self.args else next(iter(self.kwargs.values()))
+
+    @property
+    def output_tensors(self) -> Any:
+        return self.outputs
+
+    @property
+    def input_shapes(self) -> Any:
+        return _shapes(self.input_tensors)
+
+    @property
+    def output_shapes(self) -> Any:
+        return _shapes(self.outputs)
+
+
+def _shapes(tree: Any) -> Any:
+    if isinstance(tree, KerasTensor):
+        return tree.shape
+    if isinstance(tree, dict):
+        return {k: _shapes(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [_shapes(t) for t in tree]
+    return tree
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def _is_spec(x: Any) -> bool:
+    return isinstance(x, TensorSpec)
+
+
+def any_symbolic(tree: Any) -> bool:
+    """Whether ``tree`` holds at least one symbolic tensor."""
+    return any(isinstance(x, KerasTensor) for x in jax.tree_util.tree_leaves(tree, is_leaf=is_tensor))
+
+
+def infer_output_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The output specs of ``layer(*args, **kwargs)``, by tracing its pure ``apply``.
+
+    Leaves of ``args`` / ``kwargs`` that are :class:`TensorSpec` or ``KerasTensor`` are
+    abstract inputs; anything else is a constant.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs), is_leaf=_is_input)
+    positions = [i for i, x in enumerate(leaves) if _is_input(x)]
+    specs = [leaves[i].spec if isinstance(leaves[i], KerasTensor) else leaves[i] for i in positions]
+    lay = Layout.of([layer])
+
+    def run(variables: Any, tensors: Sequence[Any]) -> Any:
+        filled = list(leaves)
+        for i, t in zip(positions, tensors, strict=True):
+            filled[i] = t
+        a, k = jax.tree_util.tree_unflatten(treedef, filled)
+        frame = Frame(
+            variables["params"],
+            variables["state"],
+            keys=lay.keys,
+            training=False,
+            rng=jax.random.key(0),
+        )
+        return frame.call(layer, layer.name, a, k)
+
+    out = jax.eval_shape(run, lay.abstract(), _spec.abstract(specs))
+    return _spec.concrete(out)
+
+
+def _is_input(x: Any) -> bool:
+    return isinstance(x, KerasTensor | TensorSpec)
+
+
+def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Records ``layer(*args, **kwargs)`` on symbolic tensors and returns its outputs."""
+    kwargs = dict(kwargs)
+    training = kwargs.pop("training", None)
+    first = args[0] if args else next(iter(kwargs.values()))
+    first_specs = [t.spec for t in jax.tree_util.tree_leaves(first, is_leaf=is_tensor)
+                   if isinstance(t, KerasTensor)]
+    was_built = layer.built
+    snapshot = dict(layer.__dict__)
+    try:
+        layer._check_input_spec(first_specs)
+        if not was_built:
+            layer._build_guarded(_shapes(first))
+        out_specs = infer_output_specs(layer, args, kwargs)
+    except Exception as err:
+        if not was_built:
+            layer.__dict__.clear()
+            layer.__dict__.update(snapshot)
+        if isinstance(err, GraphError) or layer.name in str(err):
+            raise
+        received = _spec.format_shapes(first_specs)
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) cannot be called on inputs of '
+            f"shape {received}: {err}"
+        ) from err
+    node = Node(layer, args, kwargs, training, out_specs)
+    layer._inbound_nodes.append(node)
+    return node.outputs
+
+
+def input_tensor(spec: TensorSpec, layer: Layer) -> KerasTensor:
+    """The tensor an ``InputLayer`` produces (a node with no parents)."""
+    node = Node(layer, (), {}, None, spec)
+    layer._inbound_nodes.append(node)
+    out = node.outputs
+    out.name = layer.name
+    return out
+

@@ -1,0 +1,278 @@
+"""Weight initializers by Keras name and class, with Keras's defaults and formulas.
+
+Each initializer is a pure function of a PRNG key: ``init(key, shape, dtype)``. A plain
+callable ``fn(shape, dtype=None)`` (Keras's signature, no key) is accepted too, for
+deterministic user initializers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+def _fans(shape: Shape) -> tuple[float, float]:
+    if len(shape) == 0:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    if len(shape) == 2:
+        return float(shape[0]), float(shape[1])
+    receptive = math.prod(shape[:-2])
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(key, shape, dtype)``."""
+
+    def __call__(self, key: jax.Array, shape: Shape, dtype: Any = "float32") -> jax.Array:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Initializer:
+        return cls(**config)
+
+
+class Constant(Initializer):
+    """Fills with ``value``."""
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+
+    def __call__(self, key, shape, dtype="float32"):
+        return jnp.full(shape, self.value, dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    """Fills with 0."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    """Fills with 1."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+class RandomNormal(Initializer):
+    """Normal draws with ``mean`` and ``stddev`` (Keras default 0.05)."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, key, shape, dtype="float32"):
+        return self.mean + self.stddev * jax.random.normal(key, shape, dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(Initializer):
+    """Uniform draws in ``[minval, maxval)`` (Keras default ±0.05)."""
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, key, shape, dtype="float32"):
+        return jax.random.uniform(key, shape, dtype, self.minval, self.maxval)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(Initializer):
+    """Normal draws cut at two standard deviations (Keras default stddev 0.05)."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, key, shape, dtype="float32"):
+        return self.mean + self.stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(Initializer):
+    """Draws scaled to the fan of the weight, as Keras's ``VarianceScaling``."""
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+    ) -> None:
+        if scale <= 0:
+            raise ValueError(f"`scale` must be positive, received scale={scale}.")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"`mode` must be fan_in, fan_out or fan_avg, received {mode!r}.")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(
+                "`distribution` must be truncated_normal, untruncated_normal or uniform, "
+                f"received {distribution!r}."
+            )
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, key, shape, dtype="float32"):
+        fan_in, fan_out = _fans(tuple(shape))
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, n)
+        if self.distribution == "truncated_normal":
+            stddev = math.sqrt(scale) / 0.87962566103423978
+            return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+        if self.distribution == "untruncated_normal":
+            return math.sqrt(scale) * jax.random.normal(key, shape, dtype)
+        limit = math.sqrt(3.0 * scale)
+        return jax.random.uniform(key, shape, dtype, -limit, limit)
+
+    def get_config(self):
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+def _scaling(name: str, scale: float, mode: str, distribution: str) -> type[VarianceScaling]:
+    def __init__(self, seed: int | None = None) -> None:
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+    doc = f"``VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})``."
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": doc})
+
+
+GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _scaling("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _scaling("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _scaling("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _scaling("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _scaling("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``, for recurrent kernels."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, key, shape, dtype="float32"):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of rank >= 2, received {shape}.")
+        rows = math.prod(shape[:-1])
+        cols = shape[-1]
+        flat = jax.random.normal(key, (max(rows, cols), min(rows, cols)), "float32")
+        q, r = jnp.linalg.qr(flat)
+        q = q * jnp.sign(jnp.diagonal(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only)."""
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = gain
+
+    def __call__(self, key, shape, dtype="float32"):
+        if len(shape) != 2:
+            raise ValueError(f"Identity needs a 2-D shape, received {shape}.")
+        return self.gain * jnp.eye(*shape, dtype=dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+_BY_NAME: dict[str, type[Initializer]] = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+def get(identifier: Any) -> Initializer | Callable[..., Any]:
+    """Resolves an initializer from a name, a class name, an instance or a callable.
+
+    Raises:
+        ValueError: For an unknown name; the message lists the closest known names.
+    """
+    if identifier is None:
+        return Zeros()
+    if isinstance(identifier, Initializer) or callable(identifier) and not isinstance(
+        identifier, type
+    ):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if isinstance(identifier, dict):
+        cls = _BY_CLASS.get(identifier.get("class_name", ""))
+        if cls is not None:
+            return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
+        if cls is not None:
+            return cls()
+    known = sorted(_BY_NAME)
+    close = difflib.get_close_matches(str(identifier), known, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"Unknown initializer: {identifier!r}.{hint} Known names: {', '.join(known)}.")
+
+
+def serialize(init: Any) -> Any:
+    """Keras's config form of an initializer: ``{"class_name", "config"}``."""
+    if isinstance(init, Initializer):
+        return {"class_name": type(init).__name__, "config": init.get_config()}
+    return getattr(init, "__name__", init)
+
+
+def initialize(init: Any, key: jax.Array, shape: Shape, dtype: Any) -> jax.Array:
+    """Runs ``init`` for one weight: with a key for kerax initializers, without for
+    Keras-signature callables ``fn(shape, dtype=None)``."""
+    if isinstance(init, Initializer):
+        return init(key, tuple(shape), dtype)
+    return jnp.asarray(np.asarray(init(tuple(shape), dtype=dtype)), dtype)

@@ -1,0 +1,22 @@
+"""Layers with Keras's names, arguments, defaults and weight layout."""
+
+from kerax.layers._base import InputSpec, Layer
+from kerax.layers.core import Activation, Dense, Identity
+from kerax.layers.input_layer import Input, InputLayer
+from kerax.layers.merging import Add, Concatenate, add, concatenate
+from kerax.layers.reshaping import Flatten
+
+__all__ = [
+    "Activation",
+    "Add",
+    "Concatenate",
+    "Dense",
+    "Flatten",
+    "Identity",
+    "Input",
+    "InputLayer",
+    "InputSpec",
+    "Layer",
+    "add",
+    "concatenate",
+]

@@ -1,0 +1,161 @@
+"""Core layers: Dense, Activation, Identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from kerax import activations as _activations
+from kerax import initializers as _initializers
+from kerax import regularizers as _regularizers
+from kerax.layers._base import InputSpec, Layer
+
+
+def check_positive(layer: str, arg: str, value: Any) -> None:
+    """Raises ValueError unless ``value`` is a positive integer."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{arg}` in {layer}: expected a positive "
+            f"integer, received {arg}={value!r}."
+        )
+
+
+class Dense(Layer):
+    """A densely-connected layer: ``activation(inputs @ kernel + bias)``.
+
+    Args:
+        units: Size of the output's last dimension; a positive integer.
+        activation: Activation name or callable; ``None`` is linear.
+        use_bias: Whether to add a bias vector.
+        kernel_initializer: Initializer of the kernel (default ``"glorot_uniform"``).
+        bias_initializer: Initializer of the bias (default ``"zeros"``).
+        kernel_regularizer: Optional penalty on the kernel.
+        bias_regularizer: Optional penalty on the bias.
+        activity_regularizer: Optional penalty on the output.
+        kernel_constraint: Optional projection of the kernel after updates.
+        bias_constraint: Optional projection of the bias after updates.
+        **kwargs: Base layer arguments (``name``, ``dtype``, ``input_shape``, ...).
+
+    Input shape:
+        N-D tensor ``(batch_size, ..., input_dim)``.
+
+    Output shape:
+        ``(batch_size, ..., units)``.
+
+    Weights:
+        ``kernel`` of shape ``(input_dim, units)`` and ``bias`` of shape ``(units,)``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        check_positive("Dense", "units", units)
+        self.units = units
+        self.activation = _activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(
+                f"Layer '{self.name}' (Dense) needs a known last input dimension; "
+                f"received input shape {tuple(input_shape)}."
+            )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
+        self.kernel = self.add_weight(
+            "kernel",
+            (in_dim, self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        p = ctx.params
+        x = inputs.astype(self.dtype) if jnp.issubdtype(inputs.dtype, jnp.floating) else inputs
+        y = jnp.matmul(x, p["kernel"])
+        if self.use_bias:
+            y = y + p["bias"]
+        return self.activation(y)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": _activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _initializers.serialize(self.kernel_initializer),
+            "bias_initializer": _initializers.serialize(self.bias_initializer),
+        }
+
+
+class Activation(Layer):
+    """Applies an activation function.
+
+    Args:
+        activation: Activation name (``"relu"``, ``"softmax"``, ...) or callable.
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    supports_masking = True
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activation = _activations.get(activation)
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        return self.activation(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": _activations.serialize(self.activation)}
+
+
+class Identity(Layer):
+    """Returns its input unchanged.
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    supports_masking = True
+
+    def apply(self, ctx: Any, inputs: Any) -> Any:
+        return inputs

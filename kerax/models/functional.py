@@ -1,0 +1,235 @@
+"""``Model``: the Keras object API over a frozen graph and its pure lowering."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from kerax import _naming
+from kerax.graph import frame as _frame
+from kerax.graph import ir, symbolic
+from kerax.graph.lower import Lowered, lower, run_graph
+from kerax.graph.trace import trace
+from kerax.graph.layout import Variables
+from kerax.graph.spec import TensorSpec
+from kerax.layers._base import Layer
+from kerax.training.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A functional model: the graph between ``inputs`` and ``outputs``.
+
+    A model is also a layer: call it on symbolic tensors to nest it in a bigger graph
+    (its weights are shared, not copied), or on arrays to run it.
+
+    Args:
+        inputs: The input tensor(s) from ``Input``: one, a list, or a dict.
+        outputs: The output tensor(s): one, a list, or a dict.
+        name: The model's name.
+
+    Example:
+        >>> inputs = kerax.Input(shape=(784,))
+        >>> x = kerax.layers.Dense(64, activation="relu")(inputs)
+        >>> outputs = kerax.layers.Dense(10, activation="softmax")(x)
+        >>> model = kerax.Model(inputs=inputs, outputs=outputs)
+
+    The pure functions are public: ``model.lowered.init(key)`` and
+    ``model.lowered.apply(variables, x, training=False, rng=None)``;
+    ``model.get_variables()`` returns the current variables in that layout.
+    """
+
+    def __init__(
+        self,
+        inputs: Any = None,
+        outputs: Any = None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if inputs is None or outputs is None:
+            raise TypeError(
+                "Model needs `inputs` and `outputs`: `Model(inputs=inputs, outputs=outputs)`, "
+                "or use `Sequential` to stack layers."
+            )
+        Layer.__init__(
+            self, name=name or _naming.unique_name("functional"), trainable=trainable, **kwargs
+        )
+        self._set_graph(trace(inputs, outputs, self.name))
+        self._input_struct = inputs
+        self._output_struct = outputs
+        Trainer.__init__(self)
+
+    def _set_graph(self, graph: ir.Graph | None) -> None:
+        self._graph = graph
+        self.built = graph is not None
+        self.__dict__.pop("lowered", None)
+        self._apply_cache: dict[bool, Any] = {}
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def graph(self) -> ir.Graph:
+        """The frozen IR of this model."""
+        if self._graph is None:
+            raise ValueError(
+                f"Model '{self.name}' has not been built yet: it has no known input shape."
+            )
+        return self._graph
+
+    @functools.cached_property
+    def lowered(self) -> Lowered:
+        """The pure ``init`` / ``apply`` of this model's graph."""
+        return lower(self.graph)
+
+    def _sublayers(self) -> list[Layer]:
+        return list(self._graph.layers) if self._graph is not None else []
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers, Input layers included, in order of first use."""
+        return self._sublayers()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or by index in ``layers``.
+
+        Raises:
+            ValueError: If no layer has that name or index.
+        """
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Model '{self.name}' has {len(layers)} layers; received index={index}."
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[la.name for la in layers]}."
+        )
+
+    @property
+    def inputs(self) -> list[symbolic.KerasTensor]:
+        return list(jax.tree_util.tree_leaves(self._input_struct, is_leaf=symbolic.is_tensor))
+
+    @property
+    def outputs(self) -> list[symbolic.KerasTensor]:
+        return list(jax.tree_util.tree_leaves(self._output_struct, is_leaf=symbolic.is_tensor))
+
+    @property
+    def input_names(self) -> list[str]:
+        return self.graph.input_names
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.graph.output_names
+
+    # The guide's node API on a model: node 0 is the model's own definition.
+    @property
+    def input(self) -> Any:
+        return self._input_struct
+
+    @property
+    def output(self) -> Any:
+        return self._output_struct
+
+    @property
+    def input_shape(self) -> Any:
+        return symbolic._shapes(self._input_struct)
+
+    @property
+    def output_shape(self) -> Any:
+        return symbolic._shapes(self._output_struct)
+
+    def _node_at(self, node_index: int, kind: str) -> Any:
+        if node_index == 0:
+            return _OwnNode(self)
+        return Layer._node_at(self, node_index - 1, kind)
+
+    # ------------------------------------------------------------------ calling
+    def apply(self, ctx: Any, inputs: Any, mask: Any = None) -> Any:
+        graph = self.graph
+        flat = graph.flatten_inputs(inputs)
+        masks = None
+        if mask is not None:
+            masks = jax.tree_util.tree_leaves(mask, is_leaf=lambda m: m is None)
+            masks = masks if len(masks) == len(flat) else None
+        outs, _ = run_graph(
+            graph, ctx.frame, flat, prefix=ctx.path, training=ctx.training, input_masks=masks
+        )
+        return graph.unflatten_outputs(outs)
+
+    def _check_input_spec(self, inputs: Sequence[TensorSpec]) -> None:
+        expected = self.graph.input_specs
+        if len(inputs) != len(expected):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(expected)} input(s) with shapes '
+                f"{[s.shape for s in expected]}, but it was called on {len(inputs)} input(s) "
+                f"with shapes {[s.shape for s in inputs]}."
+            )
+        for i, (want, got) in enumerate(zip(expected, inputs, strict=True)):
+            compatible = want.ndim == got.ndim and all(
+                a is None or b is None or a == b for a, b in zip(want.shape, got.shape)
+            )
+            if not compatible:
+                raise ValueError(
+                    f'Input {i} of model "{self.name}" is incompatible with the model: '
+                    f"expected shape {want.shape}, received shape {got.shape}."
+                )
+
+    def _call_eager(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _frame.ACTIVE.get() is not None:
+            return Layer._call_eager(self, args, kwargs)
+        inputs = args[0] if args else kwargs.pop("inputs")
+        training = bool(kwargs.pop("training", False))
+        flat = [np.asarray(x) if not isinstance(x, jax.Array) else x
+                for x in self.graph.flatten_inputs(inputs)]
+        self._check_input_spec([TensorSpec.from_value(x) for x in flat])
+        outputs, _ = self._jitted_apply(training)(self.get_variables(), flat)
+        return outputs
+
+    def _jitted_apply(self, training: bool) -> Any:
+        if training not in self._apply_cache:
+            lowered = self.lowered
+            self._apply_cache[training] = jax.jit(
+                lambda v, x: lowered.apply(v, x, training=training)
+            )
+        return self._apply_cache[training]
+
+    # ------------------------------------------------------------------ variables
+    def get_variables(self) -> Variables:
+        """The current variables as a pytree in ``lowered``'s layout (no copy)."""
+        return self.lowered.layout.current()
+
+    def set_variables(self, variables: Variables) -> None:
+        """Makes ``variables`` (in ``lowered``'s layout) the current values of the layers.
+
+        Every other model containing the same layers sees the new values.
+        """
+        self.lowered.layout.store(variables)
+
+    def summary(self, line_length: int = 98, print_fn: Any = None, **_: Any) -> None:
+        """Prints a table of the layers, output shapes and parameter counts."""
+        from kerax.models.summary import format_summary
+
+        (print_fn or print)(format_summary(self, line_length))
+
+    def get_config(self) -> dict[str, Any]:
+        return self.graph.to_config()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, layers={len(self.layers)}>"
+
+
+class _OwnNode:
+    """Node 0 of a model in the guide's node API: its own inputs and outputs."""
+
+    def __init__(self, model: Model) -> None:
+        self.input_tensors = model._input_struct
+        self.output_tensors = model._output_struct
+        self.input_shapes = model.input_shape
+        self.output_shapes = model.output_shape

@@ -1,0 +1,91 @@
+"""Weight penalties by Keras name and class: ``l1``, ``l2``, ``l1_l2``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+class Regularizer:
+    """Base class: ``regularizer(weight) -> scalar`` penalty added to the loss."""
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Regularizer:
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(|x|) + l2 * sum(x**2)``.
+
+    Args:
+        l1: Factor of the L1 term (default 0).
+        l2: Factor of the L2 term (default 0).
+    """
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        for arg, value in (("l1", l1), ("l2", l2)):
+            if value < 0:
+                raise ValueError(f"`{arg}` must be non-negative, received {arg}={value}.")
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        out = jnp.zeros((), jnp.float32)
+        if self.l1:
+            out = out + self.l1 * jnp.sum(jnp.abs(x))
+        if self.l2:
+            out = out + self.l2 * jnp.sum(jnp.square(x))
+        return out
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    """``l1 * sum(|x|)`` (Keras default factor 0.01)."""
+
+    def __init__(self, l1: float = 0.01) -> None:
+        super().__init__(l1=l1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    """``l2 * sum(x**2)`` (Keras default factor 0.01)."""
+
+    def __init__(self, l2: float = 0.01) -> None:
+        super().__init__(l2=l2)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l2": self.l2}
+
+
+def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
+    """Keras's ``l1_l2`` shortcut: both factors default to 0.01."""
+    return L1L2(l1=l1, l2=l2)
+
+
+l1 = L1
+l2 = L2
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def get(identifier: Any) -> Any:
+    """Resolves a regularizer from ``None``, a name, an instance or a callable."""
+    if identifier is None or callable(identifier) and not isinstance(identifier, str):
+        return identifier
+    if isinstance(identifier, dict):
+        return _BY_NAME[identifier["class_name"]].from_config(identifier.get("config", {}))
+    if identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
+    raise ValueError(
+        f"Unknown regularizer: {identifier!r}. Known names: {', '.join(sorted(_BY_NAME))}."
+    )

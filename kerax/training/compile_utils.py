@@ -1,0 +1,161 @@
+"""What ``compile`` resolves: per-output losses with weights, and per-output metrics.
+
+Both are resolved once, against the model's output names and specs, into flat lists
+aligned with the model's flattened outputs; the jitted step only indexes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from kerax import losses as _losses
+from kerax import metrics as _metrics
+from kerax.graph.spec import TensorSpec
+
+
+def _per_output(value: Any, names: Sequence[str], what: str) -> list[Any]:
+    """Spreads a compile argument over outputs: one for all, a list, or a dict."""
+    n = len(names)
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(
+                f"`{what}` has key(s) {unknown} that are not output names of the model. "
+                f"Output names: {list(names)}."
+            )
+        return [value.get(name) for name in names]
+    if isinstance(value, list | tuple) and what != "metrics":
+        if len(value) != n:
+            raise ValueError(
+                f"`{what}` is a list of {len(value)} entries, but the model has {n} "
+                f"output(s) {list(names)}."
+            )
+        return list(value)
+    return [value] * n
+
+
+@dataclasses.dataclass
+class CompiledLoss:
+    """The weighted sum of per-output losses.
+
+    Attributes:
+        names: Output names.
+        losses: One :class:`~kerax.losses.Loss` (or None) per output.
+        weights: One float per output.
+    """
+
+    names: list[str]
+    losses: list[_losses.Loss | None]
+    weights: list[float]
+
+    @classmethod
+    def build(cls, loss: Any, loss_weights: Any, names: Sequence[str]) -> CompiledLoss:
+        if loss is None:
+            raise ValueError("`compile` needs a `loss` to train the model.")
+        per = _per_output(loss, names, "loss")
+        resolved = [None if p is None else _losses.get(p) for p in per]
+        weights = [1.0] * len(names) if loss_weights is None else [
+            1.0 if w is None else float(w) for w in _per_output(loss_weights, names, "loss_weights")
+        ]
+        return cls(list(names), resolved, weights)
+
+    @property
+    def log_names(self) -> list[str]:
+        """The per-output loss entries of the logs (only for several outputs)."""
+        if len(self.names) == 1:
+            return []
+        return [f"{n}_loss" for n, loss in zip(self.names, self.losses) if loss is not None]
+
+    def __call__(self, y_true: Sequence[Any], y_pred: Sequence[Any], sample_weight: Sequence[Any],
+                 valid: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """The total loss and the per-output losses of one (possibly padded) batch."""
+        total = jnp.zeros((), jnp.float32)
+        parts: dict[str, jax.Array] = {}
+        for i, (name, loss, w) in enumerate(zip(self.names, self.losses, self.weights)):
+            if loss is None:
+                continue
+            values = loss.call(y_true[i], y_pred[i]).astype(jnp.float32)
+            value = masked_reduce(values, sample_weight[i], valid, loss.reduction)
+            parts[f"{name}_loss"] = value
+            total = total + w * value
+        return total, parts
+
+
+def masked_reduce(values: jax.Array, sample_weight: Any, valid: jax.Array, reduction: Any) -> jax.Array:
+    """Keras's reduction over the real examples of a batch padded to full size."""
+    mask = _losses.broadcast_weight(valid, values)
+    weighted = values * mask
+    if sample_weight is not None:
+        weighted = weighted * _losses.broadcast_weight(sample_weight, values)
+    total = jnp.sum(weighted)
+    if reduction == "sum":
+        return total
+    count = jnp.sum(jnp.broadcast_to(mask, values.shape))
+    return total / jnp.maximum(count, 1.0)
+
+
+@dataclasses.dataclass
+class CompiledMetrics:
+    """Metrics per output, plus the loss trackers, as one pure state machine.
+
+    Attributes:
+        entries: ``(log name, output index or None, metric, weighted)``; an output index
+            of None marks a loss tracker fed by the step's loss values.
+    """
+
+    entries: list[tuple[str, int | None, _metrics.Metric, bool]]
+
+    @classmethod
+    def build(cls, metrics: Any, weighted_metrics: Any, names: Sequence[str],
+              out_specs: Sequence[TensorSpec], loss: CompiledLoss) -> CompiledMetrics:
+        entries: list[tuple[str, int | None, _metrics.Metric, bool]] = [
+            ("loss", None, _metrics.Mean(name="loss"), False)
+        ]
+        entries += [(n, None, _metrics.Mean(name=n), False) for n in loss.log_names]
+        for group, weighted in ((metrics, False), (weighted_metrics, True)):
+            if group is None:
+                continue
+            per = _per_output(group, names, "metrics")
+            for i, (name, ms) in enumerate(zip(names, per)):
+                if ms is None:
+                    continue
+                for m in ms if isinstance(ms, list | tuple) else [ms]:
+                    lname = loss.losses[i].name if loss.losses[i] is not None else None
+                    y_pred_shape = out_specs[i].shape
+                    metric = _metrics.get(m, None, y_pred_shape, lname)
+                    log = metric.name if len(names) == 1 else f"{name}_{metric.name}"
+                    if weighted:
+                        log = f"weighted_{log}" if any(e[0] == log for e in entries) else log
+                    entries.append((log, i, metric, weighted))
+        return cls(entries)
+
+    @property
+    def names(self) -> list[str]:
+        return [e[0] for e in self.entries]
+
+    def init(self) -> dict[str, Any]:
+        return {name: metric.init() for name, _, metric, _ in self.entries}
+
+    def update(self, states: dict[str, Any], y_true: Sequence[Any], y_pred: Sequence[Any],
+               sample_weight: Sequence[Any], valid: jax.Array, loss: jax.Array,
+               parts: dict[str, jax.Array]) -> dict[str, Any]:
+        out = dict(states)
+        count = jnp.sum(valid)
+        for name, index, metric, weighted in self.entries:
+            if index is None:
+                value = loss if name == "loss" else parts[name]
+                out[name] = metric.update_values(states[name], value, count)
+                continue
+            w = valid
+            if weighted and sample_weight[index] is not None:
+                w = valid * _losses.broadcast_weight(sample_weight[index], valid)
+            out[name] = metric.update(states[name], y_true[index], y_pred[index], w)
+        return out
+
+    def results(self, states: dict[str, Any]) -> dict[str, jax.Array]:
+        return {name: metric.result(states[name]) for name, _, metric, _ in self.entries}

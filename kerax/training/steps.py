@@ -1,0 +1,185 @@
+"""Pure step builders: the jitted heart of ``fit``, ``evaluate`` and ``predict``.
+
+Every function here is pure and public. ``make_train_step`` returns
+``step(train_state, batch) -> train_state``: a user can ``jax.jit`` it (with
+``donate_argnums=0``) and drive it from a custom loop. ``make_epoch_runner`` wraps a
+step so that it gathers its batch on the device from arrays placed there once, and
+runs several steps in one compiled call.
+
+A batch is ``Batch(x, y, sample_weight, valid)``: flat lists in the model's input and
+output order, and ``valid``, a 0/1 vector marking the real rows of a batch padded to
+full size (so the last, partial batch does not trigger a second compile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from kerax.graph.lower import Lowered
+from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
+from kerax.training.state import TrainState, merge, split
+
+
+class Batch(NamedTuple):
+    """One batch, flattened in the model's input / output order.
+
+    Attributes:
+        x: Input arrays.
+        y: Target arrays (one per output; None for outputs without a loss).
+        sample_weight: Per-example weights per output, or None entries.
+        valid: ``(batch,)`` float mask of real (not padding) rows.
+    """
+
+    x: Sequence[Any]
+    y: Sequence[Any]
+    sample_weight: Sequence[Any]
+    valid: jax.Array
+
+
+def init_train_state(
+    variables: dict[str, Any],
+    tx: optax.GradientTransformation,
+    trainable_mask: dict[str, dict[str, bool]],
+    metrics: CompiledMetrics,
+    rng: jax.Array,
+) -> TrainState:
+    """A fresh train state over ``variables`` (optimizer state on the trained part)."""
+    trained, _ = split(variables["params"], trainable_mask)
+    return TrainState(
+        params=variables["params"],
+        state=variables["state"],
+        opt_state=tx.init(trained),
+        metrics=metrics.init(),
+        step=jnp.zeros((), jnp.int32),
+        rng=rng,
+    )
+
+
+def make_train_step(
+    lowered: Lowered,
+    tx: optax.GradientTransformation,
+    loss: CompiledLoss,
+    metrics: CompiledMetrics,
+    trainable_mask: dict[str, dict[str, bool]],
+    *,
+    on_trace: Callable[[], None] | None = None,
+) -> Callable[[TrainState, Batch], TrainState]:
+    """Builds the pure train step ``(TrainState, Batch) -> TrainState``.
+
+    The loss is the weighted sum of the per-output losses, plus weight penalties and
+    the losses layers add. Metric states are updated in the same step.
+    """
+    layout = lowered.layout
+    constraints = [
+        (layout.key(layer), spec.name, spec.constraint)
+        for layer in layout.layers
+        for spec in layer._weight_specs
+        if spec.constraint is not None and spec.trainable
+    ]
+
+    def step(ts: TrainState, batch: Batch) -> TrainState:
+        if on_trace is not None:
+            on_trace()
+        rng, step_rng = jax.random.split(ts.rng)
+        trained, frozen = split(ts.params, trainable_mask)
+
+        def loss_fn(trained_params: Any) -> tuple[jax.Array, Any]:
+            params = merge(trained_params, frozen)
+            outputs, new_state, extra = lowered.forward(
+                {"params": params, "state": ts.state}, batch.x, training=True, rng=step_rng
+            )
+            preds = jax.tree_util.tree_leaves(outputs)
+            total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
+            for penalty in layout.regularization(params) + list(extra):
+                total = total + jnp.sum(penalty)
+            return total, (preds, new_state, parts)
+
+        (value, (preds, new_state, parts)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            trained
+        )
+        updates, opt_state = tx.update(grads, ts.opt_state, trained)
+        params = merge(optax.apply_updates(trained, updates), frozen)
+        for key, name, constraint in constraints:
+            params[key] = {**params[key], name: constraint(params[key][name])}
+        states = metrics.update(
+            ts.metrics, batch.y, preds, batch.sample_weight, batch.valid, value, parts
+        )
+        return TrainState(params, new_state, opt_state, states, ts.step + 1, rng)
+
+    return step
+
+
+def make_eval_step(
+    lowered: Lowered,
+    loss: CompiledLoss,
+    metrics: CompiledMetrics,
+) -> Callable[[dict[str, Any], dict[str, Any], Batch], dict[str, Any]]:
+    """Builds ``eval_step(variables, metric_states, batch) -> metric_states``."""
+    layout = lowered.layout
+
+    def step(variables: dict[str, Any], states: dict[str, Any], batch: Batch) -> dict[str, Any]:
+        outputs, _, extra = lowered.forward(variables, batch.x, training=False)
+        preds = jax.tree_util.tree_leaves(outputs)
+        total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
+        for penalty in layout.regularization(variables["params"]) + list(extra):
+            total = total + jnp.sum(penalty)
+        return metrics.update(states, batch.y, preds, batch.sample_weight, batch.valid, total, parts)
+
+    return step
+
+
+def gather(data: Sequence[Any], idx: jax.Array) -> list[Any]:
+    """Rows ``idx`` of every array in ``data`` (None entries stay None)."""
+    return [None if a is None else jnp.take(a, idx, axis=0) for a in data]
+
+
+def batch_indices(order: jax.Array, i: jax.Array, batch_size: int) -> tuple[jax.Array, jax.Array]:
+    """Indices of batch ``i`` in ``order`` (padded with -1) and its validity mask."""
+    idx = jax.lax.dynamic_slice(order, (i * batch_size,), (batch_size,))
+    valid = idx >= 0
+    return jnp.maximum(idx, 0), valid.astype(jnp.float32)
+
+
+def make_epoch_runner(
+    step: Callable[[TrainState, Batch], TrainState],
+    batch_size: int,
+    steps_per_call: int,
+) -> Callable[..., TrainState]:
+    """Wraps ``step`` to run ``steps_per_call`` steps on device-resident data.
+
+    The returned ``run(ts, data, order, start)`` takes the whole dataset
+    ``data = (x, y, sample_weight)`` (flat lists of device arrays), ``order`` (the
+    epoch's example order, padded with -1 to a whole number of calls) and the index of
+    the first batch; it gathers each batch on the device, so nothing crosses the host.
+    Steps whose batch is all padding leave the state unchanged.
+    """
+
+    def one(ts: TrainState, data: Any, order: jax.Array, i: jax.Array) -> TrainState:
+        idx, valid = batch_indices(order, i, batch_size)
+        x, y, sw = data
+        return step(ts, Batch(gather(x, idx), gather(y, idx), gather(sw, idx), valid))
+
+    if steps_per_call == 1:
+        return lambda ts, data, order, start: one(ts, data, order, start)
+
+    def run(ts: TrainState, data: Any, order: jax.Array, start: jax.Array) -> TrainState:
+        def body(ts: TrainState, i: jax.Array) -> tuple[TrainState, None]:
+            new = one(ts, data, order, i)
+            active = order[i * batch_size] >= 0
+            return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, ts), None
+
+        ts, _ = jax.lax.scan(body, ts, start + jnp.arange(steps_per_call))
+        return ts
+
+    return run
+
+
+def epoch_order(rng: jax.Array, n: int, padded: int, shuffle: bool) -> jax.Array:
+    """The order of examples for one epoch, padded with -1 to ``padded`` entries."""
+    order = jax.random.permutation(rng, n) if shuffle else jnp.arange(n)
+    return jnp.concatenate([order.astype(jnp.int32), jnp.full((padded - n,), -1, jnp.int32)])

@@ -1,0 +1,636 @@
+"""``compile`` / ``fit`` / ``evaluate`` / ``predict``: the Keras training API.
+
+This is the mutable facade over the pure steps of :mod:`kerax.training.steps`. During
+``fit`` the live :class:`TrainState` is the one current value of every weight: layers
+read it through their value cell (so callbacks and other models sharing the layers see
+the current weights) and writes go into it. Nothing is copied back per step; at the
+end of ``fit`` the final values become the layers' values by reference.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from kerax import optimizers as _optimizers
+from kerax import random as _random
+from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerax.errors import NotCompiledError
+from kerax.training import data as _data
+from kerax.training import steps as _steps
+from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
+from kerax.training.state import TrainState
+
+_PROGRESS_INTERVAL = 0.1  # seconds between progress-bar refreshes (each one syncs)
+
+
+class _Live:
+    """Binds layers' value cells to a trainer's live train state during ``fit``."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+
+    def read(self, layer: Any) -> dict[str, dict[str, Any]]:
+        key = self.trainer.lowered.layout.key(layer)
+        ts = self.trainer._ts
+        return {"params": ts.params.get(key, {}), "state": ts.state.get(key, {})}
+
+    def write(self, layer: Any, collection: str, name: str, value: Any) -> None:
+        key = self.trainer.lowered.layout.key(layer)
+        ts = self.trainer._ts
+        tree = dict(getattr(ts, collection))
+        tree[key] = {**tree[key], name: value}
+        self.trainer._ts = ts._replace(**{collection: tree})
+
+
+class Trainer:
+    """Mixin giving a model Keras's training API (see :class:`kerax.Model`)."""
+
+    def __init__(self) -> None:
+        self.optimizer: Any = None
+        self.compiled = False
+        self._compile_args: tuple[Any, ...] = (None, None, None, None)
+        self.stop_training = False
+        self.history: History | None = None
+        self._loss: CompiledLoss | None = None
+        self._metrics: CompiledMetrics | None = None
+        self._tx: optax.GradientTransformation | None = None
+        self._ts: TrainState | None = None
+        self._opt_state: Any = None
+        self._rng: jax.Array | None = None
+        self._jit_cache: dict[Any, Any] = {}
+        self._steps_per_execution = 1
+        #: How many times the train step was traced (a retrace is a recompile).
+        self.train_step_traces = 0
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = True,
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Configures the model for training.
+
+        Args:
+            optimizer: Name (``"rmsprop"``, ``"adam"``, ``"sgd"``), optimizer instance,
+                or any ``optax.GradientTransformation``.
+            loss: One loss for every output (name, instance or ``fn(y_true, y_pred)``),
+                a list with one per output, or a dict keyed by output name.
+            loss_weights: Per-output weights of the total loss: a list or a dict.
+            metrics: Metrics for every output (a list), or per output (a dict).
+            weighted_metrics: Metrics that take ``sample_weight`` into account.
+            run_eagerly: Unsupported (kerax always compiles); must be False.
+            steps_per_execution: Train steps run per compiled call.
+            jit_compile: Accepted for Keras compatibility; kerax always jits.
+            auto_scale_loss: Accepted for Keras compatibility.
+
+        Raises:
+            ValueError: On unknown names (the closest known names are listed), or loss
+                and weight lists that do not match the outputs.
+        """
+        if run_eagerly:
+            raise ValueError("kerax always compiles its steps: `run_eagerly=True` is unsupported.")
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(
+                f"`steps_per_execution` must be a positive integer, received {steps_per_execution!r}."
+            )
+        opt = _optimizers.get(optimizer)
+        self._compile_args = (loss, loss_weights, metrics, weighted_metrics)
+        self._loss = self._metrics = None
+        if self.built:
+            self._resolve_compile()
+        if isinstance(opt, _optimizers.Optimizer):
+            opt._model = self
+            self._tx = opt.transform()
+        else:
+            self._tx = opt
+        self.optimizer = opt
+        self._steps_per_execution = steps_per_execution
+        self._opt_state = None
+        self._jit_cache = {}
+        self.compiled = True
+
+    def _resolve_compile(self) -> None:
+        """Resolves losses and metrics against the outputs (deferred until built)."""
+        loss, loss_weights, metrics, weighted_metrics = self._compile_args
+        names = self.output_names
+        compiled_loss = CompiledLoss.build(loss, loss_weights, names) if loss is not None else None
+        self._metrics = CompiledMetrics.build(
+            metrics, weighted_metrics, names, self.graph.output_specs,
+            compiled_loss or CompiledLoss(list(names), [None] * len(names), [1.0] * len(names)),
+        )
+        self._loss = compiled_loss
+        self._jit_cache = {}
+
+    def _ensure_graph(self, x: Any) -> None:
+        """Hook for models whose graph is built from the first data (Sequential)."""
+
+    def _prepare(self, x: Any, what: str, need_loss: bool = True) -> None:
+        self._ensure_graph(x)
+        self._require_compiled(what, need_loss)
+        if self._metrics is None:
+            self._resolve_compile()
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """Names of the logged values: ``"loss"``, per-output losses, then metrics."""
+        return self._metrics.names if self._metrics is not None else []
+
+    def _require_compiled(self, what: str, need_loss: bool = True) -> None:
+        if not self.compiled:
+            raise NotCompiledError(
+                f"You must call `compile()` before using the model with `{what}()` "
+                f"(model '{self.name}')."
+            )
+        if need_loss and self._loss is None:
+            raise ValueError(
+                f"Model '{self.name}' was compiled without a `loss`, so `{what}()` has "
+                "nothing to compute. Pass `loss=` to `compile()`."
+            )
+
+    # ------------------------------------------------------------------ state
+    def _new_train_state(self) -> TrainState:
+        lowered = self.lowered
+        variables = lowered.layout.current()
+        mask = lowered.layout.trainable_mask()
+        if self._rng is None:
+            self._rng = _random.next_key()
+        ts = _steps.init_train_state(variables, self._tx, mask, self._metrics, self._rng)
+        if self._opt_state is not None:
+            ts = ts._replace(opt_state=self._opt_state)
+        return ts
+
+    def _bind_live(self, ts: TrainState) -> None:
+        self._ts = ts
+        live = _Live(self)
+        for layer in self.lowered.layout.layers:
+            layer._live = live
+
+    def _unbind_live(self) -> None:
+        ts = self._ts
+        if ts is None:
+            return
+        for layer in self.lowered.layout.layers:
+            layer._live = None
+        self.lowered.layout.store({"params": ts.params, "state": ts.state})
+        self._opt_state = ts.opt_state
+        self._rng = ts.rng
+        self._ts = None
+
+    def _live_opt_state(self) -> Any:
+        return self._ts.opt_state if self._ts is not None else self._opt_state
+
+    def _set_learning_rate(self, value: Any) -> None:
+        for attr in ("_ts", "_opt_state"):
+            holder = getattr(self, attr)
+            opt_state = holder.opt_state if attr == "_ts" and holder is not None else holder
+            if opt_state is None or not hasattr(opt_state, "hyperparams"):
+                continue
+            hyper = dict(opt_state.hyperparams)
+            hyper["learning_rate"] = jnp.asarray(value, jnp.asarray(hyper["learning_rate"]).dtype)
+            new = opt_state._replace(hyperparams=hyper)
+            if attr == "_ts":
+                self._ts = holder._replace(opt_state=new)
+            else:
+                self._opt_state = new
+
+    def _count_trace(self) -> None:
+        self.train_step_traces += 1
+
+    # ------------------------------------------------------------------ jitted pieces
+    def _jitted(self, kind: str, *static: Any) -> Any:
+        key = (kind, *static)
+        if key in self._jit_cache:
+            return self._jit_cache[key]
+        lowered = self.lowered
+        mask = lowered.layout.trainable_mask()
+        if kind == "train_runner":
+            batch_size, k = static
+            step = _steps.make_train_step(
+                lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
+            )
+            fn = jax.jit(_steps.make_epoch_runner(step, batch_size, k), donate_argnums=0)
+        elif kind == "train_step":
+            step = _steps.make_train_step(
+                lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
+            )
+            fn = jax.jit(step, donate_argnums=0)
+        elif kind == "eval_runner":
+            (batch_size,) = static
+            step = _steps.make_eval_step(lowered, self._loss, self._metrics)
+
+            def run(variables, states, data, order, i):
+                idx, valid = _steps.batch_indices(order, i, batch_size)
+                x, y, sw = data
+                batch = _steps.Batch(_steps.gather(x, idx), _steps.gather(y, idx),
+                                     _steps.gather(sw, idx), valid)
+                return step(variables, states, batch)
+
+            fn = jax.jit(run, donate_argnums=1)
+        elif kind == "eval_step":
+            fn = jax.jit(_steps.make_eval_step(lowered, self._loss, self._metrics))
+        elif kind == "predict_runner":
+            (batch_size,) = static
+
+            def predict(variables, xs, order, i):
+                idx, _ = _steps.batch_indices(order, i, batch_size)
+                out, _ = lowered.apply(variables, _steps.gather(xs, idx), training=False)
+                return jax.tree_util.tree_leaves(out)
+
+            fn = jax.jit(predict)
+        elif kind == "results":
+            fn = jax.jit(self._metrics.results)
+        elif kind == "order":
+            n, padded, shuffle = static
+            fn = jax.jit(lambda key: _steps.epoch_order(key, n, padded, shuffle))
+        else:  # pragma: no cover
+            raise KeyError(kind)
+        self._jit_cache[key] = fn
+        return fn
+
+    def _logs(self, states: Any) -> dict[str, float]:
+        values = jax.device_get(self._jitted("results")(states))
+        return {k: float(values[k]) for k in self._metrics.names}
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+    ) -> History:
+        """Trains the model for ``epochs`` epochs; returns the :class:`History`.
+
+        Args:
+            x: Inputs: an array, a list of arrays, a dict keyed by input name, or an
+                iterable of ``(x, y)`` / ``(x, y, sample_weight)`` batches.
+            y: Targets: an array, a list, or a dict keyed by output name.
+            batch_size: Examples per step (default 32).
+            epochs: Index of the last epoch.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: :class:`~kerax.callbacks.Callback` instances.
+            validation_split: Fraction of the data (taken from the end, before shuffling)
+                held out for validation.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight)``.
+            shuffle: Reshuffle the examples each epoch (on the device).
+            class_weight: ``{class index: weight}`` for single-output models.
+            sample_weight: Per-example weights (one array, or per output).
+            initial_epoch: Epoch to start counting from.
+            steps_per_epoch: For iterables: batches per epoch.
+            validation_steps: For iterable validation data: batches per validation.
+            validation_batch_size: Batch size for validation (default ``batch_size``).
+            validation_freq: Validate every this many epochs.
+
+        Raises:
+            NotCompiledError: If ``compile`` was not called.
+            ValueError: On mismatched sample counts or names missing from dicts.
+        """
+        self._prepare(x if _data.is_in_memory(x) else None, "fit")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        batch_size = batch_size or 32
+        in_memory = _data.is_in_memory(x)
+        if in_memory:
+            xs = _data.flatten_x(self.graph, x)
+            ys = _data.flatten_y(self.graph, y)
+            sws = _data.flatten_y(self.graph, sample_weight, "sample_weight")
+            if class_weight is not None:
+                if len(ys) != 1:
+                    raise ValueError("`class_weight` is only supported for models with one output.")
+                sws = [_data.class_weights_to_sample_weights(ys[0], class_weight)]
+            self._check_targets(ys)
+            n = _data.count_samples(self._named(xs, ys, sws))
+            if validation_split and validation_data is None:
+                if not 0.0 < validation_split < 1.0:
+                    raise ValueError(
+                        f"`validation_split` must be in (0, 1), received {validation_split}."
+                    )
+                cut = int(n * (1.0 - validation_split))
+                tail = np.arange(cut, n)
+                validation_data = (
+                    _data.take(xs, tail), _data.take(ys, tail), _data.take(sws, tail)
+                )
+                head = np.arange(cut)
+                xs, ys, sws = _data.take(xs, head), _data.take(ys, head), _data.take(sws, head)
+                n = cut
+            steps = math.ceil(n / batch_size)
+        else:
+            steps = steps_per_epoch
+
+        history = History()
+        cbs = list(callbacks or [])
+        if verbose:
+            cbs.append(ProgbarLogger(verbose))
+        cbs.append(history)
+        cb = CallbackList(cbs, self, epochs=epochs, steps=steps, verbose=verbose)
+        batch_hooks = cb.needs_batch_hooks()
+        k = 1 if batch_hooks else self._steps_per_execution
+
+        self.stop_training = False
+        self._bind_live(self._new_train_state())
+        try:
+            cb.on_train_begin()
+            if in_memory:
+                data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
+                calls = math.ceil(steps / k)
+                runner = self._jitted("train_runner", batch_size, k)
+                make_order = self._jitted("order", n, calls * k * batch_size, bool(shuffle))
+                order_key = jax.random.fold_in(self._ts.rng, 0x5EED)
+            for epoch in range(initial_epoch, epochs):
+                cb.on_epoch_begin(epoch)
+                self._ts = self._ts._replace(metrics=self._metrics.init())
+                last_print = time.perf_counter()
+                if in_memory:
+                    order = make_order(jax.random.fold_in(order_key, epoch))
+                    for call in range(calls):
+                        if batch_hooks:
+                            cb.on_train_batch_begin(call * k)
+                        self._ts = runner(self._ts, data, order, call * k)
+                        done = min((call + 1) * k, steps)
+                        if batch_hooks:
+                            cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
+                        elif verbose == 1 and time.perf_counter() - last_print > _PROGRESS_INTERVAL:
+                            cb.progress(done, self._logs(self._ts.metrics))
+                            last_print = time.perf_counter()
+                        if self.stop_training:
+                            break
+                else:
+                    self._fit_iterable(x, cb, batch_hooks, steps_per_epoch)
+                logs = self._logs(self._ts.metrics)
+                if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                    val = self._evaluate_for_fit(
+                        validation_data, validation_batch_size or batch_size, validation_steps
+                    )
+                    logs.update({f"val_{k_}": v for k_, v in val.items()})
+                cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            cb.on_train_end(logs if epochs > initial_epoch else None)
+        finally:
+            self._unbind_live()
+        return history
+
+    def _fit_iterable(self, data: Any, cb: CallbackList, batch_hooks: bool,
+                      steps_per_epoch: int | None) -> None:
+        step = self._jitted("train_step")
+        iterator = self.__dict__.get("_fit_iterator")
+        if iterator is None or iterator[0] is not data:
+            iterator = (data, iter(_data.iterate_batches(data)))
+        it = iterator[1]
+        size = None
+        i = 0
+        while steps_per_epoch is None or i < steps_per_epoch:
+            try:
+                bx, by, bsw = next(it)
+            except StopIteration:
+                if steps_per_epoch is None:
+                    # A re-iterable (a list of batches) starts over next epoch.
+                    iterator = (data, iter(_data.iterate_batches(data)))
+                    break
+                raise ValueError(
+                    f"The data ran out after {i} batches, but `steps_per_epoch` is "
+                    f"{steps_per_epoch}."
+                ) from None
+            batch, size = self._make_batch(bx, by, bsw, size)
+            if batch_hooks:
+                cb.on_train_batch_begin(i)
+            self._ts = step(self._ts, batch)
+            if batch_hooks:
+                cb.on_train_batch_end(i, self._logs(self._ts.metrics))
+            i += 1
+            if self.stop_training:
+                break
+        self.__dict__["_fit_iterator"] = iterator
+
+    def _make_batch(self, x: Any, y: Any, sw: Any, size: int | None) -> tuple[_steps.Batch, int]:
+        xs = _data.flatten_x(self.graph, x)
+        ys = _data.flatten_y(self.graph, y)
+        sws = _data.flatten_y(self.graph, sw, "sample_weight")
+        n = _data.count_samples(self._named(xs, ys, sws))
+        size = size or n
+        if n > size:
+            raise ValueError(f"A batch of {n} examples follows batches of {size}.")
+        valid = np.zeros(size, np.float32)
+        valid[:n] = 1.0
+        pad = lambda arrs: _data.to_device(_data.pad_rows(arrs, size))  # noqa: E731
+        return _steps.Batch(pad(xs), pad(ys), pad(sws), jnp.asarray(valid)), size
+
+    def _named(self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any]) -> list[tuple[str, Any]]:
+        return (
+            [(f"x['{n}']", a) for n, a in zip(self.graph.input_names, xs)]
+            + [(f"y['{n}']", a) for n, a in zip(self.output_names, ys)]
+            + [(f"sample_weight['{n}']", a) for n, a in zip(self.output_names, sws)]
+        )
+
+    def _check_targets(self, ys: Sequence[Any]) -> None:
+        """Checks that every output with a loss has a target of a usable shape."""
+        for name, spec, loss, y in zip(self.output_names, self.graph.output_specs,
+                                       self._loss.losses, ys):
+            if loss is None:
+                continue
+            if y is None:
+                raise ValueError(
+                    f"Output '{name}' has a loss ({loss.name}) but no target was given for it."
+                )
+            want = spec.shape[1:]
+            got = tuple(np.shape(y)[1:])
+            sparse = "sparse" in loss.name
+            ok = (
+                len(got) == len(want) - 1 or (len(got) == len(want) and got[-1:] == (1,))
+                if sparse
+                else len(got) == len(want)
+                and all(a is None or a == b for a, b in zip(want, got))
+            )
+            if not ok:
+                raise ValueError(
+                    f"Targets for output '{name}' have shape {(None, *got)}, which does not "
+                    f"fit the output shape {spec.shape} and the loss '{loss.name}'."
+                )
+
+    # ------------------------------------------------------------------ evaluate
+    def _evaluate_arrays(self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any],
+                         batch_size: int) -> dict[str, float]:
+        n = _data.count_samples(self._named(xs, ys, sws))
+        steps = math.ceil(n / batch_size)
+        order = self._jitted("order", n, steps * batch_size, False)(jax.random.key(0))
+        run = self._jitted("eval_runner", batch_size)
+        data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
+        variables = self.get_variables()
+        states = self._metrics.init()
+        for i in range(steps):
+            states = run(variables, states, data, order, i)
+        return self._logs(states)
+
+    def _evaluate_for_fit(self, validation_data: Any, batch_size: int,
+                          steps: int | None) -> dict[str, float]:
+        if isinstance(validation_data, tuple | list) and len(validation_data) in (2, 3) and (
+            _data.is_in_memory(validation_data[0])
+        ):
+            vx, vy = validation_data[0], validation_data[1]
+            vsw = validation_data[2] if len(validation_data) == 3 else None
+            if isinstance(vx, list) and len(vx) == len(self.graph.inputs) and all(
+                a is None or isinstance(a, np.ndarray | jax.Array) for a in vx
+            ) and isinstance(vy, list) and vsw is not None and isinstance(vsw, list):
+                xs, ys, sws = vx, vy, vsw  # already flattened (validation_split)
+            else:
+                xs = _data.flatten_x(self.graph, vx)
+                ys = _data.flatten_y(self.graph, vy)
+                sws = _data.flatten_y(self.graph, vsw, "sample_weight")
+            return self._evaluate_arrays(xs, ys, sws, batch_size)
+        return self._evaluate_iterable(validation_data, steps)
+
+    def _evaluate_iterable(self, data: Any, steps: int | None) -> dict[str, float]:
+        step = self._jitted("eval_step")
+        variables = self.get_variables()
+        states = self._metrics.init()
+        size = None
+        for i, (bx, by, bsw) in enumerate(_data.iterate_batches(data)):
+            if steps is not None and i >= steps:
+                break
+            batch, size = self._make_batch(bx, by, bsw, size)
+            states = step(variables, states, batch)
+        return self._logs(states)
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """Computes the loss and metrics on data.
+
+        Returns:
+            The loss alone when there is nothing else to report, else a list in
+            ``metrics_names`` order; a dict with ``return_dict=True``.
+        """
+        self._prepare(x if _data.is_in_memory(x) else None, "evaluate")
+        cb = CallbackList(callbacks, self, steps=steps, verbose=verbose)
+        cb.on_test_begin()
+        if _data.is_in_memory(x):
+            xs = _data.flatten_x(self.graph, x)
+            ys = _data.flatten_y(self.graph, y)
+            sws = _data.flatten_y(self.graph, sample_weight, "sample_weight")
+            self._check_targets(ys)
+            logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32)
+        else:
+            logs = self._evaluate_iterable(x, steps)
+        cb.on_test_end(logs)
+        if verbose not in (0, "0"):
+            from kerax.training.progbar import format_logs
+
+            print(format_logs(logs), flush=True)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------ predict
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+    ) -> Any:
+        """Runs the model on ``x`` in batches; returns NumPy arrays nested as the outputs.
+
+        Every batch has the same shape (the last one is padded), so ``predict`` compiles
+        once.
+        """
+        batch_size = batch_size or 32
+        self._ensure_graph(x if _data.is_in_memory(x) else None)
+        cb = CallbackList(callbacks, self, steps=steps, verbose=verbose)
+        cb.on_predict_begin()
+        variables = self.get_variables()
+        if _data.is_in_memory(x):
+            xs = _data.flatten_x(self.graph, x)
+            n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
+            nsteps = math.ceil(n / batch_size)
+            order = self._jitted("order", n, nsteps * batch_size, False)(jax.random.key(0))
+            run = self._jitted("predict_runner", batch_size)
+            dev = _data.to_device(xs)
+            chunks = [run(variables, dev, order, i) for i in range(nsteps)]
+            flat = [np.concatenate([np.asarray(c[j]) for c in chunks])[:n]
+                    for j in range(len(self.graph.outputs))]
+        else:
+            apply = self._jitted_apply(False)
+            pieces: list[list[Any]] = []
+            for i, (bx, _, _) in enumerate(_data.iterate_batches(x)):
+                if steps is not None and i >= steps:
+                    break
+                out, _ = apply(variables, _data.flatten_x(self.graph, bx))
+                pieces.append(jax.tree_util.tree_leaves(out))
+            flat = [np.concatenate([np.asarray(p[j]) for p in pieces])
+                    for j in range(len(self.graph.outputs))]
+        cb.on_predict_end()
+        return self.graph.unflatten_outputs(flat)
+
+    # ------------------------------------------------------------------ on_batch
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict[int, float] | None = None,
+                       return_dict: bool = False) -> Any:
+        """One optimizer step on one batch; returns the loss and metrics of that batch."""
+        self._prepare(x, "train_on_batch")
+        if class_weight is not None:
+            sample_weight = _data.class_weights_to_sample_weights(
+                _data.flatten_y(self.graph, y)[0], class_weight
+            )
+        batch, _ = self._make_batch(x, y, sample_weight, None)
+        self._bind_live(self._new_train_state())
+        try:
+            self._ts = self._jitted("train_step")(self._ts, batch)
+            logs = self._logs(self._ts.metrics)
+        finally:
+            self._unbind_live()
+        return logs if return_dict else _single_or_list(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """The loss and metrics on one batch, without training."""
+        self._prepare(x, "test_on_batch")
+        batch, _ = self._make_batch(x, y, sample_weight, None)
+        states = self._jitted("eval_step")(self.get_variables(), self._metrics.init(), batch)
+        logs = self._logs(states)
+        return logs if return_dict else _single_or_list(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The model's outputs on one batch, as NumPy arrays."""
+        out, _ = self._jitted_apply(False)(self.get_variables(), _data.flatten_x(self.graph, x))
+        return jax.tree_util.tree_map(np.asarray, out)
+
+
+def _single_or_list(logs: dict[str, float]) -> Any:
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
