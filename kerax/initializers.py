@@ -166,8 +166,9 @@ def _scaling(name: str, scale: float, mode: str, distribution: str) -> type[Vari
         return {"seed": self.seed}
 
     doc = f"``VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})``."
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                           "__doc__": doc})
+    return type(
+        name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc}
+    )
 
 
 GlorotUniform = _scaling("GlorotUniform", 1.0, "fan_avg", "uniform")
@@ -243,8 +244,10 @@ def get(identifier: Any) -> Initializer | Callable[..., Any]:
     """
     if identifier is None:
         return Zeros()
-    if isinstance(identifier, Initializer) or callable(identifier) and not isinstance(
-        identifier, type
+    if (
+        isinstance(identifier, Initializer)
+        or callable(identifier)
+        and not isinstance(identifier, type)
     ):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Initializer):

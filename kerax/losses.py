@@ -179,13 +179,20 @@ class LossFunctionWrapper(Loss):
         return {**super().get_config(), **self.fn_kwargs}
 
 
-def _wrapper(fn: Callable[..., jax.Array], default_name: str, doc: str) -> type[LossFunctionWrapper]:
+def _wrapper(
+    fn: Callable[..., jax.Array], default_name: str, doc: str
+) -> type[LossFunctionWrapper]:
     import inspect
 
     extra = [p for p in inspect.signature(fn).parameters.values() if p.default is not p.empty]
 
-    def __init__(self, *args: Any, reduction: str | None = "sum_over_batch_size",
-                 name: str = default_name, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = default_name,
+        **kwargs: Any,
+    ) -> None:
         for param, value in zip(extra, args):
             kwargs[param.name] = value
         for param in extra:
@@ -196,19 +203,28 @@ def _wrapper(fn: Callable[..., jax.Array], default_name: str, doc: str) -> type[
         return cls(**config)
 
     cls_name = "".join(part.capitalize() for part in default_name.split("_"))
-    return type(cls_name, (LossFunctionWrapper,), {
-        "__init__": __init__, "__doc__": doc, "from_config": classmethod(from_config)})
+    return type(
+        cls_name,
+        (LossFunctionWrapper,),
+        {"__init__": __init__, "__doc__": doc, "from_config": classmethod(from_config)},
+    )
 
 
 CategoricalCrossentropy = _wrapper(
-    categorical_crossentropy, "categorical_crossentropy",
-    "Crossentropy for one-hot labels. Args: ``from_logits``, ``label_smoothing``, ``axis``.")
+    categorical_crossentropy,
+    "categorical_crossentropy",
+    "Crossentropy for one-hot labels. Args: ``from_logits``, ``label_smoothing``, ``axis``.",
+)
 SparseCategoricalCrossentropy = _wrapper(
-    sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-    "Crossentropy for integer labels. Args: ``from_logits``, ``ignore_class``, ``axis``.")
+    sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy",
+    "Crossentropy for integer labels. Args: ``from_logits``, ``ignore_class``, ``axis``.",
+)
 BinaryCrossentropy = _wrapper(
-    binary_crossentropy, "binary_crossentropy",
-    "Crossentropy for 0/1 labels. Args: ``from_logits``, ``label_smoothing``, ``axis``.")
+    binary_crossentropy,
+    "binary_crossentropy",
+    "Crossentropy for 0/1 labels. Args: ``from_logits``, ``label_smoothing``, ``axis``.",
+)
 MeanSquaredError = _wrapper(mean_squared_error, "mean_squared_error", "Mean of squared errors.")
 MeanAbsoluteError = _wrapper(mean_absolute_error, "mean_absolute_error", "Mean of absolute errors.")
 

@@ -71,8 +71,13 @@ class Mean(Metric):
 class MeanMetricWrapper(Mean):
     """The weighted mean of ``fn(y_true, y_pred)`` over all examples seen."""
 
-    def __init__(self, fn: Callable[..., jax.Array], name: str | None = None,
-                 dtype: Any = "float32", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., jax.Array],
+        name: str | None = None,
+        dtype: Any = "float32",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
         self.fn = fn
         self.fn_kwargs = kwargs
@@ -125,8 +130,12 @@ _BY_NAME: dict[str, type[Metric]] = {
 }
 
 
-def get(identifier: Any, y_true_shape: tuple | None = None, y_pred_shape: tuple | None = None,
-        loss_name: str | None = None) -> Metric:
+def get(
+    identifier: Any,
+    y_true_shape: tuple | None = None,
+    y_pred_shape: tuple | None = None,
+    loss_name: str | None = None,
+) -> Metric:
     """Resolves a metric from a name, a class, an instance or a ``fn(y_true, y_pred)``.
 
     ``"accuracy"`` / ``"acc"`` picks the variant Keras picks: binary accuracy for a
@@ -146,12 +155,18 @@ def get(identifier: Any, y_true_shape: tuple | None = None, y_pred_shape: tuple 
             loss_name = loss_name or ""
             binary = "binary" in loss_name or (y_pred_shape is not None and y_pred_shape[-1] == 1)
             sparse = "sparse" in loss_name or (
-                y_true_shape is not None and y_pred_shape is not None
-                and (len(y_true_shape) == len(y_pred_shape) - 1
-                     or (y_true_shape[-1] == 1 and y_pred_shape[-1] != 1))
+                y_true_shape is not None
+                and y_pred_shape is not None
+                and (
+                    len(y_true_shape) == len(y_pred_shape) - 1
+                    or (y_true_shape[-1] == 1 and y_pred_shape[-1] != 1)
+                )
             )
-            cls = BinaryAccuracy if binary else (
-                SparseCategoricalAccuracy if sparse else CategoricalAccuracy)
+            cls = (
+                BinaryAccuracy
+                if binary
+                else (SparseCategoricalAccuracy if sparse else CategoricalAccuracy)
+            )
             return cls(name=identifier)
         cls = _BY_NAME.get(identifier) or {c.__name__: c for c in _BY_NAME.values()}.get(identifier)
         if cls is not None:

@@ -64,8 +64,14 @@ class SGD(Optimizer):
         nesterov: Default False.
     """
 
-    def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 name: str = "SGD", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        name: str = "SGD",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, name)
         if momentum < 0:
             raise ValueError(f"`momentum` must be non-negative, received momentum={momentum}.")
@@ -86,15 +92,27 @@ class RMSprop(Optimizer):
         centered: Default False.
     """
 
-    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, name: str = "rmsprop",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        name: str = "rmsprop",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, name)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
     def _factory(self, learning_rate):
-        return optax.rmsprop(learning_rate, decay=self.rho, eps=self.epsilon,
-                             centered=self.centered, momentum=self.momentum or None)
+        return optax.rmsprop(
+            learning_rate,
+            decay=self.rho,
+            eps=self.epsilon,
+            centered=self.centered,
+            momentum=self.momentum or None,
+        )
 
 
 class _AdamState(NamedTuple):
@@ -103,7 +121,9 @@ class _AdamState(NamedTuple):
     v: Any
 
 
-def scale_by_keras_adam(beta_1: float, beta_2: float, epsilon: float) -> optax.GradientTransformation:
+def scale_by_keras_adam(
+    beta_1: float, beta_2: float, epsilon: float
+) -> optax.GradientTransformation:
     """Adam's scaling with Keras's placement of epsilon (outside the bias correction)."""
 
     def init(params):
@@ -132,14 +152,23 @@ class Adam(Optimizer):
         epsilon: Default 1e-7.
     """
 
-    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, name: str = "adam", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        name: str = "adam",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate, name)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def _factory(self, learning_rate):
-        return optax.chain(scale_by_keras_adam(self.beta_1, self.beta_2, self.epsilon),
-                           optax.scale_by_learning_rate(learning_rate))
+        return optax.chain(
+            scale_by_keras_adam(self.beta_1, self.beta_2, self.epsilon),
+            optax.scale_by_learning_rate(learning_rate),
+        )
 
 
 _BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}

@@ -114,9 +114,7 @@ class Variable:
             )
         ctx = _frame.ACTIVE.get()
         if ctx is not None and id(self.layer) in ctx.frame.keys:
-            ctx.frame.updates.setdefault(ctx.frame.keys[id(self.layer)], {})[self.spec.name] = (
-                value
-            )
+            ctx.frame.updates.setdefault(ctx.frame.keys[id(self.layer)], {})[self.spec.name] = value
             return
         self.layer._assign_value(self.spec, value)
 

@@ -134,7 +134,9 @@ class Graph:
             defined.update(Ref(node.layer, node.index, i) for i in range(len(node.outputs)))
         for ref in self.outputs:
             if ref not in defined:
-                raise GraphError(f"Output {ref.to_config()} of graph '{self.name}' is never computed.")
+                raise GraphError(
+                    f"Output {ref.to_config()} of graph '{self.name}' is never computed."
+                )
 
     # ------------------------------------------------------------ lookups
     @property

@@ -43,7 +43,9 @@ def run_graph(
     """
     mode = frame.training if training is None else training
     env: dict[Ref, Any] = dict(zip(graph.inputs, inputs, strict=True))
-    masks: dict[Ref, Any] = dict(zip(graph.inputs, input_masks or [None] * len(inputs), strict=True))
+    masks: dict[Ref, Any] = dict(
+        zip(graph.inputs, input_masks or [None] * len(inputs), strict=True)
+    )
     layers = graph.layer_map
     for node in graph.nodes:
         layer = layers[node.layer]
@@ -61,8 +63,11 @@ def run_graph(
             layer, path, args, kwargs, training=mode if node.training is None else node.training
         )
         out_leaves = jax.tree_util.tree_leaves(out)
-        out_mask = layer.compute_mask(args[0] if args else None, in_mask) if in_mask is not None \
+        out_mask = (
+            layer.compute_mask(args[0] if args else None, in_mask)
+            if in_mask is not None
             else _own_mask(layer, args)
+        )
         mask_list = jax.tree_util.tree_leaves(out_mask) if out_mask is not None else []
         for i, value in enumerate(out_leaves):
             ref = Ref(node.layer, node.index, i)

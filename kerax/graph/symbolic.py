@@ -107,8 +107,11 @@ class Node:
     @property
     def parents(self) -> list[KerasTensor]:
         """The symbolic tensors this call consumed, in argument order."""
-        return [x for x in jax.tree_util.tree_leaves((self.args, self.kwargs), is_leaf=is_tensor)
-                if isinstance(x, KerasTensor)]
+        return [
+            x
+            for x in jax.tree_util.tree_leaves((self.args, self.kwargs), is_leaf=is_tensor)
+            if isinstance(x, KerasTensor)
+        ]
 
     @property
     def input_tensors(self) -> Any:
@@ -147,7 +150,9 @@ def _is_spec(x: Any) -> bool:
 
 def any_symbolic(tree: Any) -> bool:
     """Whether ``tree`` holds at least one symbolic tensor."""
-    return any(isinstance(x, KerasTensor) for x in jax.tree_util.tree_leaves(tree, is_leaf=is_tensor))
+    return any(
+        isinstance(x, KerasTensor) for x in jax.tree_util.tree_leaves(tree, is_leaf=is_tensor)
+    )
 
 
 def infer_output_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -188,8 +193,11 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     kwargs = dict(kwargs)
     training = kwargs.pop("training", None)
     first = args[0] if args else next(iter(kwargs.values()))
-    first_specs = [t.spec for t in jax.tree_util.tree_leaves(first, is_leaf=is_tensor)
-                   if isinstance(t, KerasTensor)]
+    first_specs = [
+        t.spec
+        for t in jax.tree_util.tree_leaves(first, is_leaf=is_tensor)
+        if isinstance(t, KerasTensor)
+    ]
     was_built = layer.built
     snapshot = dict(layer.__dict__)
     try:
@@ -220,4 +228,3 @@ def input_tensor(spec: TensorSpec, layer: Layer) -> KerasTensor:
     out = node.outputs
     out.name = layer.name
     return out
-

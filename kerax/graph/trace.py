@@ -50,7 +50,7 @@ def trace(inputs: Any, outputs: Any, name: str) -> Graph:
             given = ", ".join(f'"{t.name}"' for t in in_leaves)
             raise GraphError(
                 f'Graph disconnected: cannot obtain value for tensor "{tensor.name}" '
-                f"(shape {tensor.shape}) needed by layer \"{consumer}\". It comes from the "
+                f'(shape {tensor.shape}) needed by layer "{consumer}". It comes from the '
                 f'Input "{tensor.name}", which is not among the inputs of model '
                 f'"{name}" ({given}). Add it to `inputs`.'
             )

@@ -438,8 +438,7 @@ class Layer:
             if kind == "input" and self._input_shape_arg is not None:
                 return (self._batch_size_arg, *self._input_shape_arg)
             raise AttributeError(
-                f"The layer {self.name} has never been called and thus has no defined "
-                f"{kind} shape."
+                f"The layer {self.name} has never been called and thus has no defined {kind} shape."
             )
         shapes = [getattr(n, attr) for n in nodes]
         if any(s != shapes[0] for s in shapes[1:]):

@@ -23,8 +23,10 @@ class Merge(Layer):
     supports_masking = True
 
     def _check_list(self, input_shape: Any) -> list[Shape]:
-        if not isinstance(input_shape, list | tuple) or not input_shape or not isinstance(
-            input_shape[0], list | tuple
+        if (
+            not isinstance(input_shape, list | tuple)
+            or not input_shape
+            or not isinstance(input_shape[0], list | tuple)
         ):
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) must be called on a list of '

@@ -12,10 +12,10 @@ import numpy as np
 from kerax import _naming
 from kerax.graph import frame as _frame
 from kerax.graph import ir, symbolic
-from kerax.graph.lower import Lowered, lower, run_graph
-from kerax.graph.trace import trace
 from kerax.graph.layout import Variables
+from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
+from kerax.graph.trace import trace
 from kerax.layers._base import Layer
 from kerax.training.trainer import Trainer
 
@@ -186,8 +186,10 @@ class Model(Trainer, Layer):
             return Layer._call_eager(self, args, kwargs)
         inputs = args[0] if args else kwargs.pop("inputs")
         training = bool(kwargs.pop("training", False))
-        flat = [np.asarray(x) if not isinstance(x, jax.Array) else x
-                for x in self.graph.flatten_inputs(inputs)]
+        flat = [
+            np.asarray(x) if not isinstance(x, jax.Array) else x
+            for x in self.graph.flatten_inputs(inputs)
+        ]
         self._check_input_spec([TensorSpec.from_value(x) for x in flat])
         outputs, _ = self._jitted_apply(training)(self.get_variables(), flat)
         return outputs

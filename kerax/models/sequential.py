@@ -7,8 +7,8 @@ from typing import Any
 
 from kerax import _naming
 from kerax.graph import symbolic
-from kerax.graph.trace import trace
 from kerax.graph.spec import TensorSpec
+from kerax.graph.trace import trace
 from kerax.layers._base import Layer
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.models.functional import Model

@@ -37,21 +37,33 @@ def format_summary(model: Any, line_length: int = 98) -> str:
     headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"][: len(widths)]
 
     def row(fields: list[str]) -> str:
-        return "".join(f.ljust(w)[:w] if i < len(fields) - 1 else f
-                       for i, (f, w) in enumerate(zip(fields, widths)))
+        return "".join(
+            f.ljust(w)[:w] if i < len(fields) - 1 else f
+            for i, (f, w) in enumerate(zip(fields, widths))
+        )
 
     lines = [f'Model: "{model.name}"', "━" * line_length, row(headers), "━" * line_length]
     counted: set[int] = set()
     for layer in model.layers:
         nodes = [n for n in graph.nodes if n.layer == layer.name]
-        shapes = [_shape_text(list(s.shape for s in n.outputs)[0] if len(n.outputs) == 1
-                              else [s.shape for s in n.outputs]) for n in nodes]
+        shapes = [
+            _shape_text(
+                list(s.shape for s in n.outputs)[0]
+                if len(n.outputs) == 1
+                else [s.shape for s in n.outputs]
+            )
+            for n in nodes
+        ]
         if not nodes:
             idx = graph.input_names.index(layer.name) if layer.name in graph.input_names else 0
             shapes = [_shape_text(graph.input_specs[idx].shape)]
         params = sum(int(np.prod(w.shape)) for w in layer.weights)
         counted.add(id(layer))
-        fields = [f"{layer.name} ({type(layer).__name__})", shapes[0] if shapes else "", f"{params:,}"]
+        fields = [
+            f"{layer.name} ({type(layer).__name__})",
+            shapes[0] if shapes else "",
+            f"{params:,}",
+        ]
         if multi_input:
             conns = []
             for n in nodes[:1]:

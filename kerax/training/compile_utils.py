@@ -59,9 +59,14 @@ class CompiledLoss:
             raise ValueError("`compile` needs a `loss` to train the model.")
         per = _per_output(loss, names, "loss")
         resolved = [None if p is None else _losses.get(p) for p in per]
-        weights = [1.0] * len(names) if loss_weights is None else [
-            1.0 if w is None else float(w) for w in _per_output(loss_weights, names, "loss_weights")
-        ]
+        weights = (
+            [1.0] * len(names)
+            if loss_weights is None
+            else [
+                1.0 if w is None else float(w)
+                for w in _per_output(loss_weights, names, "loss_weights")
+            ]
+        )
         return cls(list(names), resolved, weights)
 
     @property
@@ -71,8 +76,13 @@ class CompiledLoss:
             return []
         return [f"{n}_loss" for n, loss in zip(self.names, self.losses) if loss is not None]
 
-    def __call__(self, y_true: Sequence[Any], y_pred: Sequence[Any], sample_weight: Sequence[Any],
-                 valid: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+    def __call__(
+        self,
+        y_true: Sequence[Any],
+        y_pred: Sequence[Any],
+        sample_weight: Sequence[Any],
+        valid: jax.Array,
+    ) -> tuple[jax.Array, dict[str, jax.Array]]:
         """The total loss and the per-output losses of one (possibly padded) batch."""
         total = jnp.zeros((), jnp.float32)
         parts: dict[str, jax.Array] = {}
@@ -86,7 +96,9 @@ class CompiledLoss:
         return total, parts
 
 
-def masked_reduce(values: jax.Array, sample_weight: Any, valid: jax.Array, reduction: Any) -> jax.Array:
+def masked_reduce(
+    values: jax.Array, sample_weight: Any, valid: jax.Array, reduction: Any
+) -> jax.Array:
     """Keras's reduction over the real examples of a batch padded to full size."""
     mask = _losses.broadcast_weight(valid, values)
     weighted = values * mask
@@ -111,8 +123,14 @@ class CompiledMetrics:
     entries: list[tuple[str, int | None, _metrics.Metric, bool]]
 
     @classmethod
-    def build(cls, metrics: Any, weighted_metrics: Any, names: Sequence[str],
-              out_specs: Sequence[TensorSpec], loss: CompiledLoss) -> CompiledMetrics:
+    def build(
+        cls,
+        metrics: Any,
+        weighted_metrics: Any,
+        names: Sequence[str],
+        out_specs: Sequence[TensorSpec],
+        loss: CompiledLoss,
+    ) -> CompiledMetrics:
         entries: list[tuple[str, int | None, _metrics.Metric, bool]] = [
             ("loss", None, _metrics.Mean(name="loss"), False)
         ]
@@ -141,9 +159,16 @@ class CompiledMetrics:
     def init(self) -> dict[str, Any]:
         return {name: metric.init() for name, _, metric, _ in self.entries}
 
-    def update(self, states: dict[str, Any], y_true: Sequence[Any], y_pred: Sequence[Any],
-               sample_weight: Sequence[Any], valid: jax.Array, loss: jax.Array,
-               parts: dict[str, jax.Array]) -> dict[str, Any]:
+    def update(
+        self,
+        states: dict[str, Any],
+        y_true: Sequence[Any],
+        y_pred: Sequence[Any],
+        sample_weight: Sequence[Any],
+        valid: jax.Array,
+        loss: jax.Array,
+        parts: dict[str, jax.Array],
+    ) -> dict[str, Any]:
         out = dict(states)
         count = jnp.sum(valid)
         for name, index, metric, weighted in self.entries:

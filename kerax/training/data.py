@@ -25,9 +25,11 @@ def is_in_memory(x: Any) -> bool:
     if isinstance(x, Mapping):
         return all(is_in_memory(v) for v in x.values())
     if isinstance(x, list | tuple):
-        return all(is_in_memory(v) or np.isscalar(v) for v in x) and (
-            not x or not np.isscalar(x[0])
-        ) or _looks_numeric(x)
+        return (
+            all(is_in_memory(v) or np.isscalar(v) for v in x)
+            and (not x or not np.isscalar(x[0]))
+            or _looks_numeric(x)
+        )
     return False
 
 
@@ -76,8 +78,9 @@ def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
                 f"`{what}` has key(s) {unknown} that are not output names of model "
                 f"'{graph.name}'. Output names: {names}."
             )
-        return [None if y.get(name) is None else _array(y[name], f"{what}['{name}']")
-                for name in names]
+        return [
+            None if y.get(name) is None else _array(y[name], f"{what}['{name}']") for name in names
+        ]
     if isinstance(y, list | tuple) and n > 1:
         if len(y) != n:
             raise ValueError(
@@ -129,8 +132,10 @@ def take(arrays: Sequence[Any], idx: np.ndarray) -> list[Any]:
 def iterate_batches(data: Iterable[Any]) -> Iterator[tuple[Any, Any, Any]]:
     """Yields ``(x, y, sample_weight)`` from an iterable of batches."""
     for batch in data:
-        if isinstance(batch, tuple | list) and len(batch) in (1, 2, 3) and not (
-            len(batch) > 0 and np.isscalar(batch[0])
+        if (
+            isinstance(batch, tuple | list)
+            and len(batch) in (1, 2, 3)
+            and not (len(batch) > 0 and np.isscalar(batch[0]))
         ):
             x = batch[0]
             y = batch[1] if len(batch) > 1 else None
@@ -149,5 +154,7 @@ def pad_rows(arrays: Sequence[Any], size: int) -> list[Any]:
             continue
         a = np.asarray(a)
         extra = size - a.shape[0]
-        out.append(a if extra == 0 else np.concatenate([a, np.zeros((extra, *a.shape[1:]), a.dtype)]))
+        out.append(
+            a if extra == 0 else np.concatenate([a, np.zeros((extra, *a.shape[1:]), a.dtype)])
+        )
     return out

@@ -34,14 +34,18 @@ class Progbar:
         self._last_len = 0
         self._interactive = sys.stdout.isatty()
 
-    def update(self, current: int, logs: dict[str, Any] | None = None, finalize: bool = False) -> None:
+    def update(
+        self, current: int, logs: dict[str, Any] | None = None, finalize: bool = False
+    ) -> None:
         now = time.perf_counter()
         elapsed = now - self.start
         per_step = elapsed / max(current, 1)
         logs_text = format_logs(logs or {})
         if self.verbose == 2:
             if finalize:
-                line = f"{self.target or current}/{self.target or current} - {_format_time(elapsed)}"
+                line = (
+                    f"{self.target or current}/{self.target or current} - {_format_time(elapsed)}"
+                )
                 line += f" - {_format_time(per_step)}/step"
                 print(line + (f" - {logs_text}" if logs_text else ""), flush=True)
             return

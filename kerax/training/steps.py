@@ -128,7 +128,9 @@ def make_eval_step(
         total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
         for penalty in layout.regularization(variables["params"]) + list(extra):
             total = total + jnp.sum(penalty)
-        return metrics.update(states, batch.y, preds, batch.sample_weight, batch.valid, total, parts)
+        return metrics.update(
+            states, batch.y, preds, batch.sample_weight, batch.valid, total, parts
+        )
 
     return step
 

@@ -130,7 +130,10 @@ class Trainer:
         names = self.output_names
         compiled_loss = CompiledLoss.build(loss, loss_weights, names) if loss is not None else None
         self._metrics = CompiledMetrics.build(
-            metrics, weighted_metrics, names, self.graph.output_specs,
+            metrics,
+            weighted_metrics,
+            names,
+            self.graph.output_specs,
             compiled_loss or CompiledLoss(list(names), [None] * len(names), [1.0] * len(names)),
         )
         self._loss = compiled_loss
@@ -236,8 +239,9 @@ class Trainer:
             def run(variables, states, data, order, i):
                 idx, valid = _steps.batch_indices(order, i, batch_size)
                 x, y, sw = data
-                batch = _steps.Batch(_steps.gather(x, idx), _steps.gather(y, idx),
-                                     _steps.gather(sw, idx), valid)
+                batch = _steps.Batch(
+                    _steps.gather(x, idx), _steps.gather(y, idx), _steps.gather(sw, idx), valid
+                )
                 return step(variables, states, batch)
 
             fn = jax.jit(run, donate_argnums=1)
@@ -334,7 +338,9 @@ class Trainer:
                 cut = int(n * (1.0 - validation_split))
                 tail = np.arange(cut, n)
                 validation_data = (
-                    _data.take(xs, tail), _data.take(ys, tail), _data.take(sws, tail)
+                    _data.take(xs, tail),
+                    _data.take(ys, tail),
+                    _data.take(sws, tail),
                 )
                 head = np.arange(cut)
                 xs, ys, sws = _data.take(xs, head), _data.take(ys, head), _data.take(sws, head)
@@ -383,7 +389,10 @@ class Trainer:
                 else:
                     self._fit_iterable(x, cb, batch_hooks, steps_per_epoch)
                 logs = self._logs(self._ts.metrics)
-                if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                if (
+                    validation_data is not None
+                    and (epoch + 1 - initial_epoch) % validation_freq == 0
+                ):
                     val = self._evaluate_for_fit(
                         validation_data, validation_batch_size or batch_size, validation_steps
                     )
@@ -396,8 +405,9 @@ class Trainer:
             self._unbind_live()
         return history
 
-    def _fit_iterable(self, data: Any, cb: CallbackList, batch_hooks: bool,
-                      steps_per_epoch: int | None) -> None:
+    def _fit_iterable(
+        self, data: Any, cb: CallbackList, batch_hooks: bool, steps_per_epoch: int | None
+    ) -> None:
         step = self._jitted("train_step")
         iterator = self.__dict__.get("_fit_iterator")
         if iterator is None or iterator[0] is not data:
@@ -441,7 +451,9 @@ class Trainer:
         pad = lambda arrs: _data.to_device(_data.pad_rows(arrs, size))  # noqa: E731
         return _steps.Batch(pad(xs), pad(ys), pad(sws), jnp.asarray(valid)), size
 
-    def _named(self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any]) -> list[tuple[str, Any]]:
+    def _named(
+        self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any]
+    ) -> list[tuple[str, Any]]:
         return (
             [(f"x['{n}']", a) for n, a in zip(self.graph.input_names, xs)]
             + [(f"y['{n}']", a) for n, a in zip(self.output_names, ys)]
@@ -450,8 +462,9 @@ class Trainer:
 
     def _check_targets(self, ys: Sequence[Any]) -> None:
         """Checks that every output with a loss has a target of a usable shape."""
-        for name, spec, loss, y in zip(self.output_names, self.graph.output_specs,
-                                       self._loss.losses, ys):
+        for name, spec, loss, y in zip(
+            self.output_names, self.graph.output_specs, self._loss.losses, ys
+        ):
             if loss is None:
                 continue
             if y is None:
@@ -464,8 +477,7 @@ class Trainer:
             ok = (
                 len(got) == len(want) - 1 or (len(got) == len(want) and got[-1:] == (1,))
                 if sparse
-                else len(got) == len(want)
-                and all(a is None or a == b for a, b in zip(want, got))
+                else len(got) == len(want) and all(a is None or a == b for a, b in zip(want, got))
             )
             if not ok:
                 raise ValueError(
@@ -474,8 +486,9 @@ class Trainer:
                 )
 
     # ------------------------------------------------------------------ evaluate
-    def _evaluate_arrays(self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any],
-                         batch_size: int) -> dict[str, float]:
+    def _evaluate_arrays(
+        self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any], batch_size: int
+    ) -> dict[str, float]:
         n = _data.count_samples(self._named(xs, ys, sws))
         steps = math.ceil(n / batch_size)
         order = self._jitted("order", n, steps * batch_size, False)(jax.random.key(0))
@@ -487,16 +500,24 @@ class Trainer:
             states = run(variables, states, data, order, i)
         return self._logs(states)
 
-    def _evaluate_for_fit(self, validation_data: Any, batch_size: int,
-                          steps: int | None) -> dict[str, float]:
-        if isinstance(validation_data, tuple | list) and len(validation_data) in (2, 3) and (
-            _data.is_in_memory(validation_data[0])
+    def _evaluate_for_fit(
+        self, validation_data: Any, batch_size: int, steps: int | None
+    ) -> dict[str, float]:
+        if (
+            isinstance(validation_data, tuple | list)
+            and len(validation_data) in (2, 3)
+            and (_data.is_in_memory(validation_data[0]))
         ):
             vx, vy = validation_data[0], validation_data[1]
             vsw = validation_data[2] if len(validation_data) == 3 else None
-            if isinstance(vx, list) and len(vx) == len(self.graph.inputs) and all(
-                a is None or isinstance(a, np.ndarray | jax.Array) for a in vx
-            ) and isinstance(vy, list) and vsw is not None and isinstance(vsw, list):
+            if (
+                isinstance(vx, list)
+                and len(vx) == len(self.graph.inputs)
+                and all(a is None or isinstance(a, np.ndarray | jax.Array) for a in vx)
+                and isinstance(vy, list)
+                and vsw is not None
+                and isinstance(vsw, list)
+            ):
                 xs, ys, sws = vx, vy, vsw  # already flattened (validation_split)
             else:
                 xs = _data.flatten_x(self.graph, vx)
@@ -582,8 +603,10 @@ class Trainer:
             run = self._jitted("predict_runner", batch_size)
             dev = _data.to_device(xs)
             chunks = [run(variables, dev, order, i) for i in range(nsteps)]
-            flat = [np.concatenate([np.asarray(c[j]) for c in chunks])[:n]
-                    for j in range(len(self.graph.outputs))]
+            flat = [
+                np.concatenate([np.asarray(c[j]) for c in chunks])[:n]
+                for j in range(len(self.graph.outputs))
+            ]
         else:
             apply = self._jitted_apply(False)
             pieces: list[list[Any]] = []
@@ -592,15 +615,22 @@ class Trainer:
                     break
                 out, _ = apply(variables, _data.flatten_x(self.graph, bx))
                 pieces.append(jax.tree_util.tree_leaves(out))
-            flat = [np.concatenate([np.asarray(p[j]) for p in pieces])
-                    for j in range(len(self.graph.outputs))]
+            flat = [
+                np.concatenate([np.asarray(p[j]) for p in pieces])
+                for j in range(len(self.graph.outputs))
+            ]
         cb.on_predict_end()
         return self.graph.unflatten_outputs(flat)
 
     # ------------------------------------------------------------------ on_batch
-    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                       class_weight: dict[int, float] | None = None,
-                       return_dict: bool = False) -> Any:
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
         """One optimizer step on one batch; returns the loss and metrics of that batch."""
         self._prepare(x, "train_on_batch")
         if class_weight is not None:
@@ -616,8 +646,9 @@ class Trainer:
             self._unbind_live()
         return logs if return_dict else _single_or_list(logs)
 
-    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
-                      return_dict: bool = False) -> Any:
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
         """The loss and metrics on one batch, without training."""
         self._prepare(x, "test_on_batch")
         batch, _ = self._make_batch(x, y, sample_weight, None)

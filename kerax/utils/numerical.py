@@ -19,7 +19,6 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     num_classes = int(x.max()) + 1 if num_classes is None else num_classes
     if x.size and (x.min() < 0 or x.max() >= num_classes):
         raise ValueError(
-            f"Labels must be in [0, {num_classes}); received labels in "
-            f"[{x.min()}, {x.max()}]."
+            f"Labels must be in [0, {num_classes}); received labels in [{x.min()}, {x.max()}]."
         )
     return np.eye(num_classes, dtype=np.float32)[x]
