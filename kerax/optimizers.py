@@ -127,8 +127,8 @@ def scale_by_keras_adam(
     """Adam's scaling with Keras's placement of epsilon (outside the bias correction)."""
 
     def init(params):
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        return _AdamState(jnp.zeros((), jnp.int32), zeros, zeros)
+        zeros = lambda: jax.tree_util.tree_map(jnp.zeros_like, params)  # noqa: E731
+        return _AdamState(jnp.zeros((), jnp.int32), zeros(), zeros())
 
     def update(grads, state, params=None):
         count = state.count + 1

@@ -178,7 +178,7 @@ class Trainer:
         return ts
 
     def _bind_live(self, ts: TrainState) -> None:
-        self._ts = ts
+        self._ts = _unalias(ts)
         live = _Live(self)
         for layer in self.lowered.layout.layers:
             layer._live = live
@@ -660,6 +660,20 @@ class Trainer:
         """The model's outputs on one batch, as NumPy arrays."""
         out, _ = self._jitted_apply(False)(self.get_variables(), _data.flatten_x(self.graph, x))
         return jax.tree_util.tree_map(np.asarray, out)
+
+
+def _unalias(tree: Any) -> Any:
+    """Copies arrays that appear twice in ``tree``, so that donating it is legal."""
+    seen: set[int] = set()
+
+    def once(x: Any) -> Any:
+        if isinstance(x, jax.Array):
+            if id(x) in seen:
+                return jnp.copy(x)
+            seen.add(id(x))
+        return x
+
+    return jax.tree_util.tree_map(once, tree)
 
 
 def _single_or_list(logs: dict[str, float]) -> Any:
