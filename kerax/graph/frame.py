@@ -48,9 +48,9 @@ class Frame:
         training: bool = False,
         rng: jax.Array | None = None,
     ) -> None:
-        self.params = params
-        self.state = state
-        self.keys = keys
+        self.params = dict(params)
+        self.state = dict(state)
+        self.keys = dict(keys)
         self.training = training
         self.rng = rng
         self.updates: dict[str, dict[str, Any]] = {}
@@ -66,12 +66,29 @@ class Frame:
         training: bool | None = None,
     ) -> Any:
         """Runs ``layer.apply`` at ``path`` with this frame's variables."""
+        if not layer.built:
+            layer._ensure_built(args, dict(kwargs))
+        if layer._weight_specs and id(layer) not in self.keys:
+            self._adopt(layer)
         ctx = Context(self, layer, path, self.training if training is None else training)
         out = layer.apply(ctx, *args, **kwargs)
         if layer.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
                 self.losses.append(layer.activity_regularizer(leaf))
         return out
+
+    def _adopt(self, layer: Layer) -> None:
+        """Takes in a sublayer first built during this run (a Keras-style layer that
+        creates its sublayers' weights in its first ``call``), with its initial values."""
+        key, n = layer.name, 1
+        used = set(self.keys.values())
+        while key in used:
+            key, n = f"{layer.name}_{n}", n + 1
+        with jax.ensure_compile_time_eval():
+            values = layer._current_values()
+        self.keys[id(layer)] = key
+        self.params[key] = values["params"]
+        self.state[key] = values["state"]
 
     def new_state(self) -> dict[str, dict[str, Any]]:
         """The state after this run: the input state with every update applied."""

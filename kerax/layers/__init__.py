@@ -4,13 +4,17 @@ from kerax.layers._base import InputSpec, Layer
 from kerax.layers.core import Activation, Dense, Identity
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.layers.merging import Add, Concatenate, add, concatenate
+from kerax.layers.normalization import BatchNormalization
+from kerax.layers.regularization import Dropout
 from kerax.layers.reshaping import Flatten
 
 __all__ = [
     "Activation",
     "Add",
+    "BatchNormalization",
     "Concatenate",
     "Dense",
+    "Dropout",
     "Flatten",
     "Identity",
     "Input",

@@ -110,4 +110,6 @@ def test_model_variables_round_trip():
     variables = model.get_variables()
     doubled = jax.tree_util.tree_map(lambda v: v * 2, variables)
     model.set_variables(doubled)
-    np.testing.assert_allclose(model.get_layer("h").kernel.numpy(), 2 * variables["params"]["h"]["kernel"])
+    np.testing.assert_allclose(
+        model.get_layer("h").kernel.numpy(), 2 * variables["params"]["h"]["kernel"]
+    )

@@ -23,7 +23,9 @@ def test_multiple_nodes_make_output_ambiguous():
     a, b = Input(shape=(5, 4)), Input(shape=(5, 4))
     dense = Dense(3)
     ea, eb = dense(a), dense(b)
-    with pytest.raises(AttributeError, match=r"multiple inbound nodes.*get_output_at\(node_index\)"):
+    with pytest.raises(
+        AttributeError, match=r"multiple inbound nodes.*get_output_at\(node_index\)"
+    ):
         _ = dense.output
     with pytest.raises(AttributeError, match=r"get_input_at\(node_index\)"):
         _ = dense.input

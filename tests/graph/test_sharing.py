@@ -60,8 +60,9 @@ def test_training_one_model_updates_every_model_that_shares_its_layers():
     expected = np.maximum(xs @ hidden.kernel.numpy() + hidden.bias.numpy(), 0)
     np.testing.assert_allclose(after, expected, rtol=1e-5, atol=1e-6)
     # Both models hold the very same arrays: no copy anywhere.
-    assert features.get_variables()["params"]["hidden"]["kernel"] is (
-        model.get_variables()["params"]["hidden"]["kernel"]
+    assert (
+        features.get_variables()["params"]["hidden"]["kernel"]
+        is (model.get_variables()["params"]["hidden"]["kernel"])
     )
 
 
