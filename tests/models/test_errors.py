@@ -45,7 +45,10 @@ def test_a_failed_call_leaves_the_layer_unbuilt_and_reusable():
 def test_model_called_on_bad_input_stays_usable():
     x = Input(shape=(4,))
     model = kerax.Model(x, Dense(2)(x))
-    with pytest.raises(ValueError, match=r'model "functional".*expected shape \(None, 4\), received shape \(None, 5\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'model "functional".*expected shape \(None, 4\), received shape \(None, 5\)',
+    ):
         model(Input(shape=(5,)))
     with pytest.raises(ValueError, match=r"expected shape \(None, 4\)"):
         model(np.ones((2, 5), np.float32))
