@@ -1,7 +1,7 @@
 """Layers with Keras's names, arguments, defaults and weight layout."""
 
 from kerax.layers._base import InputSpec, Layer
-from kerax.layers.core import Activation, Dense, Identity
+from kerax.layers.core import Activation, Dense, Identity, Lambda
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.layers.merging import Add, Concatenate, add, concatenate
 from kerax.layers.normalization import BatchNormalization
@@ -20,6 +20,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "InputSpec",
+    "Lambda",
     "Layer",
     "add",
     "concatenate",

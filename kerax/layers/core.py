@@ -159,3 +159,53 @@ class Identity(Layer):
 
     def apply(self, ctx: Any, inputs: Any) -> Any:
         return inputs
+
+
+class Lambda(Layer):
+    """Wraps an arbitrary function of arrays as a layer (no weights).
+
+    Args:
+        function: ``fn(inputs, **arguments) -> outputs``, written with ``jax.numpy`` or
+            :mod:`kerax.ops`.
+        output_shape: Unused (shapes are inferred by tracing); accepted for Keras
+            compatibility.
+        mask: Optional mask to return, or ``fn(inputs, mask) -> mask``.
+        arguments: Extra keyword arguments for ``function``.
+
+    Input shape:
+        Whatever ``function`` accepts.
+
+    Output shape:
+        Whatever ``function`` returns.
+    """
+
+    def __init__(
+        self,
+        function: Any,
+        output_shape: Any = None,
+        mask: Any = None,
+        arguments: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise ValueError(f"`function` must be callable, received {function!r}.")
+        self.function = function
+        self.output_shape_arg = output_shape
+        self.mask = mask
+        self.arguments = dict(arguments or {})
+
+    def apply(self, ctx: Any, inputs: Any) -> Any:
+        return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "function": getattr(self.function, "__name__", "lambda"),
+            "arguments": self.arguments,
+        }

@@ -1,0 +1,57 @@
+"""kerax.ops on arrays, on Variables, and on symbolic tensors (recorded as graph nodes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kerax
+from kerax import ops
+from kerax.layers import Dense, Input, Lambda
+
+
+def test_ops_on_arrays_match_numpy():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(np.asarray(ops.sum(x, axis=1)), x.sum(1))
+    np.testing.assert_allclose(np.asarray(ops.matmul(x, x.T)), x @ x.T)
+    np.testing.assert_allclose(np.asarray(ops.relu(x - 2)), np.maximum(x - 2, 0))
+    np.testing.assert_allclose(
+        np.asarray(ops.softmax(x)), np.exp(x) / np.exp(x).sum(-1, keepdims=True), rtol=1e-6
+    )
+
+
+def test_ops_accept_variables():
+    dense = Dense(2, kernel_initializer="ones")
+    dense(np.ones((1, 3), np.float32))
+    np.testing.assert_allclose(np.asarray(ops.matmul(np.ones((1, 3)), dense.kernel)), [[3.0, 3.0]])
+
+
+def test_symbolic_ops_and_operators_build_a_graph():
+    x = Input(shape=(4,))
+    y = ops.relu(x) * 2 + x[:, :1] - 1.0
+    assert y.shape == (None, 4)
+    z = ops.concatenate([y, -x], axis=-1)
+    assert z.shape == (None, 8)
+    model = kerax.Model(x, [z, ops.mean(x, axis=-1, keepdims=True)])
+    data = np.array([[-1.0, 0.0, 1.0, 2.0]], np.float32)
+    out, mean = model.predict(data, verbose=0)
+    expected = np.maximum(data, 0) * 2 + data[:, :1] - 1.0
+    np.testing.assert_allclose(out, np.concatenate([expected, -data], -1), rtol=1e-6)
+    np.testing.assert_allclose(mean, data.mean(-1, keepdims=True))
+
+
+def test_equality_stays_identity():
+    x = Input(shape=(2,))
+    assert (x == x) is True
+    assert (x == Input(shape=(2,))) is False
+
+
+def test_lambda_layer():
+    x = Input(shape=(3,))
+    y = Lambda(lambda t, k: t * k, arguments={"k": 3.0})(x)
+    model = kerax.Model(x, y)
+    np.testing.assert_allclose(
+        model.predict(np.ones((2, 3), np.float32), verbose=0), np.full((2, 3), 3.0)
+    )
+    with pytest.raises(ValueError, match="must be callable"):
+        Lambda(3)
