@@ -145,12 +145,15 @@ class Graph:
 
     @property
     def input_names(self) -> list[str]:
-        return [ref.layer for ref in self.inputs]
+        """The inputs' keys in dicts: the dict keys for dict inputs, else the names of
+        the InputLayers (flat order)."""
+        return _tree_keys(self.input_tree) or [ref.layer for ref in self.inputs]
 
     @property
     def output_names(self) -> list[str]:
-        """Keras's output names: the name of the layer producing each output."""
-        return [ref.layer for ref in self.outputs]
+        """Keras's output names: the dict keys for dict outputs, else the name of the
+        layer producing each output (flat order)."""
+        return _tree_keys(self.output_tree) or [ref.layer for ref in self.outputs]
 
     def flatten_inputs(self, data: Any) -> list[Any]:
         """Flattens ``data`` in the graph's input order.
@@ -166,9 +169,9 @@ class Graph:
             names = self.input_names
             missing = [name for name in names if name not in data]
             if missing:
-                tree_keys = _tree_keys(self.input_tree)
-                if tree_keys and all(k in data for k in tree_keys):
-                    return [data[k] for k in tree_keys]
+                layer_names = [ref.layer for ref in self.inputs]
+                if all(k in data for k in layer_names):
+                    return [data[k] for k in layer_names]
                 raise ValueError(
                     f"Model '{self.name}' is missing input(s) {missing} in the dict it "
                     f"received (keys {sorted(data)}). Expected keys: {names}."

@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 from kerax import _naming
+from kerax import random as _random
 from kerax.graph import frame as _frame
 from kerax.graph import ir, symbolic
 from kerax.graph.layout import Variables
@@ -191,14 +192,20 @@ class Model(Trainer, Layer):
             for x in self.graph.flatten_inputs(inputs)
         ]
         self._check_input_spec([TensorSpec.from_value(x) for x in flat])
-        outputs, _ = self._jitted_apply(training)(self.get_variables(), flat)
+        if training:
+            outputs, state = self._jitted_apply(True)(
+                self.get_variables(), flat, _random.next_key()
+            )
+            self.lowered.layout.store({"params": self.get_variables()["params"], "state": state})
+            return outputs
+        outputs, _ = self._jitted_apply(False)(self.get_variables(), flat)
         return outputs
 
     def _jitted_apply(self, training: bool) -> Any:
         if training not in self._apply_cache:
             lowered = self.lowered
             self._apply_cache[training] = jax.jit(
-                lambda v, x: lowered.apply(v, x, training=training)
+                lambda v, x, rng=None: lowered.apply(v, x, training=training, rng=rng)
             )
         return self._apply_cache[training]
 
