@@ -209,3 +209,37 @@ class Lambda(Layer):
             "function": getattr(self.function, "__name__", "lambda"),
             "arguments": self.arguments,
         }
+
+
+class Masking(Layer):
+    """Masks timesteps whose features all equal ``mask_value``.
+
+    Downstream layers that support masks (RNNs, pooling, attention, merging) skip those
+    timesteps; the masked positions of the output are zeroed.
+
+    Args:
+        mask_value: The padding value (default 0.0).
+
+    Input shape:
+        ``(batch_size, timesteps, features)`` (any rank >= 2).
+
+    Output shape:
+        Same as the input; the mask has shape ``(batch_size, timesteps)``.
+    """
+
+    supports_masking = True
+    creates_mask = True
+
+    def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return jnp.any(inputs != self.mask_value, axis=-1)
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        keep = jnp.any(inputs != self.mask_value, axis=-1, keepdims=True)
+        return inputs * keep.astype(inputs.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mask_value": self.mask_value}

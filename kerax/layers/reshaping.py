@@ -1,4 +1,4 @@
-"""Reshaping layers: Flatten."""
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from kerax.layers._base import Layer
+from kerax.layers._base import InputSpec, Layer
 
 
 class Flatten(Layer):
@@ -46,3 +46,104 @@ class Flatten(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes each example to ``target_shape`` (the batch dimension is kept).
+
+    Args:
+        target_shape: The new shape of one example; one entry may be -1.
+
+    Input shape:
+        ``(batch_size, ...)``.
+
+    Output shape:
+        ``(batch_size, *target_shape)``.
+    """
+
+    def __init__(self, target_shape: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        target_shape = tuple(target_shape)
+        if sum(1 for d in target_shape if d == -1) > 1 or any(
+            not isinstance(d, int) or d == 0 or d < -1 for d in target_shape
+        ):
+            raise ValueError(
+                "`target_shape` must hold positive integers and at most one -1; received "
+                f"target_shape={target_shape}."
+            )
+        self.target_shape = target_shape
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        rest = input_shape[1:]
+        if all(d is not None for d in rest):
+            size = math.prod(rest)
+            known = math.prod(d for d in self.target_shape if d != -1)
+            if (-1 in self.target_shape and size % known) or (
+                -1 not in self.target_shape and size != known
+            ):
+                raise ValueError(
+                    f"Layer '{self.name}' cannot reshape inputs of shape {tuple(input_shape)} "
+                    f"({size} values per example) to target_shape={self.target_shape}."
+                )
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        return inputs.reshape(inputs.shape[0], *self.target_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes; ``dims`` counts from 1 (the first non-batch axis).
+
+    Args:
+        dims: A permutation of ``1..rank-1``, e.g. ``(2, 1)`` swaps the first two.
+
+    Input shape:
+        ``(batch_size, *dims_in)``.
+
+    Output shape:
+        The input shape with its non-batch axes permuted.
+    """
+
+    def __init__(self, dims: tuple[int, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        dims = tuple(dims)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(
+                f"`dims` must be a permutation of 1..{len(dims)}; received dims={dims}."
+            )
+        self.dims = dims
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        return jnp.transpose(inputs, (0, *self.dims))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a vector ``n`` times: ``(batch, features) -> (batch, n, features)``.
+
+    Args:
+        n: Number of repetitions.
+
+    Input shape:
+        ``(batch_size, features)``.
+
+    Output shape:
+        ``(batch_size, n, features)``.
+    """
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` must be a positive integer; received n={n!r}.")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        return jnp.repeat(inputs[:, None, :], self.n, axis=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n": self.n}
