@@ -2,6 +2,15 @@
 
 from kerax.backend import clear_session
 from kerax.random import set_random_seed
-from kerax.utils.numerical import to_categorical
+from kerax.utils.dataset import split_dataset
+from kerax.utils.numerical import normalize, to_categorical
+from kerax.utils.sequences import pad_sequences
 
-__all__ = ["clear_session", "set_random_seed", "to_categorical"]
+__all__ = [
+    "clear_session",
+    "normalize",
+    "pad_sequences",
+    "set_random_seed",
+    "split_dataset",
+    "to_categorical",
+]

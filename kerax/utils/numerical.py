@@ -22,3 +22,10 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
             f"Labels must be in [0, {num_classes}); received labels in [{x.min()}, {x.max()}]."
         )
     return np.eye(num_classes, dtype=np.float32)[x]
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
+    """Scales ``x`` to unit ``order``-norm along ``axis`` (zero vectors stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
