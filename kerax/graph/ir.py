@@ -198,32 +198,19 @@ class Graph:
 
     # ------------------------------------------------------------ serialisation
     def to_config(self) -> dict[str, Any]:
-        """A JSON-able description in Keras's functional config layout."""
-        from kerax.saving.serialization import serialize_layer
+        """A JSON-able description in Keras 3's functional config layout."""
+        from kerax.saving.functional import graph_to_config
 
-        inbound: dict[str, list[Any]] = {layer.name: [] for layer in self.layers}
+        return graph_to_config(self)
+
+    def spec_of(self, ref: Ref) -> TensorSpec:
+        """The spec of the tensor at ``ref``."""
+        if ref in self.inputs:
+            return self.input_specs[self.inputs.index(ref)]
         for node in self.nodes:
-            args = [a.to_config() if isinstance(a, Ref) else _const_config(a) for a in node.args]
-            inbound[node.layer].append({"args": args, "training": node.training})
-        layers = []
-        for layer in self.layers:
-            entry = serialize_layer(layer)
-            entry["name"] = layer.name
-            entry["inbound_nodes"] = inbound[layer.name]
-            layers.append(entry)
-        return {
-            "name": self.name,
-            "layers": layers,
-            "input_layers": [r.to_config() for r in self.inputs],
-            "output_layers": [r.to_config() for r in self.outputs],
-        }
-
-
-def _const_config(c: Const) -> Any:
-    value = c.value
-    if isinstance(value, int | float | str | bool) or value is None:
-        return {"const": value}
-    return {"const": repr(value)}
+            if node.id == (ref.layer, ref.node):
+                return node.outputs[ref.index]
+        raise KeyError(ref)
 
 
 def _tree_keys(tree: Any) -> list[str] | None:

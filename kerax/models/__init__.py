@@ -3,4 +3,14 @@
 from kerax.models.functional import Model
 from kerax.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+
+def model_from_json(json_string: str, custom_objects: dict | None = None) -> Model:
+    """Rebuilds a model (fresh weights) from ``model.to_json()``."""
+    import json
+
+    from kerax.saving.serialization import deserialize_layer
+
+    return deserialize_layer(json.loads(json_string), custom_objects)
+
+
+__all__ = ["Model", "Sequential", "model_from_json"]

@@ -228,7 +228,31 @@ class Model(Trainer, Layer):
         (print_fn or print)(format_summary(self, line_length))
 
     def get_config(self) -> dict[str, Any]:
+        """The Keras 3 functional config: layers, their calls, inputs and outputs."""
         return self.graph.to_config()
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Model:
+        """Rebuilds a model from ``get_config()`` (fresh layers, fresh weights).
+
+        Args:
+            config: As returned by ``get_config``.
+            custom_objects: ``{class name: class}`` for user-defined layers.
+        """
+        from kerax.saving.functional import graph_from_config
+
+        name, inputs, outputs = graph_from_config(config, custom_objects)
+        return cls(inputs, outputs, name=name)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as JSON (``kerax.models.model_from_json`` reads it)."""
+        import json
+
+        from kerax.saving.serialization import serialize_layer
+
+        return json.dumps(serialize_layer(self), **kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, layers={len(self.layers)}>"

@@ -163,3 +163,13 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.insert(0, serialize_layer(self._input_layer))
         return {"name": self.name, "layers": layers}
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+    ) -> Sequential:
+        """Rebuilds a Sequential from ``get_config()`` (fresh weights)."""
+        from kerax.saving.serialization import deserialize_layer
+
+        layers = [deserialize_layer(entry, custom_objects) for entry in config["layers"]]
+        return cls(layers, name=config.get("name"))

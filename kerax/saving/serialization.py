@@ -16,12 +16,20 @@ def serialize_layer(layer: Any) -> dict[str, Any]:
 
 def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """Re-creates a layer from :func:`serialize_layer` output."""
-    from kerax import layers
+    from kerax import layers, models, ops
 
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or getattr(layers, name, None)
+    name = {"Functional": "Model"}.get(name, name)
+    cls = (
+        (custom_objects or {}).get(name)
+        or getattr(layers, name, None)
+        or getattr(models, name, None)
+        or getattr(ops, name, None)
+    )
     if cls is None:
         raise ValueError(
             f"Unknown layer class '{name}'. Pass it in `custom_objects={{'{name}': cls}}`."
         )
+    if isinstance(cls, type) and issubclass(cls, models.Model):
+        return cls.from_config(dict(config["config"]), custom_objects=custom_objects)
     return cls.from_config(dict(config["config"]))
