@@ -91,7 +91,8 @@ def test_config_is_json_and_keras_shaped():
     text = json.dumps(config)
     assert json.loads(text)["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
     by_name = {entry["name"]: entry for entry in config["layers"]}
-    assert by_name["cat"]["inbound_nodes"][0]["args"] == [["h", 0, 0], ["b", 0, 0]]
+    (tensors,) = by_name["cat"]["inbound_nodes"][0]["args"]
+    assert [t["config"]["keras_history"] for t in tensors] == [["h", 0, 0], ["b", 0, 0]]
     assert by_name["h"]["class_name"] == "Dense" and by_name["h"]["config"]["units"] == 5
 
 
