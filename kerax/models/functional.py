@@ -246,6 +246,26 @@ class Model(Trainer, Layer):
         name, inputs, outputs = graph_from_config(config, custom_objects)
         return cls(inputs, outputs, name=name)
 
+    def save_weights(self, filepath: str, overwrite: bool = True) -> None:
+        """Writes the weights to a ``.weights.h5`` file in Keras 3's layout."""
+        import os
+
+        from kerax.saving.weights_h5 import save_weights
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
+        """Loads weights from a ``.weights.h5`` file (kerax's or Keras 3's).
+
+        Raises:
+            ValueError: If the file does not fit the model; no weight is changed then.
+        """
+        from kerax.saving.weights_h5 import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture as JSON (``kerax.models.model_from_json`` reads it)."""
         import json
