@@ -150,15 +150,21 @@ def batch_indices(order: jax.Array, i: jax.Array, batch_size: int) -> tuple[jax.
 def make_epoch_runner(
     step: Callable[[TrainState, Batch], TrainState],
     batch_size: int,
-    steps_per_call: int,
+    *,
+    looped: bool = True,
 ) -> Callable[..., TrainState]:
-    """Wraps ``step`` to run ``steps_per_call`` steps on device-resident data.
+    """Wraps ``step`` to run steps on device-resident data.
 
-    The returned ``run(ts, data, order, start)`` takes the whole dataset
+    The returned ``run(ts, data, order, start, count)`` takes the whole dataset
     ``data = (x, y, sample_weight)`` (flat lists of device arrays), ``order`` (the
-    epoch's example order, padded with -1 to a whole number of calls) and the index of
-    the first batch; it gathers each batch on the device, so nothing crosses the host.
-    Steps whose batch is all padding leave the state unchanged.
+    epoch's example order, padded with -1 to whole batches), the index of the first
+    batch and the number of steps to run. It gathers each batch on the device, so
+    nothing crosses the host. ``start`` and ``count`` are traced: one compiled runner
+    serves every chunk size, so ``fit`` can run a whole epoch in one call or adapt the
+    chunk to its progress bar without recompiling.
+
+    With ``looped=False`` the runner takes one step and ignores ``count``: on CPU,
+    XLA runs convolutions inside a loop body many times slower than at top level.
     """
 
     def one(ts: TrainState, data: Any, order: jax.Array, i: jax.Array) -> TrainState:
@@ -166,17 +172,11 @@ def make_epoch_runner(
         x, y, sw = data
         return step(ts, Batch(gather(x, idx), gather(y, idx), gather(sw, idx), valid))
 
-    if steps_per_call == 1:
-        return lambda ts, data, order, start: one(ts, data, order, start)
+    if not looped:
+        return lambda ts, data, order, start, count: one(ts, data, order, start)
 
-    def run(ts: TrainState, data: Any, order: jax.Array, start: jax.Array) -> TrainState:
-        def body(ts: TrainState, i: jax.Array) -> tuple[TrainState, None]:
-            new = one(ts, data, order, i)
-            active = order[i * batch_size] >= 0
-            return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, ts), None
-
-        ts, _ = jax.lax.scan(body, ts, start + jnp.arange(steps_per_call))
-        return ts
+    def run(ts: TrainState, data: Any, order: jax.Array, start: Any, count: Any) -> TrainState:
+        return jax.lax.fori_loop(start, start + count, lambda i, t: one(t, data, order, i), ts)
 
     return run
 

@@ -211,6 +211,14 @@ class Trainer:
             else:
                 self._opt_state = new
 
+    def _loops_well(self) -> bool:
+        """Whether several steps may run in one compiled loop (see ``make_epoch_runner``)."""
+        if jax.default_backend() != "cpu":
+            return True
+        from kerax.layers._base import walk
+
+        return all(getattr(layer, "loop_friendly", True) for layer in walk(self.layers))
+
     def _count_trace(self) -> None:
         self.train_step_traces += 1
 
@@ -222,21 +230,23 @@ class Trainer:
         lowered = self.lowered
         mask = lowered.layout.trainable_mask()
         if kind == "train_runner":
-            batch_size, k = static
+            batch_size, looped = static
             step = _steps.make_train_step(
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
             )
-            fn = jax.jit(_steps.make_epoch_runner(step, batch_size, k), donate_argnums=0)
+            fn = jax.jit(
+                _steps.make_epoch_runner(step, batch_size, looped=looped), donate_argnums=0
+            )
         elif kind == "train_step":
             step = _steps.make_train_step(
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
             )
             fn = jax.jit(step, donate_argnums=0)
         elif kind == "eval_runner":
-            (batch_size,) = static
+            batch_size, looped = static
             step = _steps.make_eval_step(lowered, self._loss, self._metrics)
 
-            def run(variables, states, data, order, i):
+            def one(variables, states, data, order, i):
                 idx, valid = _steps.batch_indices(order, i, batch_size)
                 x, y, sw = data
                 batch = _steps.Batch(
@@ -244,15 +254,20 @@ class Trainer:
                 )
                 return step(variables, states, batch)
 
+            def run(variables, states, data, order, start, count):
+                if not looped:
+                    return one(variables, states, data, order, start)
+                return jax.lax.fori_loop(
+                    start, start + count, lambda i, st: one(variables, st, data, order, i), states
+                )
+
             fn = jax.jit(run, donate_argnums=1)
         elif kind == "eval_step":
             fn = jax.jit(_steps.make_eval_step(lowered, self._loss, self._metrics))
-        elif kind == "predict_runner":
-            (batch_size,) = static
+        elif kind == "predict_batch":
 
-            def predict(variables, xs, order, i):
-                idx, _ = _steps.batch_indices(order, i, batch_size)
-                out, _ = lowered.apply(variables, _steps.gather(xs, idx), training=False)
+            def predict(variables, xs):
+                out, _ = lowered.apply(variables, xs, training=False)
                 return jax.tree_util.tree_leaves(out)
 
             fn = jax.jit(predict)
@@ -356,7 +371,7 @@ class Trainer:
         cbs.append(history)
         cb = CallbackList(cbs, self, epochs=epochs, steps=steps, verbose=verbose)
         batch_hooks = cb.needs_batch_hooks()
-        k = 1 if batch_hooks else self._steps_per_execution
+        looped = not batch_hooks and self._loops_well()
 
         self.stop_training = False
         self._bind_live(self._new_train_state())
@@ -364,28 +379,27 @@ class Trainer:
             cb.on_train_begin()
             if in_memory:
                 data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
-                calls = math.ceil(steps / k)
-                runner = self._jitted("train_runner", batch_size, k)
-                make_order = self._jitted("order", n, calls * k * batch_size, bool(shuffle))
+                runner = self._jitted("train_runner", batch_size, looped)
+                make_order = self._jitted("order", n, steps * batch_size, bool(shuffle))
                 order_key = jax.random.fold_in(self._ts.rng, 0x5EED)
+                chunk = _Chunker(steps, looped, self._steps_per_execution, verbose)
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch)
                 self._ts = self._ts._replace(metrics=self._metrics.init())
-                last_print = time.perf_counter()
                 if in_memory:
                     order = make_order(jax.random.fold_in(order_key, epoch))
-                    for call in range(calls):
+                    done = 0
+                    while done < steps and not self.stop_training:
+                        count = chunk.next(done)
                         if batch_hooks:
-                            cb.on_train_batch_begin(call * k)
-                        self._ts = runner(self._ts, data, order, call * k)
-                        done = min((call + 1) * k, steps)
+                            cb.on_train_batch_begin(done)
+                        self._ts = runner(self._ts, data, order, done, count)
+                        done += count
                         if batch_hooks:
                             cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
-                        elif verbose == 1 and time.perf_counter() - last_print > _PROGRESS_INTERVAL:
+                        elif verbose == 1 and chunk.report_due():
                             cb.progress(done, self._logs(self._ts.metrics))
-                            last_print = time.perf_counter()
-                        if self.stop_training:
-                            break
+                        chunk.measured(count)
                 else:
                     self._fit_iterable(x, cb, batch_hooks, steps_per_epoch)
                 logs = self._logs(self._ts.metrics)
@@ -492,12 +506,16 @@ class Trainer:
         n = _data.count_samples(self._named(xs, ys, sws))
         steps = math.ceil(n / batch_size)
         order = self._jitted("order", n, steps * batch_size, False)(jax.random.key(0))
-        run = self._jitted("eval_runner", batch_size)
+        looped = self._loops_well()
+        run = self._jitted("eval_runner", batch_size, looped)
         data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
         variables = self.get_variables()
         states = self._metrics.init()
-        for i in range(steps):
-            states = run(variables, states, data, order, i)
+        if looped:
+            states = run(variables, states, data, order, 0, steps)
+        else:
+            for i in range(steps):
+                states = run(variables, states, data, order, i, 1)
         return self._logs(states)
 
     def _evaluate_for_fit(
@@ -598,11 +616,12 @@ class Trainer:
         if _data.is_in_memory(x):
             xs = _data.flatten_x(self.graph, x)
             n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
-            nsteps = math.ceil(n / batch_size)
-            order = self._jitted("order", n, nsteps * batch_size, False)(jax.random.key(0))
-            run = self._jitted("predict_runner", batch_size)
-            dev = _data.to_device(xs)
-            chunks = [run(variables, dev, order, i) for i in range(nsteps)]
+            run = self._jitted("predict_batch")
+            chunks = []
+            for start in range(0, n, batch_size):
+                # Fixed-size batches (the last one padded): one compile for any n.
+                batch = _data.pad_rows([a[start : start + batch_size] for a in xs], batch_size)
+                chunks.append(run(variables, batch))
             flat = [
                 np.concatenate([np.asarray(c[j]) for c in chunks])[:n]
                 for j in range(len(self.graph.outputs))
@@ -660,6 +679,48 @@ class Trainer:
         """The model's outputs on one batch, as NumPy arrays."""
         out, _ = self._jitted_apply(False)(self.get_variables(), _data.flatten_x(self.graph, x))
         return jax.tree_util.tree_map(np.asarray, out)
+
+
+class _Chunker:
+    """How many steps each compiled call of ``fit`` runs.
+
+    Without per-batch callbacks, progress bar or ``steps_per_execution``, a whole epoch
+    runs in one call. With ``steps_per_execution=k``, calls run ``k`` steps. With a live
+    progress bar, calls are sized to take about ``_PROGRESS_INTERVAL`` seconds each (one
+    device sync per refresh), from the measured time per step. The runner takes the
+    count as a traced argument, so none of this recompiles.
+    """
+
+    def __init__(self, steps: int, looped: bool, steps_per_execution: int, verbose: int) -> None:
+        self.steps, self.looped = steps, looped
+        self.fixed = steps_per_execution if steps_per_execution > 1 else None
+        self.adaptive = verbose == 1 and self.fixed is None
+        self.size = 1 if self.adaptive else (self.fixed or steps)
+        self._started = time.perf_counter()
+        self._last_report = self._started
+        self._calls = 0
+
+    def next(self, done: int) -> int:
+        if not self.looped:
+            return 1
+        return max(1, min(self.size, self.steps - done))
+
+    def report_due(self) -> bool:
+        """Adaptive calls report each time (they last about an interval); fixed-size
+        calls report when an interval has passed."""
+        now = time.perf_counter()
+        if self.adaptive or now - self._last_report >= _PROGRESS_INTERVAL:
+            self._last_report = now
+            return True
+        return False
+
+    def measured(self, count: int) -> None:
+        now = time.perf_counter()
+        elapsed, self._started = now - self._started, now
+        self._calls += 1
+        if self.adaptive and self.looped and self._calls > 1 and elapsed > 0:
+            per_step = elapsed / count
+            self.size = max(1, int(_PROGRESS_INTERVAL / per_step))
 
 
 def _unalias(tree: Any) -> Any:
