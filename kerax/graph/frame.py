@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 if TYPE_CHECKING:
     from kerax.layers._base import Layer
@@ -34,6 +36,17 @@ ACTIVE: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
 def stable_hash(text: str) -> int:
     """A hash of ``text`` that is the same in every process (unlike ``hash``)."""
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+def _cast_floating(tree: Any, dtype: str) -> Any:
+    """Casts the floating arrays of ``tree`` to ``dtype`` (others pass through)."""
+
+    def cast(x: Any) -> Any:
+        if isinstance(x, jax.Array | np.ndarray) and jnp.issubdtype(x.dtype, jnp.floating):
+            return x if x.dtype == dtype else x.astype(dtype)
+        return x
+
+    return jax.tree_util.tree_map(cast, tree)
 
 
 class Frame:
@@ -70,6 +83,8 @@ class Frame:
             layer._ensure_built(args, dict(kwargs))
         if layer._weight_specs and id(layer) not in self.keys:
             self._adopt(layer)
+        if layer.autocast:
+            args, kwargs = _cast_floating((args, kwargs), layer.compute_dtype)
         ctx = Context(self, layer, path, self.training if training is None else training)
         out = layer.apply(ctx, *args, **kwargs)
         if layer.activity_regularizer is not None:
@@ -127,8 +142,11 @@ class Context:
 
     @property
     def params(self) -> Mapping[str, Any]:
-        """The layer's trainable variables by weight name."""
-        return self._frame.params.get(self.key, {}) if self.key else {}
+        """The layer's trainable variables by weight name, in its compute dtype."""
+        params = self._frame.params.get(self.key, {}) if self.key else {}
+        if self.layer.compute_dtype != self.layer.dtype:
+            params = _cast_floating(params, self.layer.compute_dtype)
+        return params
 
     @property
     def state(self) -> Mapping[str, Any]:

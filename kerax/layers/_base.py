@@ -93,6 +93,11 @@ class Layer:
 
     #: Whether the layer passes an incoming mask through unchanged.
     supports_masking: bool = False
+    #: Whether floating inputs are cast to ``compute_dtype`` before ``apply``.
+    autocast: bool = True
+    #: Whether many steps of this layer may run in one compiled loop on CPU (XLA runs
+    #: convolutions in a loop body far slower than at top level there).
+    loop_friendly: bool = True
 
     def __init__(
         self,
@@ -103,7 +108,7 @@ class Layer:
         activity_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
-        from kerax import regularizers
+        from kerax import mixed_precision, regularizers
 
         input_dim = kwargs.pop("input_dim", None)
         input_shape = kwargs.pop("input_shape", None)
@@ -120,7 +125,12 @@ class Layer:
             batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
         object.__setattr__(self, "_tracked_layers", [])
         self.name = name or _naming.unique_name(_naming.to_snake_case(type(self).__name__))
-        self.dtype = canonical_dtype(dtype)
+        policy = mixed_precision.resolve(dtype)
+        self.dtype_policy = policy
+        #: Dtype of the weights (Keras's ``layer.dtype``).
+        self.dtype = policy.variable_dtype
+        #: Dtype of the computation: inputs and weights are cast to it when applied.
+        self.compute_dtype = policy.compute_dtype
         self._trainable = trainable
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
@@ -491,7 +501,7 @@ class Layer:
         config: dict[str, Any] = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype,
+            "dtype": self.dtype_policy.name,
         }
         if self._input_shape_arg is not None:
             config["batch_input_shape"] = (self._batch_size_arg, *self._input_shape_arg)

@@ -102,8 +102,7 @@ class Dense(Layer):
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
         p = ctx.params
-        x = inputs.astype(self.dtype) if jnp.issubdtype(inputs.dtype, jnp.floating) else inputs
-        y = jnp.matmul(x, p["kernel"])
+        y = jnp.matmul(inputs, p["kernel"])
         if self.use_bias:
             y = y + p["bias"]
         return self.activation(y)

@@ -64,6 +64,8 @@ class InputLayer(Layer):
         spec = TensorSpec(full, canonical_dtype(dtype))
         self.output_tensor = symbolic.input_tensor(spec, self)
 
+    autocast = False
+
     def apply(self, ctx: Any, x: Any) -> Any:
         return x
 

@@ -43,6 +43,8 @@ class Model(Trainer, Layer):
     ``model.get_variables()`` returns the current variables in that layout.
     """
 
+    autocast = False  # its layers cast for themselves
+
     def __init__(
         self,
         inputs: Any = None,

@@ -89,7 +89,13 @@ class CompiledLoss:
         for i, (name, loss, w) in enumerate(zip(self.names, self.losses, self.weights)):
             if loss is None:
                 continue
-            values = loss.call(y_true[i], y_pred[i]).astype(jnp.float32)
+            # Losses compute in float32 whatever the model's compute dtype, as in Keras.
+            pred = (
+                y_pred[i].astype(jnp.float32)
+                if jnp.issubdtype(y_pred[i].dtype, jnp.floating)
+                else y_pred[i]
+            )
+            values = loss.call(y_true[i], pred).astype(jnp.float32)
             value = masked_reduce(values, sample_weight[i], valid, loss.reduction)
             parts[f"{name}_loss"] = value
             total = total + w * value
