@@ -1,0 +1,148 @@
+"""Callbacks with Keras semantics."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+import kerax
+from kerax import callbacks
+from kerax.layers import Dense, Input
+
+
+def _model(lr=0.05):
+    x = Input(shape=(3,))
+    model = kerax.Model(x, Dense(1)(x))
+    model.compile(optimizer=kerax.optimizers.SGD(learning_rate=lr), loss="mse")
+    return model
+
+
+def _data(n=64):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    return x, x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+
+
+class _Losses(callbacks.Callback):
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def test_early_stopping_patience_and_restore():
+    model = _model()
+    x, y = _data()
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    weights = []
+    record = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: weights.append(model.get_weights())
+    )
+    values = [5.0, 3.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    history = model.fit(x, y, epochs=7, verbose=0, callbacks=[_Losses(values), record, stop])
+    assert len(history.epoch) == 4  # best at epoch 1, then two epochs without improvement
+    assert stop.stopped_epoch == 3 and stop.best_epoch == 1
+    for a, b in zip(model.get_weights(), weights[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_mode_and_start_epoch():
+    model = _model()
+    x, y = _data()
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=0, start_from_epoch=3)
+    history = model.fit(x, y, epochs=6, verbose=0, callbacks=[_Losses([1, 2, 3, 4, 5, 6]), stop])
+    assert len(history.epoch) == 5
+    with pytest.raises(ValueError, match="`mode`.*'up'"):
+        callbacks.EarlyStopping(mode="up")
+
+
+def test_reduce_lr_on_plateau_changes_the_live_rate():
+    model = _model(lr=0.1)
+    x, y = _data()
+    cb = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.02)
+    history = model.fit(x, y, epochs=5, verbose=0, callbacks=[_Losses([1.0] * 5), cb])
+    # Logged before each epoch's reduction, as Keras logs it.
+    np.testing.assert_allclose(
+        history.history["learning_rate"], [0.1, 0.1, 0.05, 0.025, 0.02], rtol=1e-6
+    )
+    assert model.optimizer.learning_rate == pytest.approx(0.02)
+    assert model.train_step_traces == 1  # changing the rate did not recompile
+
+
+def test_learning_rate_scheduler_drives_sgd():
+    model = _model(lr=0.1)
+    x, y = _data()
+    sched = callbacks.LearningRateScheduler(lambda epoch, lr: 0.0 if epoch >= 1 else lr)
+    weights = []
+    record = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: weights.append(model.get_weights())
+    )
+    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched, record])
+    np.testing.assert_allclose(history.history["learning_rate"], [0.1, 0.0, 0.0], rtol=1e-6)
+    # With a zero rate from epoch 1 on, the weights stop moving.
+    for a, b in zip(weights[0], weights[2]):
+        np.testing.assert_array_equal(a, b)
+    assert model.train_step_traces == 1
+
+
+def test_terminate_on_nan_stops_within_the_epoch():
+    x = Input(shape=(3,))
+    model = kerax.Model(x, Dense(1)(x))
+    model.compile(optimizer=kerax.optimizers.SGD(learning_rate=1e6), loss="mse")
+    data, target = _data()
+    seen = []
+    history = model.fit(
+        data,
+        target * 1e6,
+        epochs=5,
+        batch_size=8,
+        verbose=0,
+        callbacks=[
+            callbacks.TerminateOnNaN(),
+            callbacks.LambdaCallback(on_batch_end=lambda b, logs: seen.append(logs["loss"])),
+        ],
+    )
+    assert len(history.epoch) == 1
+    assert not np.isfinite(seen[-1]) and len(seen) < 8
+
+
+def test_csv_logger(tmp_path):
+    model = _model()
+    x, y = _data()
+    path = tmp_path / "log.csv"
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callbacks.CSVLogger(str(path))])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.CSVLogger(str(path), append=True)])
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["epoch", "loss"]
+    assert [r[0] for r in rows[1:]] == ["0", "1", "0"]
+    assert float(rows[2][1]) < float(rows[1][1])
+
+
+def test_model_checkpoint_best_only(tmp_path):
+    model = _model()
+    x, y = _data()
+    path = tmp_path / "best.weights.h5"
+    saves = []
+    cb = callbacks.ModelCheckpoint(str(path), save_best_only=True, save_weights_only=True)
+    watcher = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: saves.append(
+            path.stat().st_mtime_ns if path.exists() else None
+        )
+    )
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[_Losses([3.0, 1.0, 2.0, 0.5]), cb, watcher])
+    assert cb.best == 0.5 and path.exists()
+    other = _model()
+    other.load_weights(str(path))
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
+        callbacks.ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
+
+
+def test_lambda_callback_rejects_unknown_hooks():
+    with pytest.raises(ValueError, match="Unknown callback hook 'on_lunch'"):
+        callbacks.LambdaCallback(on_lunch=print)
