@@ -2,6 +2,7 @@
 
 from kerax.models.functional import Model
 from kerax.models.sequential import Sequential
+from kerax.saving.keras_file import load_model
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Model:
@@ -13,4 +14,4 @@ def model_from_json(json_string: str, custom_objects: dict | None = None) -> Mod
     return deserialize_layer(json.loads(json_string), custom_objects)
 
 
-__all__ = ["Model", "Sequential", "model_from_json"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json"]

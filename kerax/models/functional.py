@@ -268,6 +268,17 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def save(self, filepath: str, overwrite: bool = True) -> None:
+        """Writes the model (architecture, weights, compile arguments) to a ``.keras``
+        file in Keras 3's zip layout; ``kerax.models.load_model`` reads it back."""
+        import os
+
+        from kerax.saving.keras_file import save_model
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
+        save_model(self, filepath)
+
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture as JSON (``kerax.models.model_from_json`` reads it)."""
         import json

@@ -124,6 +124,28 @@ class Trainer:
         self._jit_cache = {}
         self.compiled = True
 
+    def _compile_config(self) -> dict[str, Any]:
+        """The compile arguments that can be written to a file (names, not objects)."""
+        loss, loss_weights, metrics, weighted_metrics = self._compile_args
+
+        def plain(value: Any) -> Any:
+            if value is None or isinstance(value, str | int | float):
+                return value
+            if isinstance(value, list | tuple):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return getattr(value, "name", None)
+
+        opt = self.optimizer
+        return {
+            "optimizer": opt.name.lower() if isinstance(opt, _optimizers.Optimizer) else None,
+            "loss": plain(loss),
+            "loss_weights": plain(loss_weights),
+            "metrics": plain(metrics),
+            "weighted_metrics": plain(weighted_metrics),
+        }
+
     def _resolve_compile(self) -> None:
         """Resolves losses and metrics against the outputs (deferred until built)."""
         loss, loss_weights, metrics, weighted_metrics = self._compile_args
