@@ -54,10 +54,9 @@ def run_graph(
         mask_leaves = [masks.get(a) if isinstance(a, Ref) else None for a in node.args]
         in_mask = None
         if any(m is not None for m in mask_leaves):
-            margs, mkwargs = jax.tree_util.tree_unflatten(node.args_tree, mask_leaves)
+            margs, _ = jax.tree_util.tree_unflatten(node.args_tree, mask_leaves)
             in_mask = margs[0] if margs else None
-            if in_mask is not None and "mask" not in kwargs and accepts_mask(layer):
-                kwargs = {**kwargs, "mask": in_mask}
+            kwargs = _with_masks(layer, node, kwargs, mask_leaves)
         path = f"{prefix}/{node.path}" if prefix else node.path
         out = frame.call(
             layer, path, args, kwargs, training=mode if node.training is None else node.training
@@ -68,7 +67,11 @@ def run_graph(
             if in_mask is not None
             else _own_mask(layer, args)
         )
-        mask_list = jax.tree_util.tree_leaves(out_mask) if out_mask is not None else []
+        mask_list = (
+            jax.tree_util.tree_leaves(out_mask, is_leaf=lambda m: m is None)
+            if out_mask is not None
+            else []
+        )
         for i, value in enumerate(out_leaves):
             ref = Ref(node.layer, node.index, i)
             env[ref] = value
@@ -84,18 +87,62 @@ def _own_mask(layer: Any, args: tuple[Any, ...]) -> Any:
     return None
 
 
-_ACCEPTS: dict[type, bool] = {}
+_PARAMS: dict[type, tuple[list[str], frozenset[str]]] = {}
+
+
+def call_parameters(layer: Any) -> tuple[list[str], frozenset[str]]:
+    """The layer's positional parameter names (after ``self`` / ``ctx``) and all its
+    parameter names, read from ``apply`` (or from a Keras-style ``call``)."""
+    cls = type(layer)
+    if cls not in _PARAMS:
+        from kerax.layers._base import Layer
+
+        keras_style = cls.apply is Layer.apply
+        fn = cls.call if keras_style else cls.apply
+        params = list(inspect.signature(fn).parameters.values())[1 if keras_style else 2 :]
+        positional = [
+            p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        _PARAMS[cls] = (positional, frozenset(p.name for p in params))
+    return _PARAMS[cls]
 
 
 def accepts_mask(layer: Any) -> bool:
     """Whether the layer's ``apply`` (or Keras-style ``call``) takes a ``mask``."""
-    cls = type(layer)
-    if cls not in _ACCEPTS:
-        from kerax.layers._base import Layer
+    return "mask" in call_parameters(layer)[1]
 
-        fn = cls.call if cls.apply is Layer.apply else cls.apply
-        _ACCEPTS[cls] = "mask" in inspect.signature(fn).parameters
-    return _ACCEPTS[cls]
+
+def _with_masks(layer: Any, node: Any, kwargs: dict[str, Any], mask_leaves: list[Any]) -> dict:
+    """Adds the incoming masks to a call's keywords, by Keras's rule: a call with one
+    tensor argument gets ``mask=``; with several, argument ``k`` gets ``k_mask=`` when
+    the layer takes such a parameter (``query_mask`` of attention layers)."""
+    positional, accepted = call_parameters(layer)
+    is_ref = [isinstance(a, Ref) for a in node.args]
+    flag_args, flag_kwargs = jax.tree_util.tree_unflatten(node.args_tree, is_ref)
+    mask_args, mask_kwargs = jax.tree_util.tree_unflatten(node.args_tree, mask_leaves)
+    tensor_args: list[tuple[str, Any]] = []
+    for i, flags in enumerate(flag_args):
+        if any(jax.tree_util.tree_leaves(flags)):
+            name = positional[i] if i < len(positional) else f"arg_{i}"
+            tensor_args.append((name, mask_args[i]))
+    for key, flags in flag_kwargs.items():
+        if any(jax.tree_util.tree_leaves(flags)):
+            tensor_args.append((key, mask_kwargs[key]))
+
+    def has_mask(tree: Any) -> bool:
+        return any(m is not None for m in jax.tree_util.tree_leaves(tree))
+
+    if len(tensor_args) == 1:
+        _, mask = tensor_args[0]
+        if "mask" in accepted and kwargs.get("mask") is None and has_mask(mask):
+            return {**kwargs, "mask": mask}
+        return kwargs
+    extra = {
+        f"{name}_mask": mask
+        for name, mask in tensor_args
+        if f"{name}_mask" in accepted and kwargs.get(f"{name}_mask") is None and has_mask(mask)
+    }
+    return {**kwargs, **extra} if extra else kwargs
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -74,3 +74,27 @@ def test_corrupt_and_missing_files(tmp_path):
         model.load_weights(str(tmp_path / "nope.weights.h5"))
     with pytest.raises(ValueError, match=r"must end in `\.weights\.h5`"):
         model.save_weights(str(tmp_path / "w.h5"))
+
+
+def test_recurrent_layers_use_keras_cell_paths(tmp_path):
+    def build(lib):
+        x = lib.Input((5, 3))
+        h = lib.layers.LSTM(4, return_sequences=True)(x)
+        return lib.Model(x, lib.layers.Dense(1)(lib.layers.GRU(2)(h)))
+
+    data = np.random.default_rng(1).normal(size=(2, 5, 3)).astype(np.float32)
+    theirs = build(keras)
+    path = str(tmp_path / "rnn.weights.h5")
+    theirs.save_weights(path)
+    ours = build(kerax)
+    ours.load_weights(path)
+    np.testing.assert_allclose(
+        ours.predict(data, verbose=0), theirs.predict(data, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    back = str(tmp_path / "back.weights.h5")
+    ours.save_weights(back)
+    again = build(keras)
+    again.load_weights(back)
+    np.testing.assert_allclose(
+        again.predict(data, verbose=0), theirs.predict(data, verbose=0), rtol=1e-6
+    )
