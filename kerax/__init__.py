@@ -7,7 +7,11 @@ Switch the import and Keras code runs unchanged::
     from kerax.models import Model
 """
 
-from kerax import (
+from kerax import config as _config
+
+_config.enable_compile_cache()
+
+from kerax import (  # noqa: E402
     activations,
     backend,
     callbacks,
@@ -22,10 +26,10 @@ from kerax import (
     regularizers,
     utils,
 )
-from kerax.layers import Input, InputLayer, Layer
-from kerax.models import Model, Sequential
-from kerax.random import set_random_seed
-from kerax.variables import Variable
+from kerax.layers import Input, InputLayer, Layer  # noqa: E402
+from kerax.models import Model, Sequential  # noqa: E402
+from kerax.random import set_random_seed  # noqa: E402
+from kerax.variables import Variable  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -101,6 +101,7 @@ class Layout:
 
     def current(self) -> Variables:
         """The layers' current values, read from their cells (created if missing)."""
+        self._create_missing()
         out: Variables = {"params": {}, "state": {}}
         for layer in self.layers:
             key = self.keys[id(layer)]
@@ -108,6 +109,21 @@ class Layout:
             out["params"][key] = values["params"]
             out["state"][key] = values["state"]
         return out
+
+    def _create_missing(self) -> None:
+        """Creates the values of layers that have none yet, all in one compiled call
+        (initializing op by op costs a compile per op and shape)."""
+        from kerax import random as _random
+
+        missing = [la for la in self.layers if la._values is None and la._live is None]
+        if not missing:
+            return
+        keys = jax.random.split(_random.next_key(), len(missing))
+        # A compiled executable returns concrete arrays even when called during a trace.
+        init = jax.jit(lambda ks: [la.init(k) for la, k in zip(missing, ks)])
+        values = init.lower(keys).compile()(keys)
+        for layer, value in zip(missing, values):
+            layer._values = value
 
     def store(self, variables: Variables) -> None:
         """Makes ``variables`` the layers' current values (by reference, no copy)."""
