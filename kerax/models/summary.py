@@ -26,52 +26,58 @@ def _fmt_count(n: int) -> str:
     return f"{n:,}"
 
 
+def _type_name(layer: Any) -> str:
+    from kerax.models.functional import Model
+    from kerax.models.sequential import Sequential
+
+    if isinstance(layer, Model) and not isinstance(layer, Sequential):
+        return "Functional"
+    return type(layer).__name__
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    width = max(width - 1, 1)  # keep a space before the next column
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
 def format_summary(model: Any, line_length: int = 98) -> str:
     """Keras's summary table: layer (type), output shape, parameter count, connections."""
     graph = model.graph
-    multi_input = len(graph.inputs) > 1 or any(
-        sum(1 for a in node.refs()) > 1 for node in graph.nodes
-    )
+    multi_input = len(graph.inputs) > 1 or any(len(node.refs()) > 1 for node in graph.nodes)
     cols = [0.33, 0.26, 0.13, 0.28] if multi_input else [0.45, 0.35, 0.20]
     widths = [int(line_length * c) for c in cols]
     headers = ["Layer (type)", "Output Shape", "Param #", "Connected to"][: len(widths)]
 
-    def row(fields: list[str]) -> str:
-        return "".join(
-            f.ljust(w)[:w] if i < len(fields) - 1 else f
-            for i, (f, w) in enumerate(zip(fields, widths))
-        )
+    def rows(fields: list[list[str]]) -> list[str]:
+        cells = [[piece for text in f for piece in _wrap(text, w)] for f, w in zip(fields, widths)]
+        height = max(len(c) for c in cells)
+        return [
+            "".join(
+                (c[r] if r < len(c) else "").ljust(w) for c, w in zip(cells, widths)
+            ).rstrip()
+            for r in range(height)
+        ]
 
-    lines = [f'Model: "{model.name}"', "━" * line_length, row(headers), "━" * line_length]
-    counted: set[int] = set()
+    rule = "━" * line_length
+    lines = [f'Model: "{model.name}"', rule, *rows([[h] for h in headers]), rule]
+    input_layers = [ref.layer for ref in graph.inputs]
     for layer in model.layers:
         nodes = [n for n in graph.nodes if n.layer == layer.name]
-        shapes = [
-            _shape_text(
-                list(s.shape for s in n.outputs)[0]
-                if len(n.outputs) == 1
-                else [s.shape for s in n.outputs]
-            )
-            for n in nodes
-        ]
-        if not nodes:
-            idx = graph.input_names.index(layer.name) if layer.name in graph.input_names else 0
-            shapes = [_shape_text(graph.input_specs[idx].shape)]
+        if nodes:
+            first = nodes[0].outputs
+            shape = _shape_text(first[0].shape if len(first) == 1 else [s.shape for s in first])
+        elif layer.name in input_layers:
+            shape = _shape_text(graph.input_specs[input_layers.index(layer.name)].shape)
+        else:
+            shape = ""
         params = sum(int(np.prod(w.shape)) for w in layer.weights)
-        counted.add(id(layer))
-        fields = [
-            f"{layer.name} ({type(layer).__name__})",
-            shapes[0] if shapes else "",
-            f"{params:,}",
-        ]
+        fields = [[f"{layer.name} ({_type_name(layer)})"], [shape], [f"{params:,}"]]
         if multi_input:
-            conns = []
-            for n in nodes[:1]:
-                conns = [f"{r.layer}[{r.node}][{r.index}]" for r in n.refs()]
-            fields.append(", ".join(conns) if conns else "-")
-        lines.append(row(fields))
+            conns = [f"{r.layer}[{r.node}][{r.index}]" for n in nodes for r in n.refs()]
+            fields.append(conns or ["-"])
+        lines.extend(rows(fields))
         lines.append("")
-    lines[-1] = "━" * line_length
+    lines[-1] = rule
     total = sum(int(np.prod(w.shape)) for w in model.weights)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     lines.append(f" Total params: {_fmt_count(total)}")
