@@ -222,6 +222,7 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "constant": Constant,
     "random_normal": RandomNormal,
     "random_uniform": RandomUniform,
+    "uniform": RandomUniform,
     "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform,

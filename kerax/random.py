@@ -31,3 +31,16 @@ def next_key() -> jax.Array:
     key = jax.random.fold_in(jax.random.key(_state["seed"]), _state["count"])
     _state["count"] += 1
     return key
+
+
+def next_seed() -> int:
+    """The next integer seed of the global stream, for host-side generators (NumPy).
+
+    Drawn without touching the device, from the same seed and counter as
+    :func:`next_key`.
+    """
+    if _state["seed"] is None:
+        _state["seed"] = int(np.random.SeedSequence().entropy % (2**31))
+    seed = int(np.random.SeedSequence([_state["seed"], _state["count"]]).generate_state(1)[0])
+    _state["count"] += 1
+    return seed

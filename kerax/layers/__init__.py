@@ -1,31 +1,128 @@
 """Layers with Keras's names, arguments, defaults and weight layout."""
 
 from kerax.layers._base import InputSpec, Layer
+from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerax.layers.conv import Conv1D, Conv2D, Conv3D
 from kerax.layers.core import Activation, Dense, Identity, Lambda, Masking
+from kerax.layers.embedding import Embedding
 from kerax.layers.input_layer import Input, InputLayer
-from kerax.layers.merging import Add, Concatenate, add, concatenate
-from kerax.layers.normalization import BatchNormalization
-from kerax.layers.regularization import Dropout
+from kerax.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from kerax.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
+from kerax.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
+from kerax.layers.recurrent import GRU, LSTM, SimpleRNN
+from kerax.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerax.layers.wrappers import TimeDistributed
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
     "Add",
+    "AlphaDropout",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
     "BatchNormalization",
     "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Conv3D",
     "Dense",
+    "Dot",
     "Dropout",
+    "ELU",
+    "Embedding",
     "Flatten",
+    "GRU",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GroupNormalization",
     "Identity",
     "Input",
     "InputLayer",
     "InputSpec",
+    "LSTM",
     "Lambda",
     "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
     "Masking",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "PReLU",
     "Permute",
+    "ReLU",
     "RepeatVector",
     "Reshape",
+    "SimpleRNN",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "Subtract",
+    "TimeDistributed",
+    "UnitNormalization",
     "add",
+    "average",
     "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

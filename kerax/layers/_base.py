@@ -375,6 +375,8 @@ class Layer:
         if active is not None:
             # A Keras-style ``call`` calling a sublayer: stay inside the pure frame.
             return active.call(self, *args, training=training, **kwargs)
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        self._check_input_spec([TensorSpec.from_value(x) for x in jax.tree_util.tree_leaves(first)])
         self._ensure_built(args, kwargs)
         lay = _layout.Layout.of([self])
         variables = lay.current()

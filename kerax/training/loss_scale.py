@@ -42,10 +42,15 @@ def unscale(grads: Any, state: LossScale) -> Any:
     return jax.tree_util.tree_map(lambda g: g.astype(jnp.float32) / state.scale, grads)
 
 
-def adjust(state: LossScale, finite: jax.Array, period: int = 2000, factor: float = 2.0) -> LossScale:
+def adjust(
+    state: LossScale, finite: jax.Array, period: int = 2000, factor: float = 2.0
+) -> LossScale:
     """The state after a step whose gradients were ``finite`` (or not)."""
     grow = finite & (state.good_steps + 1 >= period)
-    scale = jnp.where(finite, jnp.where(grow, state.scale * factor, state.scale),
-                      jnp.maximum(state.scale / factor, 1.0))
+    scale = jnp.where(
+        finite,
+        jnp.where(grow, state.scale * factor, state.scale),
+        jnp.maximum(state.scale / factor, 1.0),
+    )
     good = jnp.where(finite & ~grow, state.good_steps + 1, 0)
     return LossScale(scale, good.astype(jnp.int32))

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from kerax.graph.lower import Lowered
@@ -135,16 +136,32 @@ def make_eval_step(
     return step
 
 
-def gather(data: Sequence[Any], idx: jax.Array) -> list[Any]:
-    """Rows ``idx`` of every array in ``data`` (None entries stay None)."""
-    return [None if a is None else jnp.take(a, idx, axis=0) for a in data]
+def arrange(data: Any, order: jax.Array) -> tuple[Any, jax.Array]:
+    """Puts the rows of ``data`` in ``order`` (padded with -1) for one epoch.
+
+    Returns the rearranged arrays (padding rows repeat row 0) and the ``valid`` mask of
+    real rows. One gather per epoch, after which every batch is a contiguous slice:
+    cheaper than gathering random rows at every step.
+    """
+    idx = jnp.maximum(order, 0)
+    arranged = jax.tree_util.tree_map(lambda a: a.at[idx].get(mode="promise_in_bounds"), data)
+    return arranged, (order >= 0).astype(jnp.float32)
 
 
-def batch_indices(order: jax.Array, i: jax.Array, batch_size: int) -> tuple[jax.Array, jax.Array]:
-    """Indices of batch ``i`` in ``order`` (padded with -1) and its validity mask."""
-    idx = jax.lax.dynamic_slice(order, (i * batch_size,), (batch_size,))
-    valid = idx >= 0
-    return jnp.maximum(idx, 0), valid.astype(jnp.float32)
+def batch_at(data: Any, valid: jax.Array, i: jax.Array, batch_size: int) -> Batch:
+    """Batch ``i`` of arranged data: rows ``[i * batch_size, (i + 1) * batch_size)``."""
+    start = i * batch_size
+
+    def rows(a: jax.Array) -> jax.Array:
+        return jax.lax.dynamic_slice_in_dim(a, start, batch_size, axis=0)
+
+    x, y, sw = data
+    return Batch(
+        jax.tree_util.tree_map(rows, x),
+        jax.tree_util.tree_map(rows, y),
+        jax.tree_util.tree_map(rows, sw),
+        rows(valid),
+    )
 
 
 def make_epoch_runner(
@@ -155,33 +172,32 @@ def make_epoch_runner(
 ) -> Callable[..., TrainState]:
     """Wraps ``step`` to run steps on device-resident data.
 
-    The returned ``run(ts, data, order, start, count)`` takes the whole dataset
-    ``data = (x, y, sample_weight)`` (flat lists of device arrays), ``order`` (the
-    epoch's example order, padded with -1 to whole batches), the index of the first
-    batch and the number of steps to run. It gathers each batch on the device, so
-    nothing crosses the host. ``start`` and ``count`` are traced: one compiled runner
-    serves every chunk size, so ``fit`` can run a whole epoch in one call or adapt the
-    chunk to its progress bar without recompiling.
+    The returned ``run(ts, data, valid, start, count)`` takes the epoch's data
+    ``(x, y, sample_weight)`` as :func:`arrange` returns it, with its ``valid`` mask, the
+    index of the first batch and the number of steps to run; each batch is a slice of
+    the device arrays, so nothing crosses the host. ``start`` and ``count`` are traced:
+    one compiled runner serves every chunk size, so ``fit`` can run a whole epoch in one
+    call or adapt the chunk to its progress bar without recompiling.
 
     With ``looped=False`` the runner takes one step and ignores ``count``: on CPU,
     XLA runs convolutions inside a loop body many times slower than at top level.
     """
 
-    def one(ts: TrainState, data: Any, order: jax.Array, i: jax.Array) -> TrainState:
-        idx, valid = batch_indices(order, i, batch_size)
-        x, y, sw = data
-        return step(ts, Batch(gather(x, idx), gather(y, idx), gather(sw, idx), valid))
+    def one(ts: TrainState, data: Any, valid: jax.Array, i: Any) -> TrainState:
+        return step(ts, batch_at(data, valid, i, batch_size))
 
     if not looped:
-        return lambda ts, data, order, start, count: one(ts, data, order, start)
+        return lambda ts, data, valid, start, count: one(ts, data, valid, start)
 
-    def run(ts: TrainState, data: Any, order: jax.Array, start: Any, count: Any) -> TrainState:
-        return jax.lax.fori_loop(start, start + count, lambda i, t: one(t, data, order, i), ts)
+    def run(ts: TrainState, data: Any, valid: jax.Array, start: Any, count: Any) -> TrainState:
+        return jax.lax.fori_loop(start, start + count, lambda i, t: one(t, data, valid, i), ts)
 
     return run
 
 
-def epoch_order(rng: jax.Array, n: int, padded: int, shuffle: bool) -> jax.Array:
-    """The order of examples for one epoch, padded with -1 to ``padded`` entries."""
-    order = jax.random.permutation(rng, n) if shuffle else jnp.arange(n)
-    return jnp.concatenate([order.astype(jnp.int32), jnp.full((padded - n,), -1, jnp.int32)])
+def epoch_order(rng: np.random.Generator | None, n: int, padded: int) -> np.ndarray:
+    """The order of examples for one epoch (shuffled when ``rng`` is given), padded with
+    -1 to ``padded`` entries. Drawn on the host: an int32 vector per epoch is all that
+    crosses to the device, and no compile is spent on a permutation."""
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    return np.concatenate([order, np.full(padded - n, -1)]).astype(np.int32)

@@ -191,10 +191,9 @@ class Trainer:
     def _new_train_state(self) -> TrainState:
         lowered = self.lowered
         variables = lowered.layout.current()
-        mask = lowered.layout.trainable_mask()
         if self._rng is None:
             self._rng = _random.next_key()
-        ts = _steps.init_train_state(variables, self._tx, mask, self._metrics, self._rng)
+        ts = self._jitted("train_state")(variables, self._rng)
         if self._opt_state is not None:
             ts = ts._replace(opt_state=self._opt_state)
         return ts
@@ -268,22 +267,24 @@ class Trainer:
             batch_size, looped = static
             step = _steps.make_eval_step(lowered, self._loss, self._metrics)
 
-            def one(variables, states, data, order, i):
-                idx, valid = _steps.batch_indices(order, i, batch_size)
-                x, y, sw = data
-                batch = _steps.Batch(
-                    _steps.gather(x, idx), _steps.gather(y, idx), _steps.gather(sw, idx), valid
-                )
-                return step(variables, states, batch)
+            def one(variables, states, data, valid, i):
+                return step(variables, states, _steps.batch_at(data, valid, i, batch_size))
 
-            def run(variables, states, data, order, start, count):
+            def run(variables, states, data, valid, start, count):
                 if not looped:
-                    return one(variables, states, data, order, start)
+                    return one(variables, states, data, valid, start)
                 return jax.lax.fori_loop(
-                    start, start + count, lambda i, st: one(variables, st, data, order, i), states
+                    start, start + count, lambda i, st: one(variables, st, data, valid, i), states
                 )
 
             fn = jax.jit(run, donate_argnums=1)
+        elif kind == "arrange":
+            fn = jax.jit(_steps.arrange)
+        elif kind == "train_state":
+            tx, metrics = self._tx, self._metrics
+            fn = jax.jit(lambda v, rng: _steps.init_train_state(v, tx, mask, metrics, rng))
+        elif kind == "metrics_init":
+            fn = jax.jit(self._metrics.init)
         elif kind == "eval_step":
             fn = jax.jit(_steps.make_eval_step(lowered, self._loss, self._metrics))
         elif kind == "predict_batch":
@@ -295,9 +296,6 @@ class Trainer:
             fn = jax.jit(predict)
         elif kind == "results":
             fn = jax.jit(self._metrics.results)
-        elif kind == "order":
-            n, padded, shuffle = static
-            fn = jax.jit(lambda key: _steps.epoch_order(key, n, padded, shuffle))
         else:  # pragma: no cover
             raise KeyError(kind)
         self._jit_cache[key] = fn
@@ -402,20 +400,23 @@ class Trainer:
             if in_memory:
                 data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
                 runner = self._jitted("train_runner", batch_size, looped)
-                make_order = self._jitted("order", n, steps * batch_size, bool(shuffle))
-                order_key = jax.random.fold_in(self._ts.rng, 0x5EED)
+                arrange = self._jitted("arrange")
+                order_rng = np.random.default_rng(_random.next_seed()) if shuffle else None
+                epoch_data = None
                 chunk = _Chunker(steps, looped, self._steps_per_execution, verbose)
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch)
-                self._ts = self._ts._replace(metrics=self._metrics.init())
+                self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
                 if in_memory:
-                    order = make_order(jax.random.fold_in(order_key, epoch))
+                    if epoch_data is None or shuffle:
+                        order = _steps.epoch_order(order_rng, n, steps * batch_size)
+                        epoch_data, valid = arrange(data, order)
                     done = 0
                     while done < steps and not self.stop_training:
                         count = chunk.next(done)
                         if batch_hooks:
                             cb.on_train_batch_begin(done)
-                        self._ts = runner(self._ts, data, order, done, count)
+                        self._ts = runner(self._ts, epoch_data, valid, done, count)
                         done += count
                         if batch_hooks:
                             cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
@@ -527,17 +528,18 @@ class Trainer:
     ) -> dict[str, float]:
         n = _data.count_samples(self._named(xs, ys, sws))
         steps = math.ceil(n / batch_size)
-        order = self._jitted("order", n, steps * batch_size, False)(jax.random.key(0))
+        order = _steps.epoch_order(None, n, steps * batch_size)
         looped = self._loops_well()
         run = self._jitted("eval_runner", batch_size, looped)
         data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
+        data, valid = self._jitted("arrange")(data, order)
         variables = self.get_variables()
-        states = self._metrics.init()
+        states = self._jitted("metrics_init")()
         if looped:
-            states = run(variables, states, data, order, 0, steps)
+            states = run(variables, states, data, valid, 0, steps)
         else:
             for i in range(steps):
-                states = run(variables, states, data, order, i, 1)
+                states = run(variables, states, data, valid, i, 1)
         return self._logs(states)
 
     def _evaluate_for_fit(

@@ -63,3 +63,12 @@ def test_bad_constructor_arguments():
         Dense(3, activation="rellu")
     with pytest.raises(TypeError, match="unexpected keyword"):
         Dense(3, unit=4)
+
+
+def test_eager_calls_check_the_input_spec_too():
+    with pytest.raises(ValueError, match=r'layer "dense".*min_ndim=2, found ndim=1'):
+        Dense(2, name="dense")(np.zeros((3,), np.float32))
+    dense = Dense(2, name="d2")
+    dense(np.zeros((1, 3), np.float32))
+    with pytest.raises(ValueError, match=r'layer "d2".*axis -1.*value 3.*\(1, 4\)'):
+        dense(np.zeros((1, 4), np.float32))
