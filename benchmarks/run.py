@@ -1,0 +1,295 @@
+"""kerax vs hand-written JAX vs Keras 3 vs Flax NNX, side by side on CPU.
+
+    python benchmarks/run.py [--quick] [--out FILE] [--rounds N] [--only A32,B]
+    python benchmarks/run.py --one WORKLOAD FRAMEWORK [--quick]   # one JSON line
+
+Each (workload, framework) configuration runs in its own subprocess (a fresh process:
+its compile is cold and its peak RSS is its own). Rounds alternate the order of the
+frameworks; the table gives the median over rounds, and ratios to the hand-written
+jitted loop of the same workload, taken per round and then the median.
+See benchmarks/README.md for what each column means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CHILD_TIMEOUT_S = 240
+SUITE_BUDGET_S = 570  # no new round starts that would likely end past this
+
+# Configurations too slow to repeat: (workload, framework) -> rounds at most.
+MAX_ROUNDS: dict[tuple[str, str], int] = {}
+
+
+# ---------------------------------------------------------------------------- child
+def run_one(workload: str, framework: str, quick: bool) -> dict[str, Any]:
+    """Measures one configuration in this process; returns the JSON record."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    sys.path.insert(0, str(HERE))
+    import frameworks
+    from workloads import WORKLOADS
+
+    w = WORKLOADS[workload]
+    if quick:
+        w = dataclasses.replace(
+            w, chunks=max(3, w.chunks // 4), fit_epochs=min(w.fit_epochs, 1) if w.fit_epochs else 0
+        )
+    runner = {**frameworks.TRAIN, **frameworks.PREDICT}[framework][1]
+    record: dict[str, Any] = {"workload": workload, "framework": framework}
+    try:
+        out = runner(w)
+    except Exception as e:  # reported in the table, not fatal to the suite
+        traceback.print_exc()
+        out = {"status": f"error: {type(e).__name__}: {str(e).splitlines()[0][:80]}"}
+    record.update(out)
+    record.setdefault("status", "ok")
+    if record["status"] == "ok":
+        record["ex_per_s"] = w.batch / (record["step_ms"] / 1e3)
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    scale = 1 if sys.platform == "darwin" else 1024
+    record["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    return record
+
+
+# ---------------------------------------------------------------------------- parent
+def _spawn(workload: str, framework: str, quick: bool) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", workload, framework]
+    if quick:
+        cmd.append("--quick")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"workload": workload, "framework": framework, "status": "timeout"}
+    wall = time.perf_counter() - t0
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+        return {
+            "workload": workload,
+            "framework": framework,
+            "status": f"crashed (rc {proc.returncode}): {tail[0][:80]}",
+        }
+    record = json.loads(lines[-1])
+    record["wall_s"] = wall
+    return record
+
+
+def _median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Median over rounds, per configuration; ratios to ``jax`` / ``jax_apply`` per round."""
+    by_round: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
+    for r in records:
+        by_round.setdefault((r["round"], r["workload"]), {})[r["framework"]] = r
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for (_, wl), group in by_round.items():
+        ref = group.get("jax") or group.get("jax_apply")
+        for fw, r in group.items():
+            cell = out.setdefault(
+                (wl, fw), {"runs": [], "status": None, "ratio": [], "c_ratio": [], "m_ratio": []}
+            )
+            cell["runs"].append(r)
+            if r["status"] != "ok":
+                cell["status"] = r["status"]  # the latest round's reason
+                continue
+            if ref is not None and ref["status"] == "ok":
+                cell["ratio"].append(r["step_ms"] / ref["step_ms"])
+                cell["c_ratio"].append(r["compile_s"] / ref["compile_s"])
+                cell["m_ratio"].append(r["rss_mb"] / ref["rss_mb"])
+    for cell in out.values():
+        ok = [r for r in cell["runs"] if r["status"] == "ok"]
+        cell["ok"] = bool(ok)
+        for key in ("init_s", "compile_s", "step_ms", "ex_per_s", "rss_mb"):
+            cell[key] = _median([r[key] for r in ok])
+        cell["notes"] = sorted({r["note"] for r in ok if r.get("note")})
+        cell["range"] = (min(cell["ratio"]), max(cell["ratio"])) if cell["ratio"] else None
+        for key in ("ratio", "c_ratio", "m_ratio"):
+            cell[key] = _median(cell[key])
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def render(summary: dict, workloads: list[str], header: str) -> str:
+    """The Markdown tables: per-step summary, then the full detail per configuration."""
+    import frameworks
+    from workloads import WORKLOADS
+
+    train_keys = [k for k in workloads if not WORKLOADS[k].predict]
+    predict_keys = [k for k in workloads if WORKLOADS[k].predict]
+    lines = [header, ""]
+    if train_keys:
+        fws = list(frameworks.TRAIN)
+        lines += [
+            "Steady-state time per training step, ms (ratio to the hand-written jitted loop):",
+            "",
+            "| workload | " + " | ".join(frameworks.TRAIN[f][0] for f in fws) + " |",
+            "| --- " * (len(fws) + 1) + "|",
+        ]
+        for wl in train_keys:
+            cells = []
+            for fw in fws:
+                c = summary.get((wl, fw))
+                if c is None:
+                    cells.append("–")
+                elif not c["ok"]:
+                    cells.append(c["status"])
+                else:
+                    cells.append(f"{c['step_ms']:.3g} ({_ratio(c['ratio'])})")
+            lines.append(f"| {wl} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += [
+        "Detail (medians over rounds; × = ratio to the hand-written loop / apply of the same "
+        "workload, per round, then the median):",
+        "",
+        "| workload | framework | init s | compile s | × | ms / step | × | × range "
+        "| examples / s | peak RSS MB | × | rounds | note |",
+        "| --- " * 13 + "|",
+    ]
+    names = {**frameworks.TRAIN, **frameworks.PREDICT}
+    for wl in train_keys + predict_keys:
+        for fw in names:
+            c = summary.get((wl, fw))
+            if c is None:
+                continue
+            label = names[fw][0]
+            if not c["ok"]:
+                lines.append(f"| {wl} | {label} | {c['status']} |" + " |" * 10)
+                continue
+            n_ok = sum(r["status"] == "ok" for r in c["runs"])
+            lo_hi = c["range"]
+            spread = f"{lo_hi[0]:.2f}–{lo_hi[1]:.2f}" if lo_hi and n_ok > 1 else "–"
+            lines.append(
+                f"| {wl} | {label} | {_fmt(c['init_s'], '.2f')} "
+                f"| {_fmt(c['compile_s'], '.2f')} | {_ratio(c['c_ratio'])} "
+                f"| {_fmt(c['step_ms'], '.3g')} | {_ratio(c['ratio'])} | {spread} "
+                f"| {_fmt(c['ex_per_s'], ',.0f')} | {_fmt(c['rss_mb'], '.0f')} "
+                f"| {_ratio(c['m_ratio'])} | {n_ok} | {'; '.join(c['notes'])} |"
+            )
+    lines += ["", "Workloads:", ""]
+    lines += [f"- {k}: {WORKLOADS[k].title}" for k in workloads]
+    return "\n".join(lines) + "\n"
+
+
+def machine_header(quick: bool, rounds: int, elapsed: float | None = None) -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(pkg: str) -> str:
+        try:
+            return importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    versions = ", ".join(
+        f"{p} {version(p)}" for p in ("jax", "jaxlib", "keras", "flax", "optax", "kerax")
+    )
+    mode = "quick" if quick else "full"
+    took = f", took {elapsed / 60:.1f} min" if elapsed is not None else ""
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores (CPU backend); Python "
+        f"{platform.python_version()}; {versions}. "
+        f"{datetime.date.today().isoformat()}, {mode} mode, {rounds} round(s){took}."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps, one round")
+    parser.add_argument("--out", type=Path, help="also write the Markdown table here")
+    parser.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
+    parser.add_argument("--only", help="comma-separated workloads (A32,A512,B,C,D,PA,PC)")
+    parser.add_argument("--frameworks", help="comma-separated frameworks")
+    parser.add_argument("--one", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"))
+    parser.add_argument("--raw", type=Path, help="also write every record as JSON lines here")
+    args = parser.parse_args(argv)
+
+    if args.one:
+        print(json.dumps(run_one(*args.one, args.quick)), flush=True)
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    import frameworks
+    from workloads import WORKLOADS
+
+    workloads = args.only.split(",") if args.only else list(WORKLOADS)
+    only_fw = set(args.frameworks.split(",")) if args.frameworks else None
+    rounds = args.rounds or (1 if args.quick else 3)
+    t_start = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    done_rounds = 0
+    for rnd in range(rounds):
+        elapsed = time.perf_counter() - t_start
+        if rnd and elapsed / rnd * (rnd + 1) > SUITE_BUDGET_S:
+            print(f"stopping after {rnd} round(s): time budget", file=sys.stderr)
+            break
+        done_rounds = rnd + 1
+        for wl in workloads:
+            fws = list(frameworks.PREDICT if WORKLOADS[wl].predict else frameworks.TRAIN)
+            if only_fw:
+                fws = [f for f in fws if f in only_fw or f in ("jax", "jax_apply")]
+            shift = rnd % len(fws)
+            for fw in fws[shift:] + fws[:shift]:  # alternate the order across rounds
+                if rnd >= MAX_ROUNDS.get((wl, fw), rounds):
+                    continue
+                r = _spawn(wl, fw, args.quick)
+                r["round"] = rnd
+                records.append(r)
+                took = r.get("wall_s")
+                detail = (
+                    f"{r['step_ms']:.3f} ms/step, compile {r['compile_s']:.2f} s, "
+                    f"{r['rss_mb']:.0f} MB"
+                    if r["status"] == "ok"
+                    else r["status"]
+                )
+                print(
+                    f"[round {rnd + 1}/{rounds}] {wl:5} {fw:14} {detail}"
+                    + (f"  ({took:.1f} s)" if took else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+    elapsed = time.perf_counter() - t_start
+    table = render(summarize(records), workloads, machine_header(args.quick, done_rounds, elapsed))
+    print(table)
+    if args.out:
+        args.out.write_text(table)
+    if args.raw:
+        args.raw.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
