@@ -41,7 +41,12 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Initializer:
-        return cls(**config)
+        """Re-creates the initializer; keys its constructor does not take (Keras 3 adds
+        some, like ``input_axes``) are ignored when they are None."""
+        import inspect
+
+        accepted = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in config.items() if k in accepted or v is not None})
 
 
 class Constant(Initializer):
@@ -268,9 +273,14 @@ def get(identifier: Any) -> Initializer | Callable[..., Any]:
 
 
 def serialize(init: Any) -> Any:
-    """Keras's config form of an initializer: ``{"class_name", "config"}``."""
+    """Keras's config form of an initializer: ``{"module", "class_name", "config"}``."""
     if isinstance(init, Initializer):
-        return {"class_name": type(init).__name__, "config": init.get_config()}
+        return {
+            "module": "keras.initializers",
+            "class_name": type(init).__name__,
+            "config": init.get_config(),
+            "registered_name": None,
+        }
     return getattr(init, "__name__", init)
 
 

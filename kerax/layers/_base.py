@@ -511,8 +511,10 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        """Re-creates a layer from ``get_config()``."""
-        return cls(**config)
+        """Re-creates a layer from ``get_config()`` (or from a Keras 3 layer config)."""
+        from kerax.saving.serialization import KERAS_ONLY_KEYS
+
+        return cls(**{k: v for k, v in config.items() if k not in KERAS_ONLY_KEYS})
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

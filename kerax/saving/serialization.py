@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+# Keys Keras 3 writes into layer configs that have no meaning in kerax.
+KERAS_ONLY_KEYS = frozenset({"ragged", "quantization_config", "lora_rank", "lora_alpha"})
+
+
+def _keras_identity(layer: Any) -> tuple[str, str]:
+    """The ``(module, class_name)`` under which Keras 3 finds this layer's class, so
+    that files kerax writes load in Keras; kerax-only classes keep their own module."""
+    from kerax import layers
+    from kerax.models.functional import Model
+    from kerax.models.sequential import Sequential
+
+    cls = type(layer)
+    if cls is Sequential:
+        return "keras", "Sequential"
+    if cls is Model:
+        return "keras.src.models.functional", "Functional"
+    if getattr(layers, cls.__name__, None) is cls:
+        return "keras.layers", cls.__name__
+    return cls.__module__, cls.__name__
+
 
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """The Keras-style config entry of ``layer``."""
+    module, class_name = _keras_identity(layer)
     return {
-        "module": type(layer).__module__,
-        "class_name": type(layer).__name__,
+        "module": module,
+        "class_name": class_name,
         "config": layer.get_config(),
+        "registered_name": None if module.startswith("keras") else class_name,
     }
 
 
