@@ -49,3 +49,37 @@ def test_per_layer_policy_and_config():
     assert out.dtype == jnp.float16
     with pytest.raises(ValueError, match="Unknown dtype policy 'mixed_float8'"):
         Dense(2, dtype="mixed_float8")
+
+
+def test_float16_training_uses_dynamic_loss_scaling():
+    mixed_precision.set_global_policy("mixed_float16")
+    try:
+        x = Input(shape=(4,))
+        model = kerax.Model(x, Dense(1, dtype="float32")(Dense(8, activation="relu")(x)))
+    finally:
+        mixed_precision.set_global_policy("float32")
+    model.compile(optimizer="sgd", loss="mse")
+    data = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    history = model.fit(data, data.sum(-1, keepdims=True), epochs=3, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    # The scale lives in the train state: the optimizer state and weights stay float32.
+    assert model.get_layer(index=1).kernel.dtype == "float32"
+    scale = float(model._loss_scale.scale)
+    assert 1.0 <= scale <= 2.0**15 and np.log2(scale).is_integer()  # halved on overflows
+
+
+def test_loss_scale_rule():
+    from kerax.training import loss_scale
+
+    state = loss_scale.init(8.0)
+    state = loss_scale.adjust(state, jnp.asarray(False))
+    assert float(state.scale) == 4.0 and int(state.good_steps) == 0
+    for _ in range(3):
+        state = loss_scale.adjust(state, jnp.asarray(True), period=3)
+    assert float(state.scale) == 8.0 and int(state.good_steps) == 0
+    grads = loss_scale.unscale({"w": jnp.full((2,), 8.0, jnp.float16)}, state)
+    np.testing.assert_allclose(np.asarray(grads["w"]), [1.0, 1.0])
+    assert bool(loss_scale.all_finite({"a": jnp.ones(2)})) and not bool(
+        loss_scale.all_finite({"a": jnp.array([1.0, jnp.inf])})
+    )

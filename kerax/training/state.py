@@ -20,6 +20,8 @@ class TrainState(NamedTuple):
         metrics: ``{log name: metric state}``, reset at each epoch.
         step: Number of optimizer steps taken.
         rng: The PRNG key; split once per step.
+        loss_scale: Dynamic loss-scaling state when a layer computes in float16,
+            else None (:mod:`kerax.training.loss_scale`).
     """
 
     params: Tree
@@ -28,6 +30,7 @@ class TrainState(NamedTuple):
     metrics: dict[str, Any]
     step: jax.Array
     rng: jax.Array
+    loss_scale: Any = None
 
 
 def split(params: Tree, mask: dict[str, dict[str, bool]]) -> tuple[Tree, Tree]:

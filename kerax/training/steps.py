@@ -22,6 +22,7 @@ import numpy as np
 import optax
 
 from kerax.graph.lower import Lowered
+from kerax.training import loss_scale as _loss_scale
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
 from kerax.training.state import TrainState, merge, split
 
@@ -48,8 +49,14 @@ def init_train_state(
     trainable_mask: dict[str, dict[str, bool]],
     metrics: CompiledMetrics,
     rng: jax.Array,
+    *,
+    loss_scaling: bool = False,
 ) -> TrainState:
-    """A fresh train state over ``variables`` (optimizer state on the trained part)."""
+    """A fresh train state over ``variables`` (optimizer state on the trained part).
+
+    Args:
+        loss_scaling: Start dynamic loss scaling (for float16 compute).
+    """
     trained, _ = split(variables["params"], trainable_mask)
     return TrainState(
         params=variables["params"],
@@ -58,7 +65,15 @@ def init_train_state(
         metrics=metrics.init(),
         step=jnp.zeros((), jnp.int32),
         rng=rng,
+        loss_scale=_loss_scale.init() if loss_scaling else None,
     )
+
+
+def needs_loss_scaling(lowered: Lowered) -> bool:
+    """Whether some layer of the graph computes in float16."""
+    from kerax.layers._base import walk
+
+    return any(layer.compute_dtype == "float16" for layer in walk(list(lowered.graph.layers)))
 
 
 def make_train_step(
@@ -73,7 +88,9 @@ def make_train_step(
     """Builds the pure train step ``(TrainState, Batch) -> TrainState``.
 
     The loss is the weighted sum of the per-output losses, plus weight penalties and
-    the losses layers add. Metric states are updated in the same step.
+    the losses layers add. Metric states are updated in the same step. When the state
+    carries a loss scale (float16 compute), the loss is scaled before differentiation,
+    the gradients unscaled after, and a step with non-finite gradients is skipped.
     """
     layout = lowered.layout
     constraints = [
@@ -89,6 +106,8 @@ def make_train_step(
         rng, step_rng = jax.random.split(ts.rng)
         trained, frozen = split(ts.params, trainable_mask)
 
+        scaler = ts.loss_scale
+
         def loss_fn(trained_params: Any) -> tuple[jax.Array, Any]:
             params = merge(trained_params, frozen)
             outputs, new_state, extra = lowered.forward(
@@ -98,19 +117,30 @@ def make_train_step(
             total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
             for penalty in layout.regularization(params) + list(extra):
                 total = total + jnp.sum(penalty)
-            return total, (preds, new_state, parts)
+            scaled = total if scaler is None else total * scaler.scale
+            return scaled, (total, preds, new_state, parts)
 
-        (value, (preds, new_state, parts)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        (_, (value, preds, new_state, parts)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             trained
         )
+        if scaler is not None:
+            grads = _loss_scale.unscale(grads, scaler)
         updates, opt_state = tx.update(grads, ts.opt_state, trained)
         params = merge(optax.apply_updates(trained, updates), frozen)
         for key, name, constraint in constraints:
             params[key] = {**params[key], name: constraint(params[key][name])}
+        if scaler is not None:
+            finite = _loss_scale.all_finite(grads)
+            keep = lambda new, old: jax.tree_util.tree_map(  # noqa: E731
+                lambda n, o: jnp.where(finite, n, o), new, old
+            )
+            params, opt_state = keep(params, ts.params), keep(opt_state, ts.opt_state)
+            new_state = keep(new_state, ts.state)
+            scaler = _loss_scale.adjust(scaler, finite)
         states = metrics.update(
             ts.metrics, batch.y, preds, batch.sample_weight, batch.valid, value, parts
         )
-        return TrainState(params, new_state, opt_state, states, ts.step + 1, rng)
+        return TrainState(params, new_state, opt_state, states, ts.step + 1, rng, scaler)
 
     return step
 

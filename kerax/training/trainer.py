@@ -64,6 +64,7 @@ class Trainer:
         self._tx: optax.GradientTransformation | None = None
         self._ts: TrainState | None = None
         self._opt_state: Any = None
+        self._loss_scale: Any = None
         self._rng: jax.Array | None = None
         self._jit_cache: dict[Any, Any] = {}
         self._steps_per_execution = 1
@@ -196,6 +197,8 @@ class Trainer:
         ts = self._jitted("train_state")(variables, self._rng)
         if self._opt_state is not None:
             ts = ts._replace(opt_state=self._opt_state)
+        if self._loss_scale is not None and ts.loss_scale is not None:
+            ts = ts._replace(loss_scale=self._loss_scale)
         return ts
 
     def _bind_live(self, ts: TrainState) -> None:
@@ -212,6 +215,7 @@ class Trainer:
             layer._live = None
         self.lowered.layout.store({"params": ts.params, "state": ts.state})
         self._opt_state = ts.opt_state
+        self._loss_scale = ts.loss_scale
         self._rng = ts.rng
         self._ts = None
 
@@ -282,7 +286,12 @@ class Trainer:
             fn = jax.jit(_steps.arrange)
         elif kind == "train_state":
             tx, metrics = self._tx, self._metrics
-            fn = jax.jit(lambda v, rng: _steps.init_train_state(v, tx, mask, metrics, rng))
+            scaling = _steps.needs_loss_scaling(lowered)
+            fn = jax.jit(
+                lambda v, rng: _steps.init_train_state(
+                    v, tx, mask, metrics, rng, loss_scaling=scaling
+                )
+            )
         elif kind == "metrics_init":
             fn = jax.jit(self._metrics.init)
         elif kind == "eval_step":
