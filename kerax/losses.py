@@ -28,6 +28,15 @@ def _squeeze_sparse(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     return y_true
 
 
+def _log_probs(y_pred: jax.Array, from_logits: bool, axis: int) -> jax.Array:
+    """Log-probabilities from logits, or from probabilities renormalised and clipped to
+    ``[EPSILON, 1 - EPSILON]`` as Keras does."""
+    if from_logits:
+        return jax.nn.log_softmax(y_pred, axis=axis)
+    output = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+    return jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
+
+
 def categorical_crossentropy(
     y_true: jax.Array,
     y_pred: jax.Array,
@@ -40,11 +49,7 @@ def categorical_crossentropy(
     if label_smoothing:
         num_classes = y_pred.shape[axis]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    if from_logits:
-        log_prob = jax.nn.log_softmax(y_pred, axis=axis)
-    else:
-        output = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-        log_prob = jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
+    log_prob = _log_probs(y_pred, from_logits, axis)
     return -jnp.sum(y_true * log_prob, axis=axis)
 
 
@@ -63,11 +68,7 @@ def sparse_categorical_crossentropy(
         valid = labels != ignore_class
         labels = jnp.where(valid, labels, 0)
     one_hot = jax.nn.one_hot(labels, y_pred.shape[axis], dtype=y_pred.dtype, axis=axis)
-    if from_logits:
-        log_prob = jax.nn.log_softmax(y_pred, axis=axis)
-    else:
-        output = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-        log_prob = jnp.log(jnp.clip(output, EPSILON, 1.0 - EPSILON))
+    log_prob = _log_probs(y_pred, from_logits, axis)
     out = -jnp.sum(one_hot * log_prob, axis=axis)
     return out if valid is None else jnp.where(valid, out, 0.0)
 
