@@ -400,7 +400,7 @@ class Trainer:
         cbs.append(history)
         cb = CallbackList(cbs, self, epochs=epochs, steps=steps, verbose=verbose)
         batch_hooks = cb.needs_batch_hooks()
-        looped = not batch_hooks and self._loops_well()
+        looped = self._loops_well()
 
         self.stop_training = False
         self._bind_live(self._new_train_state())
@@ -412,7 +412,9 @@ class Trainer:
                 arrange = self._jitted("arrange")
                 order_rng = np.random.default_rng(_random.next_seed()) if shuffle else None
                 epoch_data = None
-                chunk = _Chunker(steps, looped, self._steps_per_execution, verbose)
+                chunk = _Chunker(
+                    steps, looped, self._steps_per_execution, verbose, per_batch=batch_hooks
+                )
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch)
                 self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
@@ -718,14 +720,23 @@ class _Chunker:
     """How many steps each compiled call of ``fit`` runs.
 
     Without per-batch callbacks, progress bar or ``steps_per_execution``, a whole epoch
-    runs in one call. With ``steps_per_execution=k``, calls run ``k`` steps. With a live
+    runs in one call. Callbacks with batch hooks get one step per call (and the logs of
+    each). With ``steps_per_execution=k``, calls run ``k`` steps. With a live
     progress bar, calls are sized to take about ``_PROGRESS_INTERVAL`` seconds each (one
     device sync per refresh), from the measured time per step. The runner takes the
     count as a traced argument, so none of this recompiles.
     """
 
-    def __init__(self, steps: int, looped: bool, steps_per_execution: int, verbose: int) -> None:
-        self.steps, self.looped = steps, looped
+    def __init__(
+        self,
+        steps: int,
+        looped: bool,
+        steps_per_execution: int,
+        verbose: int,
+        *,
+        per_batch: bool = False,
+    ) -> None:
+        self.steps, self.looped = steps, looped and not per_batch
         self.fixed = steps_per_execution if steps_per_execution > 1 else None
         self.adaptive = verbose == 1 and self.fixed is None
         self.size = 1 if self.adaptive else (self.fixed or steps)

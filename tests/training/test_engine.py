@@ -1,0 +1,101 @@
+"""The fit engine: one trace per fit, chunking without recompiles, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kerax
+from kerax.layers import Conv2D, Dense, Flatten, Input
+
+
+def _mlp():
+    x = Input(shape=(5,))
+    model = kerax.Model(x, Dense(3, activation="softmax")(Dense(8, activation="relu")(x)))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _data(n=70):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 5)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int32) + (x[:, 1] > 1).astype(np.int32)
+
+
+@pytest.mark.parametrize("verbose", [0, 1, 2])
+def test_whole_fit_traces_the_step_once_partial_batch_included(verbose, capsys):
+    model = _mlp()
+    x, y = _data(70)  # 70 = 2 * 32 + 6: a partial last batch
+    history = model.fit(x, y, batch_size=32, epochs=4, verbose=verbose, validation_split=0.1)
+    assert model.train_step_traces == 1
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_split=0.1)
+    assert model.train_step_traces == 1  # a second fit on the same data reuses it
+    if verbose == 1:
+        out = capsys.readouterr().out
+        assert "Epoch 4/4" in out and "━" in out and "loss:" in out and "val_loss:" in out
+
+
+def test_steps_per_execution_and_batch_callbacks_share_one_compile():
+    model = _mlp()
+    x, y = _data(96)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", steps_per_execution=2)
+    seen = []
+    cb = kerax.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb])
+    assert seen == [0, 1, 2]
+    assert model.train_step_traces == 1
+
+
+def test_padded_last_batch_matches_unpadded_training():
+    """A padded, masked last batch trains exactly like the real partial batch."""
+    x, y = _data(40)
+    a, b = _mlp(), _mlp()
+    b.set_weights(a.get_weights())
+    a.compile(optimizer=kerax.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    b.compile(optimizer=kerax.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    a.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    b.train_on_batch(x[:32], y[:32])
+    b.train_on_batch(x[32:], y[32:])
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_seeded_fit_is_bit_for_bit_reproducible():
+    def run():
+        kerax.backend.clear_session()
+        kerax.set_random_seed(123)
+        model = _mlp()
+        x, y = _data(64)
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        return model.get_weights()
+
+    for a, b in zip(run(), run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_conv_models_run_one_step_per_call_on_cpu():
+    x = Input(shape=(6, 6, 1))
+    model = kerax.Model(x, Dense(2)(Flatten()(Conv2D(2, 3)(x))))
+    model.compile(optimizer="sgd", loss="mse")
+    assert not model._loops_well()
+    model.fit(np.ones((8, 6, 6, 1), np.float32), np.ones((8, 2), np.float32), epochs=2, verbose=0)
+    assert model.train_step_traces == 1
+    assert _mlp()._loops_well()
+
+
+def test_fit_before_compile_and_recovery():
+    x = Input(shape=(5,))
+    model = kerax.Model(x, Dense(1)(x))
+    with pytest.raises(RuntimeError, match=r"compile\(\)"):
+        model.fit(np.ones((4, 5)), np.ones((4, 1)), verbose=0)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(
+        ValueError, match=r"Data cardinality is ambiguous.*x\['input_layer'\]: 4.*y\['dense'\]: 3"
+    ):
+        model.fit(np.ones((4, 5)), np.ones((3, 1)), verbose=0)
+    before = model.get_weights()
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(np.ones((4, 5)), np.ones((4, 1)), verbose=0)
