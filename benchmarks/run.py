@@ -71,7 +71,9 @@ def _spawn(workload: str, framework: str, quick: bool) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", workload, framework]
     if quick:
         cmd.append("--quick")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    # Cold compiles for everyone: kerax's persistent compile cache would otherwise serve
+    # rounds 2 and 3 from disk (a real gain for users, but not a fair compile race).
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "KERAX_COMPILE_CACHE": "0"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.perf_counter()
     try:
