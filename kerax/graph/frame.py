@@ -60,7 +60,9 @@ class Frame:
         keys: Mapping[int, str],
         training: bool = False,
         rng: jax.Array | None = None,
+        row_weights: jax.Array | None = None,
     ) -> None:
+        self.row_weights = row_weights
         self.params = dict(params)
         self.state = dict(state)
         self.keys = dict(keys)
@@ -89,8 +91,19 @@ class Frame:
         out = layer.apply(ctx, *args, **kwargs)
         if layer.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
-                self.losses.append(layer.activity_regularizer(leaf))
+                self.losses.append(self._activity_penalty(layer.activity_regularizer, leaf))
         return out
+
+    def _activity_penalty(self, regularizer: Any, output: jax.Array) -> jax.Array:
+        """``regularizer(output)`` per example, as Keras 3 normalizes it: divided by
+        the batch size, padding rows of a padded batch left out of both."""
+        if output.ndim == 0:
+            return regularizer(output)
+        rows = self.row_weights
+        if rows is None or rows.shape[0] != output.shape[0]:
+            return regularizer(output) / output.shape[0]
+        mask = rows.reshape(rows.shape + (1,) * (output.ndim - 1)).astype(output.dtype)
+        return regularizer(output * mask) / jnp.maximum(jnp.sum(rows), 1.0)
 
     def _adopt(self, layer: Layer) -> None:
         """Takes in a sublayer first built during this run (a Keras-style layer that

@@ -57,6 +57,8 @@ def run_graph(
             margs, _ = jax.tree_util.tree_unflatten(node.args_tree, mask_leaves)
             in_mask = margs[0] if margs else None
             kwargs = _with_masks(layer, node, kwargs, mask_leaves)
+        if in_mask is None and kwargs.get("mask") is not None:
+            in_mask = kwargs["mask"]  # an explicit mask= is the incoming mask too
         path = f"{prefix}/{node.path}" if prefix else node.path
         out = frame.call(
             layer, path, args, kwargs, training=mode if node.training is None else node.training
@@ -168,14 +170,21 @@ class Lowered:
         *,
         training: bool = False,
         rng: jax.Array | None = None,
+        row_weights: jax.Array | None = None,
     ) -> tuple[Any, Variables, list[Any]]:
-        """Like :meth:`apply`, and also returns the extra losses the layers added."""
+        """Like :meth:`apply`, and also returns the extra losses the layers added.
+
+        Args:
+            row_weights: Optional ``(batch,)`` 0/1 weights of the real rows of a padded
+                batch; activity penalties leave the padding out.
+        """
         frame = Frame(
             variables["params"],
             variables.get("state", {}),
             keys=self.layout.keys,
             training=training,
             rng=rng,
+            row_weights=row_weights,
         )
         flat, _ = run_graph(self.graph, frame, self.graph.flatten_inputs(inputs))
         return self.graph.unflatten_outputs(flat), frame.new_state(), frame.losses

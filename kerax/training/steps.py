@@ -111,7 +111,11 @@ def make_train_step(
         def loss_fn(trained_params: Any) -> tuple[jax.Array, Any]:
             params = merge(trained_params, frozen)
             outputs, new_state, extra = lowered.forward(
-                {"params": params, "state": ts.state}, batch.x, training=True, rng=step_rng
+                {"params": params, "state": ts.state},
+                batch.x,
+                training=True,
+                rng=step_rng,
+                row_weights=batch.valid,
             )
             preds = jax.tree_util.tree_leaves(outputs)
             total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
@@ -154,7 +158,9 @@ def make_eval_step(
     layout = lowered.layout
 
     def step(variables: dict[str, Any], states: dict[str, Any], batch: Batch) -> dict[str, Any]:
-        outputs, _, extra = lowered.forward(variables, batch.x, training=False)
+        outputs, _, extra = lowered.forward(
+            variables, batch.x, training=False, row_weights=batch.valid
+        )
         preds = jax.tree_util.tree_leaves(outputs)
         total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
         for penalty in layout.regularization(variables["params"]) + list(extra):

@@ -66,8 +66,10 @@ def test_weights_and_default_initializer():
     assert table.min() < -0.04 and table.max() > 0.04
     config = layer.get_config()["embeddings_initializer"]
     assert config == {
+        "module": "keras.initializers",
         "class_name": "RandomUniform",
         "config": {"minval": -0.05, "maxval": 0.05, "seed": None},
+        "registered_name": None,
     }
 
 

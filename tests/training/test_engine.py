@@ -99,3 +99,26 @@ def test_fit_before_compile_and_recovery():
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     model.fit(np.ones((4, 5)), np.ones((4, 1)), verbose=0)
+
+
+def test_activity_penalties_follow_keras_with_a_padded_batch():
+    import keras
+
+    def build(lib):
+        x = lib.Input(shape=(3,))
+        y = lib.layers.Dense(
+            2,
+            kernel_initializer="ones",
+            bias_initializer="ones",
+            activity_regularizer=lib.regularizers.L2(0.1),
+        )(x)
+        model = lib.Model(x, y)
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    data = np.arange(15, dtype=np.float32).reshape(5, 3) / 10
+    target = np.zeros((5, 2), np.float32)
+    for batch_size in (5, 4):  # one exact batch, then a padded partial one
+        ours = build(kerax).evaluate(data, target, batch_size=batch_size, verbose=0)
+        theirs = build(keras).evaluate(data, target, batch_size=batch_size, verbose=0)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
