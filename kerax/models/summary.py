@@ -52,9 +52,7 @@ def format_summary(model: Any, line_length: int = 98) -> str:
         cells = [[piece for text in f for piece in _wrap(text, w)] for f, w in zip(fields, widths)]
         height = max(len(c) for c in cells)
         return [
-            "".join(
-                (c[r] if r < len(c) else "").ljust(w) for c, w in zip(cells, widths)
-            ).rstrip()
+            "".join((c[r] if r < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip()
             for r in range(height)
         ]
 
