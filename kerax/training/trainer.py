@@ -66,6 +66,8 @@ class Trainer:
         self._opt_state: Any = None
         self._loss_scale: Any = None
         self._rng: jax.Array | None = None
+        self._order_seed: int | None = None
+        self._resume_epoch: int | None = None
         self._jit_cache: dict[Any, Any] = {}
         self._steps_per_execution = 1
         #: How many times the train step was traced (a retrace is a recompile).
@@ -218,6 +220,46 @@ class Trainer:
         self._loss_scale = ts.loss_scale
         self._rng = ts.rng
         self._ts = None
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, directory: str, **metadata: Any) -> None:
+        """Writes the whole train state (weights, layer state, optimizer state, step,
+        RNG key, loss scale) to ``directory``, atomically; see
+        :mod:`kerax.saving.checkpoint`. ``metadata`` (JSON-able) is stored with it.
+
+        Raises:
+            NotCompiledError: If the model was not compiled (there is no train state).
+        """
+        from kerax.saving.checkpoint import save_checkpoint
+
+        self._require_compiled("save_checkpoint", need_loss=False)
+        if self._order_seed is None:
+            self._order_seed = _random.next_seed()
+        ts = self._ts if self._ts is not None else self._new_train_state()
+        save_checkpoint(directory, ts, {**metadata, "order_seed": self._order_seed})
+
+    def restore_checkpoint(self, directory: str) -> dict[str, Any]:
+        """Restores a train state written by :meth:`save_checkpoint`, exactly; returns
+        the metadata stored with it.
+
+        Raises:
+            FileNotFoundError: If there is no checkpoint in ``directory``.
+            ValueError: If it does not fit this model and optimizer; nothing changes then.
+        """
+        from kerax.saving.checkpoint import read_metadata, restore_checkpoint
+
+        self._require_compiled("restore_checkpoint", need_loss=False)
+        metadata = read_metadata(directory)
+        live = self._ts is not None
+        like = self._ts if live else self._new_train_state()
+        ts = restore_checkpoint(directory, like)
+        self._order_seed = metadata.get("order_seed", self._order_seed)
+        if live:
+            self._ts = _unalias(ts)
+        else:
+            self.lowered.layout.store({"params": ts.params, "state": ts.state})
+            self._opt_state, self._rng, self._loss_scale = ts.opt_state, ts.rng, ts.loss_scale
+        return metadata
 
     def _live_opt_state(self) -> Any:
         return self._ts.opt_state if self._ts is not None else self._opt_state
@@ -403,14 +445,18 @@ class Trainer:
         looped = self._loops_well()
 
         self.stop_training = False
+        self._resume_epoch: int | None = None
+        if self._order_seed is None:
+            self._order_seed = _random.next_seed()
         self._bind_live(self._new_train_state())
         try:
             cb.on_train_begin()
+            if self._resume_epoch is not None:  # set by BackupAndRestore
+                initial_epoch = max(initial_epoch, self._resume_epoch)
             if in_memory:
                 data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
                 runner = self._jitted("train_runner", batch_size, looped)
                 arrange = self._jitted("arrange")
-                order_rng = np.random.default_rng(_random.next_seed()) if shuffle else None
                 epoch_data = None
                 chunk = _Chunker(
                     steps, looped, self._steps_per_execution, verbose, per_batch=batch_hooks
@@ -420,7 +466,10 @@ class Trainer:
                 self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
                 if in_memory:
                     if epoch_data is None or shuffle:
-                        order = _steps.epoch_order(order_rng, n, steps * batch_size)
+                        # Each epoch's order depends only on the model's order seed and
+                        # the epoch, so a fit resumed from a checkpoint replays it exactly.
+                        rng = np.random.default_rng([self._order_seed, epoch]) if shuffle else None
+                        order = _steps.epoch_order(rng, n, steps * batch_size)
                         epoch_data, valid = arrange(data, order)
                     done = 0
                     while done < steps and not self.stop_training:
