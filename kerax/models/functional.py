@@ -279,6 +279,22 @@ class Model(Trainer, Layer):
             raise FileExistsError(f"{filepath!r} exists and overwrite=False.")
         save_model(self, filepath)
 
+    def export(self, filepath: str, format: str = "jax") -> None:  # noqa: A002 - Keras's name
+        """Serializes the inference function with ``jax.export`` (StableHLO with a
+        symbolic batch) and the current weights to directory ``filepath``;
+        ``kerax.saving.load_exported(filepath)`` serves it without this model's code.
+
+        Raises:
+            ValueError: For a ``format`` other than ``"jax"``.
+        """
+        from kerax.saving.export import export_model
+
+        if format != "jax":
+            raise ValueError(
+                f"kerax exports with jax.export only: format='jax'; received {format!r}."
+            )
+        export_model(self, filepath)
+
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture as JSON (``kerax.models.model_from_json`` reads it)."""
         import json

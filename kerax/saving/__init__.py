@@ -1,5 +1,16 @@
-"""Serialization of layers and models (configs)."""
+"""Saving: configs, Keras-format files, native checkpoints and exports."""
 
+from kerax.saving.checkpoint import restore_checkpoint, save_checkpoint
+from kerax.saving.export import ExportedModel, load_exported
+from kerax.saving.keras_file import load_model
 from kerax.saving.serialization import deserialize_layer, serialize_layer
 
-__all__ = ["deserialize_layer", "serialize_layer"]
+__all__ = [
+    "ExportedModel",
+    "deserialize_layer",
+    "load_exported",
+    "load_model",
+    "restore_checkpoint",
+    "save_checkpoint",
+    "serialize_layer",
+]
