@@ -24,6 +24,7 @@ from kerax import (  # noqa: E402
     ops,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from kerax.layers import Input, InputLayer, Layer  # noqa: E402
@@ -52,6 +53,7 @@ __all__ = [
     "ops",
     "optimizers",
     "regularizers",
+    "saving",
     "set_random_seed",
     "utils",
 ]

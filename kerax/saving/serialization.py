@@ -4,6 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+_REGISTRY: dict[str, Any] = {}
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
+    """Class decorator: makes a user layer (or model) loadable from saved configs.
+
+    The class is stored under ``"<package>>:<name>"`` (name defaults to the class
+    name), which is written as the ``registered_name`` of its configs, as in Keras.
+    """
+
+    def register(cls: Any) -> Any:
+        key = f"{package}>{name or cls.__name__}"
+        if key in _REGISTRY and _REGISTRY[key] is not cls:
+            raise ValueError(f"{key!r} is already registered to {_REGISTRY[key]!r}.")
+        _REGISTRY[key] = cls
+        cls._registered_name = key
+        return cls
+
+    return register
+
+
+def get_registered_name(cls: Any) -> str:
+    """The name a class is saved under (its registered name, else its class name)."""
+    return getattr(cls, "_registered_name", None) or cls.__name__
+
+
 # Keys Keras 3 writes into layer configs that have no meaning in kerax.
 KERAS_ONLY_KEYS = frozenset({"ragged", "quantization_config", "lora_rank", "lora_alpha"})
 
@@ -32,7 +58,7 @@ def serialize_layer(layer: Any) -> dict[str, Any]:
         "module": module,
         "class_name": class_name,
         "config": layer.get_config(),
-        "registered_name": None if module.startswith("keras") else class_name,
+        "registered_name": None if module.startswith("keras") else get_registered_name(type(layer)),
     }
 
 
@@ -42,8 +68,11 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | N
 
     name = config["class_name"]
     name = {"Functional": "Model"}.get(name, name)
+    registered = config.get("registered_name")
     cls = (
         (custom_objects or {}).get(name)
+        or (custom_objects or {}).get(registered or "")
+        or _REGISTRY.get(registered or "")
         or getattr(layers, name, None)
         or getattr(models, name, None)
         or getattr(ops, name, None)
