@@ -8,7 +8,8 @@
 3. the config round trip: ``cls.from_config(layer.get_config())`` has the same config
    and, given the same weights, the same outputs;
 4. the model's ``predict`` (jitted) equals the eager call;
-5. one training step through ``compile`` + ``train_on_batch`` runs, gives a finite loss,
+5. the weights survive a ``.weights.h5`` round trip into a model of the cloned layer;
+6. one training step through ``compile`` + ``train_on_batch`` runs, gives a finite loss,
    finite gradients, and changes the trainable weights (when there are any).
 
 It returns the model it built, so a test can go on with layer-specific checks.
@@ -113,7 +114,24 @@ def check_layer(
     for a, b in zip(jax.tree_util.tree_leaves(eager), jax.tree_util.tree_leaves(predicted)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
 
-    # 5. one training step: finite loss and gradients, trainable weights move
+    # 5. a .weights.h5 round trip into the clone gives the same outputs
+    if layer.weights:
+        import os
+        import tempfile
+
+        clone_inputs = [kerax.Input(shape=s[1:], dtype=d) for s, d in zip(shapes, dtypes)]
+        clone_model = kerax.Model(
+            clone_inputs if multi else clone_inputs[0],
+            cls.from_config(config)(clone_inputs if multi else clone_inputs[0], **call_kwargs),
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "layer.weights.h5")
+            model.save_weights(path)
+            clone_model.load_weights(path)
+        for a, b in zip(model.get_weights(), clone_model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+    # 6. one training step: finite loss and gradients, trainable weights move
     if train and any(
         np.issubdtype(np.dtype(o.dtype), np.floating) for o in jax.tree_util.tree_leaves(eager)
     ):
