@@ -184,12 +184,24 @@ def arrange(data: Any, order: jax.Array) -> tuple[Any, jax.Array]:
     return arranged, (order >= 0).astype(jnp.float32)
 
 
-def batch_at(data: Any, valid: jax.Array, i: jax.Array, batch_size: int) -> Batch:
-    """Batch ``i`` of arranged data: rows ``[i * batch_size, (i + 1) * batch_size)``."""
+def batch_at(
+    data: Any,
+    valid: jax.Array,
+    i: jax.Array,
+    batch_size: int,
+    constrain: Callable[[jax.Array], jax.Array] | None = None,
+) -> Batch:
+    """Batch ``i`` of arranged data: rows ``[i * batch_size, (i + 1) * batch_size)``.
+
+    Args:
+        constrain: Optional placement of each batch array (a sharding constraint that
+            splits the batch over devices under a distribution).
+    """
     start = i * batch_size
 
     def rows(a: jax.Array) -> jax.Array:
-        return jax.lax.dynamic_slice_in_dim(a, start, batch_size, axis=0)
+        out = jax.lax.dynamic_slice_in_dim(a, start, batch_size, axis=0)
+        return out if constrain is None else constrain(out)
 
     x, y, sw = data
     return Batch(
@@ -205,6 +217,7 @@ def make_epoch_runner(
     batch_size: int,
     *,
     looped: bool = True,
+    constrain: Callable[[jax.Array], jax.Array] | None = None,
 ) -> Callable[..., TrainState]:
     """Wraps ``step`` to run steps on device-resident data.
 
@@ -220,7 +233,7 @@ def make_epoch_runner(
     """
 
     def one(ts: TrainState, data: Any, valid: jax.Array, i: Any) -> TrainState:
-        return step(ts, batch_at(data, valid, i, batch_size))
+        return step(ts, batch_at(data, valid, i, batch_size, constrain))
 
     if not looped:
         return lambda ts, data, valid, start, count: one(ts, data, valid, start)

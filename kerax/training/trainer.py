@@ -193,7 +193,7 @@ class Trainer:
     # ------------------------------------------------------------------ state
     def _new_train_state(self) -> TrainState:
         lowered = self.lowered
-        variables = lowered.layout.current()
+        variables = self._place_variables(lowered.layout.current())
         if self._rng is None:
             self._rng = _random.next_key()
         ts = self._jitted("train_state")(variables, self._rng)
@@ -290,8 +290,53 @@ class Trainer:
         self.train_step_traces += 1
 
     # ------------------------------------------------------------------ jitted pieces
+    # ------------------------------------------------------------------ distribution
+    @staticmethod
+    def _dist() -> Any:
+        from kerax.distribution import distribution
+
+        return distribution()
+
+    def _place_variables(self, variables: Any) -> Any:
+        """Puts variables where the current distribution wants them (no-op without one).
+        Layouts are checked here, before anything compiles."""
+        dist = self._dist()
+        if dist is None:
+            return variables
+        layout = self.lowered.layout
+        shardings: dict[str, dict[str, dict[str, Any]]] = {"params": {}, "state": {}}
+        for layer in layout.layers:
+            key = layout.key(layer)
+            for spec in layer._weight_specs:
+                path = f"{layer.name}/{spec.name}"
+                sharding = dist.variable_layout(path, spec.shape).sharding()
+                shardings[spec.collection].setdefault(key, {})[spec.name] = sharding
+        for collection in ("params", "state"):
+            for key, weights in variables[collection].items():
+                shardings[collection].setdefault(key, {})
+                for name in weights:
+                    shardings[collection][key].setdefault(name, dist.replicated())
+        return jax.device_put(variables, shardings)
+
+    def _place_data(self, arrays: Sequence[Any]) -> list[Any]:
+        """Device-resident data: replicated on the mesh under a distribution (each step's
+        batch is then split over the batch axis inside the step)."""
+        dist = self._dist()
+        if dist is None:
+            return _data.to_device(arrays)
+        return [
+            None if a is None else jax.device_put(np.asarray(a), dist.replicated()) for a in arrays
+        ]
+
+    def _batch_constraint(self) -> Any:
+        dist = self._dist()
+        if dist is None:
+            return None
+        return lambda a: jax.lax.with_sharding_constraint(a, dist.batch_sharding(a.ndim))
+
     def _jitted(self, kind: str, *static: Any) -> Any:
-        key = (kind, *static)
+        dist = self._dist()
+        key = (kind, *static, id(dist) if dist is not None else None)
         if key in self._jit_cache:
             return self._jit_cache[key]
         lowered = self.lowered
@@ -302,7 +347,10 @@ class Trainer:
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
             )
             fn = jax.jit(
-                _steps.make_epoch_runner(step, batch_size, looped=looped), donate_argnums=0
+                _steps.make_epoch_runner(
+                    step, batch_size, looped=looped, constrain=self._batch_constraint()
+                ),
+                donate_argnums=0,
             )
         elif kind == "train_step":
             step = _steps.make_train_step(
@@ -314,7 +362,8 @@ class Trainer:
             step = _steps.make_eval_step(lowered, self._loss, self._metrics)
 
             def one(variables, states, data, valid, i):
-                return step(variables, states, _steps.batch_at(data, valid, i, batch_size))
+                batch = _steps.batch_at(data, valid, i, batch_size, self._batch_constraint())
+                return step(variables, states, batch)
 
             def run(variables, states, data, valid, start, count):
                 if not looped:
@@ -405,6 +454,8 @@ class Trainer:
         self._prepare(x if _data.is_in_memory(x) else None, "fit")
         verbose = 1 if verbose == "auto" else int(verbose)
         batch_size = batch_size or 32
+        if self._dist() is not None:
+            self._dist().check_batch_size(batch_size)
         in_memory = _data.is_in_memory(x)
         if in_memory:
             xs = _data.flatten_x(self.graph, x)
@@ -454,7 +505,7 @@ class Trainer:
             if self._resume_epoch is not None:  # set by BackupAndRestore
                 initial_epoch = max(initial_epoch, self._resume_epoch)
             if in_memory:
-                data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
+                data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
                 runner = self._jitted("train_runner", batch_size, looped)
                 arrange = self._jitted("arrange")
                 epoch_data = None
@@ -591,9 +642,9 @@ class Trainer:
         order = _steps.epoch_order(None, n, steps * batch_size)
         looped = self._loops_well()
         run = self._jitted("eval_runner", batch_size, looped)
-        data = (_data.to_device(xs), _data.to_device(ys), _data.to_device(sws))
+        data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
         data, valid = self._jitted("arrange")(data, order)
-        variables = self.get_variables()
+        variables = self._place_variables(self.get_variables())
         states = self._jitted("metrics_init")()
         if looped:
             states = run(variables, states, data, valid, 0, steps)

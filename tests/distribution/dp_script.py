@@ -1,0 +1,73 @@
+"""Run in a subprocess with 4 simulated CPU devices (the flag must precede JAX's start)."""
+
+import os
+import sys
+
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+os.environ.setdefault("KERAX_COMPILE_CACHE", "0")
+
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import kerax  # noqa: E402
+from kerax import distribution  # noqa: E402
+from kerax.layers import Dense, Input  # noqa: E402
+
+
+def build():
+    kerax.backend.clear_session()
+    kerax.set_random_seed(0)
+    x = Input(shape=(6,))
+    hidden = Dense(8, activation="relu")(x)  # named "dense"
+    model = kerax.Model(x, Dense(1)(hidden))
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+rng = np.random.default_rng(0)
+data = rng.normal(size=(64, 6)).astype(np.float32)
+target = data.sum(-1, keepdims=True)
+mode = sys.argv[1]
+result = {"devices": len(distribution.list_devices())}
+if mode == "data_parallel":
+    single = build()
+    single.fit(data, target, batch_size=16, epochs=2, verbose=0)
+    distribution.set_distribution(distribution.DataParallel())
+    parallel = build()
+    parallel.fit(data, target, batch_size=16, epochs=2, verbose=0)
+    result["max_diff"] = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), parallel.get_weights())
+    )
+    result["eval_diff"] = abs(
+        single.evaluate(data, target, verbose=0) - parallel.evaluate(data, target, verbose=0)
+    )
+    try:
+        parallel.fit(data, target, batch_size=6, epochs=1, verbose=0)
+    except ValueError as err:
+        result["batch_error"] = str(err)
+elif mode == "model_parallel":
+    mesh = distribution.DeviceMesh((2, 2), ("batch", "model"))
+    layout_map = distribution.LayoutMap(mesh)
+    layout_map["dense/kernel"] = (None, "model")
+    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
+    model = build()
+    model.fit(data, target, batch_size=16, epochs=1, verbose=0)
+    kernel = model.get_layer("dense").kernel.value
+    result["spec"] = [str(a) for a in kernel.sharding.spec]
+    result["shard_shape"] = list(kernel.addressable_shards[0].data.shape)
+    try:
+        x = Input(shape=(6,))
+        m = kerax.Model(x, Dense(3, name="odd")(x))
+        m.compile(optimizer="sgd", loss="mse")
+        lm = distribution.LayoutMap(mesh)
+        lm["odd/kernel"] = (None, "model")
+        distribution.set_distribution(distribution.ModelParallel(layout_map=lm))
+        m.fit(data, data[:, :3], batch_size=16, epochs=1, verbose=0)
+    except ValueError as err:
+        result["divide_error"] = str(err)
+    try:
+        distribution.LayoutMap(mesh)["x"] = ("nope",)
+    except ValueError as err:
+        result["axis_error"] = str(err)
+print(json.dumps(result))
