@@ -142,7 +142,9 @@ class Trainer:
 
         opt = self.optimizer
         return {
-            "optimizer": opt.name.lower() if isinstance(opt, _optimizers.Optimizer) else None,
+            "optimizer": _optimizers.serialize(opt)
+            if isinstance(opt, _optimizers.Optimizer)
+            else None,
             "loss": plain(loss),
             "loss_weights": plain(loss_weights),
             "metrics": plain(metrics),
@@ -208,6 +210,18 @@ class Trainer:
         live = _Live(self)
         for layer in self.lowered.layout.layers:
             layer._live = live
+
+    def _finalize_ema(self) -> None:
+        """With ``use_ema``, the weights become their moving average at the end of fit."""
+        opt = self.optimizer
+        if self._ts is None or not getattr(opt, "use_ema", False):
+            return
+        from kerax.training.state import merge, split
+
+        ts = self._ts
+        trained, frozen = split(ts.params, self.lowered.layout.trainable_mask())
+        averaged = opt.finalize_variable_values(trained, ts.opt_state)
+        self._ts = ts._replace(params=merge(averaged, frozen))
 
     def _unbind_live(self) -> None:
         ts = self._ts
@@ -548,6 +562,8 @@ class Trainer:
                 cb.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+            if epochs > initial_epoch:
+                self._finalize_ema()
             cb.on_train_end(logs if epochs > initial_epoch else None)
         finally:
             self._unbind_live()

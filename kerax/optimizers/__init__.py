@@ -1,0 +1,118 @@
+"""Optimizers with Keras's names, defaults and update formulas, built on optax.
+
+Each optimizer builds one ``optax.GradientTransformation`` whose learning rate lives in
+its state (``optax.inject_hyperparams``), so ``model.optimizer.learning_rate = x`` takes
+effect without recompiling. ``compile`` also accepts any ``optax.GradientTransformation``
+as it is. Learning-rate schedules are in ``kerax.optimizers.schedules``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import optax
+
+from kerax.optimizers import schedules
+from kerax.optimizers.algorithms import (
+    SGD,
+    Adadelta,
+    Adafactor,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Ftrl,
+    Lion,
+    Nadam,
+    RMSprop,
+    scale_by_keras_adam,
+)
+from kerax.optimizers.base import KerasOptimizerState, Optimizer
+
+_ALL: tuple[type[Optimizer], ...] = (
+    SGD,
+    RMSprop,
+    Adam,
+    AdamW,
+    Adamax,
+    Adagrad,
+    Adadelta,
+    Nadam,
+    Lion,
+    Ftrl,
+    Adafactor,
+)
+_BY_NAME: dict[str, type[Optimizer]] = {cls.__name__.lower(): cls for cls in _ALL}
+
+
+def _lookup(name: str) -> type[Optimizer]:
+    key = name.lower()
+    cls = _BY_NAME.get(key) or _BY_NAME.get(key.replace("_", ""))
+    if cls is not None:
+        return cls
+    close = difflib.get_close_matches(key, _BY_NAME, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"Unknown optimizer: {name!r}.{hint} Known names: {', '.join(sorted(_BY_NAME))}."
+    )
+
+
+def serialize(optimizer: Optimizer) -> dict[str, Any]:
+    """The optimizer as ``{"class_name": ..., "config": ...}`` (Keras's layout)."""
+    return {
+        "module": "keras.optimizers",
+        "class_name": type(optimizer).__name__,
+        "config": optimizer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict[str, Any]) -> Optimizer:
+    """An optimizer from ``serialize``'s output (the class name is case-insensitive).
+
+    Raises:
+        ValueError: For an unknown class name; the closest known names are listed.
+    """
+    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+
+
+def get(identifier: Any) -> Optimizer | optax.GradientTransformation:
+    """Resolves an optimizer from a name, a config dict, a class, an instance, or an
+    optax transformation (returned as it is).
+
+    Raises:
+        ValueError: For an unknown name (the message lists the closest known names) or
+            an identifier of another kind.
+    """
+    if isinstance(identifier, Optimizer | optax.GradientTransformation):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}.")
+
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "KerasOptimizerState",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "scale_by_keras_adam",
+    "schedules",
+    "serialize",
+]

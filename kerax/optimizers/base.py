@@ -1,0 +1,483 @@
+"""The optimizer base class: Keras's arguments in, one optax transformation out.
+
+Every kerax optimizer compiles to a single ``optax.GradientTransformation`` that does,
+per call, what Keras's ``Optimizer.apply`` does per step, in the same order:
+
+1. gradient accumulation (every ``gradient_accumulation_steps`` calls the mean of the
+   accumulated gradients is applied; on the other calls nothing moves),
+2. gradient clipping (``clipnorm`` per variable, ``global_clipnorm``, ``clipvalue``),
+3. decoupled weight decay, ``var -= var * weight_decay * lr``,
+4. the optimizer's own update formula,
+5. the exponential moving average of the weights (``use_ema``), with the weights
+   overwritten by the average every ``ema_overwrite_frequency`` steps.
+
+The transformation is wrapped in ``optax.inject_hyperparams``, so the learning rate is
+a value in the optimizer state (``state.hyperparams["learning_rate"]``) that can be set
+between fits without recompiling. A schedule (any callable of the step) is evaluated on
+the raw update count, which is the step Keras passes to its schedules.
+
+The transformation needs the current parameters: call ``tx.update(grads, state,
+params)``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from kerax import schedules as _schedules
+
+
+class KerasOptimizerState(NamedTuple):
+    """The state of a kerax optimizer (inside ``inject_hyperparams``'s state).
+
+    Attributes:
+        count: Raw update count (Keras's ``optimizer._iterations``).
+        slots: Per-variable optimizer variables, one tuple per parameter leaf.
+        shared: Optimizer variables shared by all parameters (e.g. Nadam's product).
+        accumulators: Gradient sums for gradient accumulation, or ``None``.
+        average: Moving average of the weights for ``use_ema``, or ``None``.
+    """
+
+    count: jax.Array
+    slots: list[tuple[jax.Array, ...]]
+    shared: tuple[jax.Array, ...]
+    accumulators: list[jax.Array] | None
+    average: list[jax.Array] | None
+
+
+def _check_non_negative(name: str, value: Any) -> None:
+    if value is not None and not value >= 0:
+        raise ValueError(f"`{name}` must be non-negative, received {name}={value!r}.")
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str:
+    """The last key of a pytree path, as a string (the weight's name)."""
+    if not path:
+        return ""
+    key = path[-1]
+    for attr in ("key", "name", "idx"):
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return str(key)
+
+
+class Optimizer:
+    """Base class of kerax's optimizers.
+
+    Subclasses describe one variable's update (``_init_slots`` and
+    ``_update_variable``); the base class adds Keras's common arguments.
+
+    Args:
+        learning_rate: A non-negative float, or a schedule: a
+            ``kerax.optimizers.schedules.LearningRateSchedule`` or any callable
+            ``fn(step) -> lr`` (``step`` counts updates from 0).
+        weight_decay: If set, decoupled weight decay ``var -= var * weight_decay * lr``
+            before each update.
+        clipnorm: If set, each gradient is rescaled so that its L2 norm is at most this.
+        clipvalue: If set, each gradient is clipped element-wise to ``[-v, v]``.
+        global_clipnorm: If set, all gradients are rescaled together so that their
+            global L2 norm is at most this. At most one of the three clipping
+            arguments may be set.
+        use_ema: Keep an exponential moving average of the weights.
+        ema_momentum: Momentum of that average, in ``[0, 1]``.
+        ema_overwrite_frequency: With ``use_ema``, overwrite the weights with their
+            average every this many steps (``None``: never during training; see
+            ``finalize_variable_values``).
+        loss_scale_factor: If set, ``scale_loss`` multiplies the loss by it and
+            ``unscale_gradients`` divides gradients by it. The transformation itself
+            does not unscale (a training loop that scales must unscale).
+        gradient_accumulation_steps: If set (an integer >= 2), the weights move once
+            every this many calls, with the mean of the gradients of those calls.
+        name: Name of the optimizer (default: the lower-cased class name).
+        **kwargs: ``decay`` is accepted with a warning and ignored, as in Keras;
+            any other keyword raises.
+
+    Raises:
+        ValueError: On an unknown keyword or an argument out of its range.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and is ignored.", stacklevel=3)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}.")
+        self._learning_rate = self._check_learning_rate(learning_rate)
+        _check_non_negative("weight_decay", weight_decay)
+        for arg, value in (
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ):
+            _check_non_negative(arg, value)
+        if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}."
+            )
+        if not 0 <= ema_momentum <= 1:
+            raise ValueError(f"`ema_momentum` must be in [0, 1], received {ema_momentum!r}.")
+        if ema_overwrite_frequency is not None and (
+            not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+        ):
+            raise ValueError(
+                "`ema_overwrite_frequency` must be an integer >= 1 or None, received "
+                f"ema_overwrite_frequency={ema_overwrite_frequency!r}."
+            )
+        if loss_scale_factor is not None and not loss_scale_factor > 0:
+            raise ValueError(
+                f"`loss_scale_factor` must be positive, received {loss_scale_factor!r}."
+            )
+        if gradient_accumulation_steps is not None and (
+            not isinstance(gradient_accumulation_steps, int) or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2, received "
+                f"gradient_accumulation_steps={gradient_accumulation_steps!r}."
+            )
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.name = name or type(self).__name__.lower()
+        self._exclude_names: re.Pattern[str] | None = None
+        self._model: Any = None
+
+    # ------------------------------------------------------------------ learning rate
+    @staticmethod
+    def _check_learning_rate(value: Any) -> Any:
+        if callable(value):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(
+                "`learning_rate` must be a float or a schedule (a callable of the step), "
+                f"received learning_rate={value!r}."
+            )
+        if not value >= 0:
+            raise ValueError(f"`learning_rate` must be non-negative, received {value!r}.")
+        return float(value)
+
+    @property
+    def learning_rate(self) -> Any:
+        """The learning rate of the next update (read from the live train state)."""
+        state = self._model._live_opt_state() if self._model is not None else None
+        lr = self._learning_rate
+        if callable(lr):
+            return float(lr(state.count if hasattr(state, "count") else 0))
+        if state is not None and hasattr(state, "hyperparams"):
+            return float(state.hyperparams["learning_rate"])
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        value = self._check_learning_rate(value)
+        if callable(self._learning_rate) and not callable(value):
+            raise TypeError(
+                "This optimizer was created with a schedule as its `learning_rate`, so "
+                "its rate cannot be set to a number; create it with a float instead."
+            )
+        if callable(value) and self._model is not None:
+            raise TypeError(
+                "A schedule cannot replace the learning rate of a compiled model; pass "
+                "it to the optimizer's constructor and compile again."
+            )
+        self._learning_rate = value
+        if self._model is not None:
+            self._model._set_learning_rate(value)
+
+    @property
+    def iterations(self) -> int:
+        """Number of weight updates so far (accumulation calls count once per update)."""
+        state = self._model._live_opt_state() if self._model is not None else None
+        inner = getattr(state, "inner_state", None)
+        count = int(inner.count) if isinstance(inner, KerasOptimizerState) else 0
+        return count // (self.gradient_accumulation_steps or 1)
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _init_slots(self, param: jax.Array) -> tuple[jax.Array, ...]:
+        """The optimizer variables of one parameter (default: none)."""
+        return ()
+
+    def _init_shared(self) -> tuple[jax.Array, ...]:
+        """Optimizer variables shared by all parameters (default: none)."""
+        return ()
+
+    def _update_shared(self, shared: tuple[jax.Array, ...], step: jax.Array) -> tuple:
+        """Advances the shared variables once per update, before the variables move."""
+        return shared
+
+    def _update_variable(
+        self,
+        grad: jax.Array,
+        var: jax.Array,
+        slots: tuple[jax.Array, ...],
+        lr: jax.Array,
+        step: jax.Array,
+        shared: tuple[jax.Array, ...],
+    ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+        """One variable's update: returns its new value and its new slots.
+
+        Args:
+            grad: The (clipped) gradient.
+            var: The variable after weight decay.
+            slots: Its optimizer variables.
+            lr: The learning rate of this step, in the variable's dtype.
+            step: Keras's ``iterations + 1`` as a float (for bias corrections).
+            shared: The shared variables, already advanced for this step.
+        """
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ pieces
+    def _clip(self, grads: list[jax.Array]) -> list[jax.Array]:
+        if self.clipnorm:
+            c = self.clipnorm
+            out = []
+            for g in grads:
+                l2sum = jnp.sum(jnp.square(g), keepdims=True)
+                positive = l2sum > 0
+                norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, 1.0)), l2sum)
+                out.append(g * c / jnp.maximum(norm, c))
+            return out
+        if self.global_clipnorm:
+            c = self.global_clipnorm
+            norm = jnp.sqrt(jnp.sum(jnp.stack([jnp.sum(jnp.square(g)) for g in grads])))
+            scale = c * jnp.minimum(1.0 / norm, 1.0 / c) + (norm - norm)
+            return [g * scale for g in grads]
+        if self.clipvalue:
+            v = self.clipvalue
+            return [jnp.clip(g, -v, v) for g in grads]
+        return grads
+
+    def exclude_from_weight_decay(
+        self, var_list: Any = None, var_names: list[str] | None = None
+    ) -> None:
+        """Excludes weights whose name contains one of ``var_names`` from weight decay.
+
+        Call it before ``compile``. The weight's name is the last key of its path in
+        the parameter tree (``"kernel"``, ``"bias"``, ``"gamma"``, ...).
+
+        Args:
+            var_list: Not supported by kerax (weights are arrays, not objects).
+            var_names: Substrings (regular expressions) of names to exclude.
+
+        Raises:
+            ValueError: When ``var_list`` is given.
+        """
+        if var_list:
+            raise ValueError(
+                "kerax supports `exclude_from_weight_decay(var_names=...)` only; "
+                "`var_list` cannot identify weights of a pure parameter tree."
+            )
+        self._exclude_names = re.compile("|".join(sorted(set(var_names)))) if var_names else None
+
+    def _decays(self, names: list[str]) -> list[bool]:
+        pattern = self._exclude_names
+        return [pattern is None or pattern.search(n) is None for n in names]
+
+    def _factory(self, learning_rate: jax.Array) -> optax.GradientTransformation:
+        """The transformation for one learning-rate value (``inject_hyperparams`` calls it)."""
+        acc_steps = self.gradient_accumulation_steps
+
+        def init(params: Any) -> KerasOptimizerState:
+            leaves = jax.tree_util.tree_leaves(params)
+            return KerasOptimizerState(
+                count=jnp.zeros((), jnp.int32),
+                slots=[self._init_slots(p) for p in leaves],
+                shared=self._init_shared(),
+                accumulators=[jnp.zeros_like(p) for p in leaves] if acc_steps else None,
+                average=[jnp.zeros_like(p) for p in leaves] if self.use_ema else None,
+            )
+
+        def update(
+            grads: Any, state: KerasOptimizerState, params: Any = None
+        ) -> tuple[Any, KerasOptimizerState]:
+            if params is None:
+                raise ValueError(
+                    f"The kerax optimizer '{self.name}' needs the parameters: call "
+                    "`tx.update(grads, state, params)`."
+                )
+            with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
+            names = [_leaf_name(path) for path, _ in with_path]
+            old = [p for _, p in with_path]
+            gs = treedef.flatten_up_to(grads)
+            count = state.count
+            iterations = count // acc_steps if acc_steps else count
+
+            is_update = None
+            accumulators = state.accumulators
+            if acc_steps:
+                is_update = (count + 1) % acc_steps == 0
+                sums = [g + a for g, a in zip(gs, accumulators, strict=True)]
+                gs = [jnp.where(is_update, s / acc_steps, g) for s, g in zip(sums, gs, strict=True)]
+                accumulators = [jnp.where(is_update, jnp.zeros_like(s), s) for s in sums]
+
+            gs = self._clip(gs)
+            step = (iterations + 1).astype(jnp.float32)
+            shared = self._update_shared(state.shared, step)
+            new_vars, new_slots = [], []
+            for g, p, slots, decay in zip(gs, old, state.slots, self._decays(names), strict=True):
+                lr = jnp.asarray(learning_rate, p.dtype)
+                g = g.astype(p.dtype)
+                var = p
+                if self.weight_decay is not None and decay:
+                    var = var - var * jnp.asarray(self.weight_decay, p.dtype) * lr
+                new, new_s = self._update_variable(g, var, slots, lr, step, shared)
+                # Keep every dtype as it was (a float32 step count must not promote).
+                new_vars.append(new.astype(p.dtype))
+                new_slots.append(
+                    tuple(n.astype(o.dtype) for n, o in zip(new_s, slots, strict=True))
+                )
+
+            if is_update is not None:
+                keep = lambda new, prev: jax.tree_util.tree_map(  # noqa: E731
+                    lambda n, o: jnp.where(is_update, n, o), new, prev
+                )
+                new_vars = keep(new_vars, old)
+                new_slots = keep(new_slots, state.slots)
+                shared = keep(shared, state.shared)
+
+            average = state.average
+            if average is not None:
+                m = jnp.where(iterations != 0, self.ema_momentum, 0.0)
+                average = [
+                    m.astype(v.dtype) * a + (1 - m.astype(v.dtype)) * v
+                    for a, v in zip(average, new_vars, strict=True)
+                ]
+                if self.ema_overwrite_frequency:
+                    overwrite = (iterations + 1) % self.ema_overwrite_frequency == 0
+                    new_vars = [
+                        jnp.where(overwrite, a, v) for a, v in zip(average, new_vars, strict=True)
+                    ]
+
+            updates = [n - p for n, p in zip(new_vars, old, strict=True)]
+            new_state = KerasOptimizerState(
+                optax.safe_increment(count), new_slots, shared, accumulators, average
+            )
+            return jax.tree_util.tree_unflatten(treedef, updates), new_state
+
+        return optax.GradientTransformation(init, update)
+
+    def transform(self) -> optax.GradientTransformation:
+        """The optax transformation; its ``learning_rate`` is a state hyper-parameter.
+
+        A float rate is read when the state is initialized (not when this is called), so
+        a rate set between ``compile`` and the first step is the one training starts
+        with.
+        """
+        wrapped = optax.inject_hyperparams(self._factory)(learning_rate=self._learning_rate)
+        if callable(self._learning_rate):
+            return wrapped
+
+        def init(params: Any) -> Any:
+            state = wrapped.init(params)
+            hyper = dict(state.hyperparams)
+            lr = self._learning_rate
+            if not callable(lr):
+                hyper["learning_rate"] = jnp.asarray(lr, hyper["learning_rate"].dtype)
+            return state._replace(hyperparams=hyper)
+
+        return optax.GradientTransformationExtraArgs(init, wrapped.update)
+
+    # ------------------------------------------------------------------ loss scaling, EMA
+    def scale_loss(self, loss: Any) -> Any:
+        """The loss multiplied by ``loss_scale_factor`` (unchanged when unset)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def unscale_gradients(self, grads: Any) -> Any:
+        """Gradients divided by ``loss_scale_factor`` (unchanged when unset)."""
+        if self.loss_scale_factor is None:
+            return grads
+        return jax.tree_util.tree_map(lambda g: g / self.loss_scale_factor, grads)
+
+    def finalize_variable_values(self, params: Any, opt_state: Any) -> Any:
+        """The weights to keep at the end of training: their moving average with ``use_ema``.
+
+        Keras's ``fit`` replaces the weights by their average when it ends; a kerax
+        training loop does it by storing what this returns.
+
+        Args:
+            params: The trained parameters (the tree the transformation updates).
+            opt_state: The state of ``transform()`` for those parameters.
+
+        Returns:
+            ``params`` itself without ``use_ema``, else the averaged parameters.
+        """
+        inner = getattr(opt_state, "inner_state", opt_state)
+        if not self.use_ema or not isinstance(inner, KerasOptimizerState):
+            return params
+        treedef = jax.tree_util.tree_structure(params)
+        return jax.tree_util.tree_unflatten(treedef, list(inner.average))
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, with a schedule written as a class/config dict."""
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            lr = {
+                "module": "keras.optimizers.schedules",
+                "class_name": type(lr).__name__,
+                "config": lr.get_config(),
+                "registered_name": None,
+            }
+        elif not callable(lr):
+            lr = float(self.learning_rate)
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        """An optimizer built from ``get_config()``'s output.
+
+        Raises:
+            ValueError: When the learning-rate schedule's class is unknown.
+        """
+        config = dict(config)
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            schedule_cls = getattr(_schedules, lr.get("class_name", ""), None)
+            if not (
+                isinstance(schedule_cls, type)
+                and issubclass(schedule_cls, _schedules.LearningRateSchedule)
+            ):
+                raise ValueError(f"Unknown learning-rate schedule: {lr.get('class_name')!r}.")
+            config["learning_rate"] = schedule_cls.from_config(lr["config"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
