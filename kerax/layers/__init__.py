@@ -3,6 +3,16 @@
 from kerax.layers._base import InputSpec, Layer
 from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerax.layers.conv import Conv1D, Conv2D, Conv3D
+from kerax.layers.conv_lstm import ConvLSTM2D
+from kerax.layers.conv_variants import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+)
 from kerax.layers.core import Activation, Dense, Identity, Lambda, Masking
 from kerax.layers.embedding import Embedding
 from kerax.layers.input_layer import Input, InputLayer
@@ -56,7 +66,8 @@ from kerax.layers.regularization import (
     SpatialDropout3D,
 )
 from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
-from kerax.layers.wrappers import TimeDistributed
+from kerax.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from kerax.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Activation",
@@ -68,17 +79,25 @@ __all__ = [
     "AveragePooling2D",
     "AveragePooling3D",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
+    "Conv2DTranspose",
     "Conv3D",
+    "Conv3DTranspose",
+    "ConvLSTM2D",
     "Dense",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
     "Dot",
     "Dropout",
     "ELU",
     "Embedding",
     "Flatten",
     "GRU",
+    "GRUCell",
     "GaussianDropout",
     "GaussianNoise",
     "GlobalAveragePooling1D",
@@ -93,6 +112,7 @@ __all__ = [
     "InputLayer",
     "InputSpec",
     "LSTM",
+    "LSTMCell",
     "Lambda",
     "Layer",
     "LayerNormalization",
@@ -106,14 +126,19 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
+    "RNN",
     "ReLU",
     "RepeatVector",
     "Reshape",
+    "SeparableConv1D",
+    "SeparableConv2D",
     "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "StackedRNNCells",
     "Subtract",
     "TimeDistributed",
     "UnitNormalization",

@@ -72,7 +72,107 @@ class _UnitForgetBias(_initializers.Initializer):
         )
 
 
-class _Recurrent(Layer):
+class _Kernels:
+    """The weights and the step math shared by a recurrent layer and its cell.
+
+    A subclass sets ``_gates`` (the number of ``units``-wide blocks in the kernels),
+    ``_num_states`` (the number of state tensors; the first is the output) and
+    implements ``_build_kernels`` and ``_cell``. The layer (:class:`_Recurrent`) and the
+    cell (``LSTMCell`` and friends) both run these, so the two give the same numbers.
+    """
+
+    _gates: int = 1
+    _num_states: int = 1
+    _per_gate_dropout: bool = True
+    units: int
+    use_bias: bool
+
+    def _build_kernels(self, input_dim: int) -> None:
+        """Declares ``kernel``, ``recurrent_kernel`` and ``bias`` for ``input_dim``."""
+        raise NotImplementedError
+
+    def _declare(self, input_dim: int, bias_shape: tuple[int, ...], bias_init: Any) -> None:
+        width = self._gates * self.units
+        self.kernel = self.add_weight(
+            "kernel",
+            (input_dim, width),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            "recurrent_kernel",
+            (self.units, width),
+            self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias",
+                bias_shape,
+                bias_init,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    # ------------------------------------------------------------------ hooks
+    def _input_bias(self, p: Any) -> Array | None:
+        return p["bias"] if self.use_bias else None
+
+    def _project(self, p: Any, x: Array, masks: Array | None) -> Array:
+        """``x @ kernel + bias`` for all timesteps, time-major: ``(time, batch, width)``.
+
+        ``masks`` is ``None``, one input dropout mask ``(batch, features)``, or one per
+        gate ``(gates, batch, features)``.
+        """
+        kernel = p["kernel"]
+        if masks is None or masks.ndim == 2:
+            if masks is not None:
+                x = x * masks[:, None, :]
+            z = jnp.swapaxes(x @ kernel, 0, 1)  # a plain matmul, then time-major
+        else:
+            gates, features = self._gates, kernel.shape[0]
+            xm = x[:, :, None, :] * jnp.swapaxes(masks, 0, 1)[:, None, :, :]
+            z = jnp.einsum("btgf,fgu->tbgu", xm, kernel.reshape(features, gates, self.units))
+            z = z.reshape(z.shape[0], z.shape[1], gates * self.units)
+        bias = self._input_bias(p)
+        return z if bias is None else z + bias
+
+    def _recurrent(self, h: Array, kernel: Array, masks: Array | None) -> Array:
+        """``h @ kernel``, with per-gate recurrent dropout masks when given."""
+        if masks is None:
+            return h @ kernel
+        if masks.ndim == 2:
+            return (h * masks) @ kernel
+        gates = kernel.shape[1] // self.units
+        z = jnp.einsum("gbu,ugv->bgv", h[None] * masks, kernel.reshape(self.units, gates, -1))
+        return z.reshape(h.shape[0], -1)
+
+    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
+        """One step: the new states (the first is the output)."""
+        raise NotImplementedError
+
+    def _dropout_masks(self, ctx: Any, x: Array) -> tuple[Array | None, Array | None]:
+        if not ctx.training:
+            return None, None
+        per_gate = self._per_gate_dropout and self.recurrent_dropout > 0.0
+        count = self._gates if per_gate else None
+
+        def draw(rate: float, shape: tuple[Any, ...]) -> Array | None:
+            if not 0.0 < rate < 1.0:
+                return None
+            full = shape if count is None else (count, *shape)
+            keep = jax.random.bernoulli(ctx.rng(), 1.0 - rate, full)
+            return keep.astype(x.dtype) / jnp.asarray(1.0 - rate, x.dtype)
+
+        batch, features = x.shape[0], x.shape[2]
+        return draw(self.dropout, (batch, features)), draw(
+            self.recurrent_dropout, (batch, self.units)
+        )
+
+
+class _Recurrent(_Kernels, Layer):
     """The shared loop of the recurrent layers.
 
     A subclass declares its weights in ``build`` and implements the hooks:
@@ -81,10 +181,6 @@ class _Recurrent(Layer):
     ``units``-wide blocks in the kernels and ``_num_states`` the number of state tensors
     (the first state is always the output).
     """
-
-    _gates: int = 1
-    _num_states: int = 1
-    _per_gate_dropout: bool = True
 
     def __init__(
         self,
@@ -169,87 +265,10 @@ class _Recurrent(Layer):
         self.input_spec = InputSpec(ndim=3, axes={-1: dim})
         return int(dim)
 
-    def _declare(self, input_dim: int, bias_shape: tuple[int, ...], bias_init: Any) -> None:
-        width = self._gates * self.units
-        self.kernel = self.add_weight(
-            "kernel",
-            (input_dim, width),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel",
-            (self.units, width),
-            self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                bias_shape,
-                bias_init,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-
-    # ------------------------------------------------------------------ hooks
-    def _input_bias(self, p: Any) -> Array | None:
-        return p["bias"] if self.use_bias else None
-
-    def _project(self, p: Any, x: Array, masks: Array | None) -> Array:
-        """``x @ kernel + bias`` for all timesteps, time-major: ``(time, batch, width)``.
-
-        ``masks`` is ``None``, one input dropout mask ``(batch, features)``, or one per
-        gate ``(gates, batch, features)``.
-        """
-        kernel = p["kernel"]
-        if masks is None or masks.ndim == 2:
-            if masks is not None:
-                x = x * masks[:, None, :]
-            z = jnp.swapaxes(x @ kernel, 0, 1)  # a plain matmul, then time-major
-        else:
-            gates, features = self._gates, kernel.shape[0]
-            xm = x[:, :, None, :] * jnp.swapaxes(masks, 0, 1)[:, None, :, :]
-            z = jnp.einsum("btgf,fgu->tbgu", xm, kernel.reshape(features, gates, self.units))
-            z = z.reshape(z.shape[0], z.shape[1], gates * self.units)
-        bias = self._input_bias(p)
-        return z if bias is None else z + bias
-
-    def _recurrent(self, h: Array, kernel: Array, masks: Array | None) -> Array:
-        """``h @ kernel``, with per-gate recurrent dropout masks when given."""
-        if masks is None:
-            return h @ kernel
-        if masks.ndim == 2:
-            return (h * masks) @ kernel
-        gates = kernel.shape[1] // self.units
-        z = jnp.einsum("gbu,ugv->bgv", h[None] * masks, kernel.reshape(self.units, gates, -1))
-        return z.reshape(h.shape[0], -1)
-
-    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
-        """One step: the new states (the first is the output)."""
-        raise NotImplementedError
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        self._build_kernels(self._input_dim(input_shape))
 
     # ------------------------------------------------------------------ call
-    def _dropout_masks(self, ctx: Any, x: Array) -> tuple[Array | None, Array | None]:
-        if not ctx.training:
-            return None, None
-        per_gate = self._per_gate_dropout and self.recurrent_dropout > 0.0
-        count = self._gates if per_gate else None
-
-        def draw(rate: float, shape: tuple[Any, ...]) -> Array | None:
-            if not 0.0 < rate < 1.0:
-                return None
-            full = shape if count is None else (count, *shape)
-            keep = jax.random.bernoulli(ctx.rng(), 1.0 - rate, full)
-            return keep.astype(x.dtype) / jnp.asarray(1.0 - rate, x.dtype)
-
-        batch, features = x.shape[0], x.shape[2]
-        return draw(self.dropout, (batch, features)), draw(
-            self.recurrent_dropout, (batch, self.units)
-        )
-
     def _initial_states(self, x: Array, initial_state: Any) -> States:
         dtype = x.dtype
         if initial_state is None:
@@ -390,7 +409,22 @@ class _Recurrent(Layer):
         }
 
 
-class SimpleRNN(_Recurrent):
+class _SimpleRNNStep(_Kernels):
+    """The step of SimpleRNN / SimpleRNNCell."""
+
+    _gates = 1
+    _num_states = 1
+    _per_gate_dropout = False
+
+    def _build_kernels(self, input_dim: int) -> None:
+        self._declare(input_dim, (self.units,), self.bias_initializer)
+
+    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
+        h = self.activation(z + self._recurrent(states[0], p["recurrent_kernel"], rec_masks))
+        return (h,)
+
+
+class SimpleRNN(_SimpleRNNStep, _Recurrent):
     """A fully-connected RNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel
     + bias)``.
 
@@ -447,10 +481,6 @@ class SimpleRNN(_Recurrent):
         ``bias`` ``(units,)``.
     """
 
-    _gates = 1
-    _num_states = 1
-    _per_gate_dropout = False
-
     def __init__(
         self,
         units: int,
@@ -503,15 +533,53 @@ class SimpleRNN(_Recurrent):
             **kwargs,
         )
 
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        self._declare(self._input_dim(input_shape), (self.units,), self.bias_initializer)
+
+class _GRUStep(_Kernels):
+    """The step of GRU / GRUCell (gate order z, r, h)."""
+
+    _gates = 3
+    _num_states = 1
+    reset_after: bool
+    recurrent_activation: Any
+
+    def _build_kernels(self, input_dim: int) -> None:
+        width = 3 * self.units
+        bias_shape = (2, width) if self.reset_after else (width,)
+        self._declare(input_dim, bias_shape, self.bias_initializer)
+
+    def _input_bias(self, p: Any) -> Array | None:
+        if not self.use_bias:
+            return None
+        return p["bias"][0] if self.reset_after else p["bias"]
 
     def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
-        h = self.activation(z + self._recurrent(states[0], p["recurrent_kernel"], rec_masks))
-        return (h,)
+        u = self.units
+        h = states[0]
+        kernel = p["recurrent_kernel"]
+        ra = self.recurrent_activation
+        if rec_masks is not None and rec_masks.ndim == 3:
+            gate_masks, cand_mask = rec_masks[:2], rec_masks[2]
+        else:
+            gate_masks, cand_mask = rec_masks, rec_masks
+        if self.reset_after:
+            rz = self._recurrent(h, kernel[:, : 2 * u], gate_masks)
+            rh = self._recurrent(h, kernel[:, 2 * u :], cand_mask)
+            if self.use_bias:
+                rec_bias = p["bias"][1]
+                rz, rh = rz + rec_bias[: 2 * u], rh + rec_bias[2 * u :]
+            zg = ra(z[:, :u] + rz[:, :u])
+            rg = ra(z[:, u : 2 * u] + rz[:, u:])
+            cand = self.activation(z[:, 2 * u :] + rg * rh)
+        else:
+            rz = self._recurrent(h, kernel[:, : 2 * u], gate_masks)
+            zg = ra(z[:, :u] + rz[:, :u])
+            rg = ra(z[:, u : 2 * u] + rz[:, u:])
+            h_c = h if cand_mask is None else h * cand_mask
+            cand = self.activation(z[:, 2 * u :] + (rg * h_c) @ kernel[:, 2 * u :])
+        return (zg * h + (1.0 - zg) * cand,)
 
 
-class GRU(_Recurrent):
+class GRU(_GRUStep, _Recurrent):
     """Gated Recurrent Unit (Cho et al., 2014), gate order ``z`` (update), ``r``
     (reset), ``h`` (candidate).
 
@@ -573,9 +641,6 @@ class GRU(_Recurrent):
         row) with ``reset_after=True`` or ``(3 * units,)`` without.
     """
 
-    _gates = 3
-    _num_states = 1
-
     def __init__(
         self,
         units: int,
@@ -632,42 +697,6 @@ class GRU(_Recurrent):
         self.recurrent_activation = _activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        width = 3 * self.units
-        bias_shape = (2, width) if self.reset_after else (width,)
-        self._declare(self._input_dim(input_shape), bias_shape, self.bias_initializer)
-
-    def _input_bias(self, p: Any) -> Array | None:
-        if not self.use_bias:
-            return None
-        return p["bias"][0] if self.reset_after else p["bias"]
-
-    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
-        u = self.units
-        h = states[0]
-        kernel = p["recurrent_kernel"]
-        ra = self.recurrent_activation
-        if rec_masks is not None and rec_masks.ndim == 3:
-            gate_masks, cand_mask = rec_masks[:2], rec_masks[2]
-        else:
-            gate_masks, cand_mask = rec_masks, rec_masks
-        if self.reset_after:
-            rz = self._recurrent(h, kernel[:, : 2 * u], gate_masks)
-            rh = self._recurrent(h, kernel[:, 2 * u :], cand_mask)
-            if self.use_bias:
-                rec_bias = p["bias"][1]
-                rz, rh = rz + rec_bias[: 2 * u], rh + rec_bias[2 * u :]
-            zg = ra(z[:, :u] + rz[:, :u])
-            rg = ra(z[:, u : 2 * u] + rz[:, u:])
-            cand = self.activation(z[:, 2 * u :] + rg * rh)
-        else:
-            rz = self._recurrent(h, kernel[:, : 2 * u], gate_masks)
-            zg = ra(z[:, :u] + rz[:, :u])
-            rg = ra(z[:, u : 2 * u] + rz[:, u:])
-            h_c = h if cand_mask is None else h * cand_mask
-            cand = self.activation(z[:, 2 * u :] + (rg * h_c) @ kernel[:, 2 * u :])
-        return (zg * h + (1.0 - zg) * cand,)
-
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -676,7 +705,34 @@ class GRU(_Recurrent):
         }
 
 
-class LSTM(_Recurrent):
+class _LSTMStep(_Kernels):
+    """The step of LSTM / LSTMCell (gate order i, f, c, o)."""
+
+    _gates = 4
+    _num_states = 2
+    unit_forget_bias: bool
+    recurrent_activation: Any
+
+    def _build_kernels(self, input_dim: int) -> None:
+        init = self.bias_initializer
+        if self.unit_forget_bias:
+            init = _UnitForgetBias(self.bias_initializer, self.units)
+        self._declare(input_dim, (4 * self.units,), init)
+
+    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
+        u = self.units
+        h, c = states
+        z = z + self._recurrent(h, p["recurrent_kernel"], rec_masks)
+        ra = self.recurrent_activation
+        i = ra(z[:, :u])
+        f = ra(z[:, u : 2 * u])
+        g = self.activation(z[:, 2 * u : 3 * u])
+        o = ra(z[:, 3 * u :])
+        c = f * c + i * g
+        return (o * self.activation(c), c)
+
+
+class LSTM(_LSTMStep, _Recurrent):
     """Long Short-Term Memory (Hochreiter & Schmidhuber, 1997), gate order ``i``, ``f``,
     ``c``, ``o``.
 
@@ -741,9 +797,6 @@ class LSTM(_Recurrent):
         and ``bias`` ``(4 * units,)``.
     """
 
-    _gates = 4
-    _num_states = 2
-
     def __init__(
         self,
         units: int,
@@ -799,24 +852,6 @@ class LSTM(_Recurrent):
         )
         self.recurrent_activation = _activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
-
-    def build(self, input_shape: Sequence[int | None]) -> None:
-        init = self.bias_initializer
-        if self.unit_forget_bias:
-            init = _UnitForgetBias(self.bias_initializer, self.units)
-        self._declare(self._input_dim(input_shape), (4 * self.units,), init)
-
-    def _cell(self, p: Any, z: Array, states: States, rec_masks: Array | None) -> States:
-        u = self.units
-        h, c = states
-        z = z + self._recurrent(h, p["recurrent_kernel"], rec_masks)
-        ra = self.recurrent_activation
-        i = ra(z[:, :u])
-        f = ra(z[:, u : 2 * u])
-        g = self.activation(z[:, 2 * u : 3 * u])
-        o = ra(z[:, 3 * u :])
-        c = f * c + i * g
-        return (o * self.activation(c), c)
 
     def get_config(self) -> dict[str, Any]:
         return {
