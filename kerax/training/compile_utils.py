@@ -29,7 +29,19 @@ def _per_output(value: Any, names: Sequence[str], what: str) -> list[Any]:
                 f"Output names: {list(names)}."
             )
         return [value.get(name) for name in names]
-    if isinstance(value, list | tuple) and what != "metrics":
+    if isinstance(value, list | tuple) and what in ("metrics", "weighted_metrics"):
+        # A list of lists (or Nones), one per output, is per output; a flat list of
+        # metrics applies to every output.
+        nested = [v is None or isinstance(v, list | tuple) for v in value]
+        if value and all(nested):
+            if len(value) != n:
+                raise ValueError(
+                    f"`{what}` is a list of {len(value)} per-output lists, but the model "
+                    f"has {n} output(s) {list(names)}."
+                )
+            return list(value)
+        return [value] * n
+    if isinstance(value, list | tuple):
         if len(value) != n:
             raise ValueError(
                 f"`{what}` is a list of {len(value)} entries, but the model has {n} "
@@ -96,7 +108,11 @@ class CompiledLoss:
                 else y_pred[i]
             )
             values = loss.call(y_true[i], pred).astype(jnp.float32)
-            value = masked_reduce(values, sample_weight[i], valid, loss.reduction)
+            entries = valid
+            keep = loss.mask(y_true[i], pred)  # entries the loss leaves out (ignore_class)
+            if keep is not None:
+                entries = _losses.broadcast_weight(valid, keep) * keep.astype(jnp.float32)
+            value = masked_reduce(values, sample_weight[i], entries, loss.reduction)
             parts[f"{name}_loss"] = value
             total = total + w * value
         return total, parts
@@ -105,16 +121,21 @@ class CompiledLoss:
 def masked_reduce(
     values: jax.Array, sample_weight: Any, valid: jax.Array, reduction: Any
 ) -> jax.Array:
-    """Keras's reduction over the real examples of a batch padded to full size."""
-    mask = _losses.broadcast_weight(valid, values)
-    weighted = values * mask
+    """Keras's reduction over the real entries of a batch padded to full size.
+
+    ``valid`` marks the real rows (or, for losses that leave entries out, the entries
+    that count). ``"sum"`` sums, ``"mean_with_sample_weight"`` divides by the summed
+    weights of the real entries, the other reductions by their count.
+    """
+    mask = jnp.broadcast_to(_losses.broadcast_weight(valid, values), values.shape)
+    weights = mask
     if sample_weight is not None:
-        weighted = weighted * _losses.broadcast_weight(sample_weight, values)
-    total = jnp.sum(weighted)
+        weights = mask * _losses.broadcast_weight(sample_weight, values)
+    total = jnp.sum(values * weights)
     if reduction == "sum":
         return total
-    count = jnp.sum(jnp.broadcast_to(mask, values.shape))
-    return total / jnp.maximum(count, 1.0)
+    denominator = jnp.sum(weights) if reduction == "mean_with_sample_weight" else jnp.sum(mask)
+    return jnp.where(denominator > 0, total / jnp.where(denominator > 0, denominator, 1.0), 0.0)
 
 
 @dataclasses.dataclass
@@ -144,7 +165,7 @@ class CompiledMetrics:
         for group, weighted in ((metrics, False), (weighted_metrics, True)):
             if group is None:
                 continue
-            per = _per_output(group, names, "metrics")
+            per = _per_output(group, names, "weighted_metrics" if weighted else "metrics")
             for i, (name, ms) in enumerate(zip(names, per)):
                 if ms is None:
                     continue

@@ -122,3 +122,35 @@ def test_activity_penalties_follow_keras_with_a_padded_batch():
         ours = build(kerax).evaluate(data, target, batch_size=batch_size, verbose=0)
         theirs = build(keras).evaluate(data, target, batch_size=batch_size, verbose=0)
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_ignore_class_and_weighted_mean_reductions_follow_keras():
+    import keras
+
+    def build(lib, loss):
+        x = lib.Input(shape=(4,))
+        model = lib.Model(x, lib.layers.Dense(3, activation="softmax")(x))
+        model.compile(optimizer="sgd", loss=loss)
+        return model
+
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(10, 4)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1, 0, 2, 1, 1, 0, 2])
+    weights = rng.uniform(0.5, 2.0, size=10).astype(np.float32)
+    cases = [
+        (lambda lib: lib.losses.SparseCategoricalCrossentropy(ignore_class=1), None),
+        (
+            lambda lib: lib.losses.SparseCategoricalCrossentropy(
+                reduction="mean_with_sample_weight"
+            ),
+            weights,
+        ),
+    ]
+    for make, sw in cases:
+        theirs = build(keras, make(keras))
+        ours = build(kerax, make(kerax))
+        ours.set_weights(theirs.get_weights())
+        for batch_size in (10, 4):
+            a = ours.evaluate(data, labels, sample_weight=sw, batch_size=batch_size, verbose=0)
+            b = theirs.evaluate(data, labels, sample_weight=sw, batch_size=batch_size, verbose=0)
+            np.testing.assert_allclose(a, b, rtol=1e-5)

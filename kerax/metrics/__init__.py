@@ -1,0 +1,333 @@
+"""Metrics as pure state machines, with Keras's names.
+
+A metric is three pure functions over an explicit state pytree:
+``init() -> state``, ``update(state, y_true, y_pred, sample_weight) -> state`` and
+``result(state) -> value``. The train state holds every metric's state, so metrics
+update inside the jitted step and are read only at log points. Metrics whose state
+size depends on the data (``F1Score``, ``R2Score``, multi-label ``AUC``) read it in
+``build(y_true_shape, y_pred_shape)``, which :func:`get` calls with the output shape.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from kerax._naming import to_snake_case
+from kerax.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kerax.metrics._base import (
+    Mean,
+    MeanMetricWrapper,
+    Metric,
+    State,
+    Sum,
+    divide_no_nan,
+)
+from kerax.metrics._confusion import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+    confusion_counts,
+)
+from kerax.metrics._scores import (
+    BinaryIoU,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    R2Score,
+)
+from kerax.metrics._wrapped import (
+    Accuracy,
+    BinaryAccuracy,
+    BinaryCrossentropy,
+    CategoricalAccuracy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalAccuracy,
+    SparseCategoricalCrossentropy,
+    SparseTopKCategoricalAccuracy,
+    SquaredHinge,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+
+_CLASSES: tuple[type[Metric], ...] = (
+    Mean,
+    Sum,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCoshError,
+    R2Score,
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+)
+
+#: Every name :func:`get` resolves: class names, their snake-case forms, Keras's aliases.
+_BY_NAME: dict[str, type[Metric]] = {
+    **{cls.__name__: cls for cls in _CLASSES},
+    **{to_snake_case(cls.__name__): cls for cls in _CLASSES},
+    "mse": MeanSquaredError,
+    "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError,
+    "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "MSLE": MeanSquaredLogarithmicError,
+    "rmse": RootMeanSquaredError,
+    "bce": BinaryCrossentropy,
+    "BCE": BinaryCrossentropy,
+    "kld": KLDivergence,
+    "KLD": KLDivergence,
+    "logcosh": LogCoshError,
+    "log_cosh": LogCoshError,
+    "log_cosh_error": LogCoshError,
+    "auc": AUC,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "mean_iou": MeanIoU,
+}
+_ACCURACY_NAMES = ("accuracy", "acc")
+
+
+def serialize(metric: Metric) -> dict[str, Any]:
+    """Returns ``{"class_name": ..., "config": ...}`` for a built-in metric class."""
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config: dict[str, Any]) -> Metric:
+    """Rebuilds a metric from :func:`serialize`'s output."""
+    name = config["class_name"]
+    cls = _BY_NAME.get(name)
+    if cls is None:
+        _unknown(name)
+    return cls.from_config(config.get("config", {}))
+
+
+def _unknown(identifier: str) -> None:
+    known = sorted({*_BY_NAME, *_ACCURACY_NAMES})
+    close = difflib.get_close_matches(identifier, known, n=3, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [
+            lowered[c]
+            for c in difflib.get_close_matches(identifier.lower(), list(lowered), n=3, cutoff=0.6)
+        ]
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"Unknown metric: {identifier!r}.{hint} Known names: {', '.join(known)}.")
+
+
+def _accuracy_class(
+    y_true_shape: tuple | None, y_pred_shape: tuple | None, loss_name: str | None
+) -> type[Metric]:
+    loss_name = loss_name or ""
+    binary = "binary" in loss_name or (y_pred_shape is not None and y_pred_shape[-1] == 1)
+    sparse = "sparse" in loss_name or (
+        y_true_shape is not None
+        and y_pred_shape is not None
+        and (
+            len(y_true_shape) == len(y_pred_shape) - 1
+            or (y_true_shape[-1] == 1 and y_pred_shape[-1] != 1)
+        )
+    )
+    if binary:
+        return BinaryAccuracy
+    return SparseCategoricalAccuracy if sparse else CategoricalAccuracy
+
+
+def get(
+    identifier: Any,
+    y_true_shape: tuple | None = None,
+    y_pred_shape: tuple | None = None,
+    loss_name: str | None = None,
+) -> Metric:
+    """Resolves a metric from a name, a class, an instance, a config dict or a
+    ``fn(y_true, y_pred)``, and builds it for the given shapes.
+
+    ``"accuracy"`` / ``"acc"`` picks the variant Keras picks: binary accuracy for a
+    single-unit output or a binary loss, sparse categorical accuracy for integer labels
+    (or a sparse loss), categorical accuracy otherwise. A metric named by a string logs
+    under that string, as in Keras.
+
+    Raises:
+        ValueError: For an unknown name; the message lists the closest known names.
+    """
+    if isinstance(identifier, Metric):
+        metric = identifier
+    elif isinstance(identifier, type) and issubclass(identifier, Metric):
+        metric = identifier()
+    elif isinstance(identifier, dict):
+        metric = deserialize(identifier)
+    elif isinstance(identifier, str):
+        if identifier.lower() in _ACCURACY_NAMES:
+            cls = _accuracy_class(y_true_shape, y_pred_shape, loss_name)
+        else:
+            cls = _BY_NAME.get(identifier)
+            if cls is None:
+                _unknown(identifier)
+        metric = cls(name=identifier)
+    elif callable(identifier):
+        metric = MeanMetricWrapper(identifier)
+    else:
+        raise ValueError(f"Could not interpret metric identifier: {identifier!r}.")
+    if y_true_shape is not None or y_pred_shape is not None:
+        metric.build(y_true_shape, y_pred_shape)
+    return metric
+
+
+__all__ = [
+    "AUC",
+    "Accuracy",
+    "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "BinaryIoU",
+    "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
+    "Hinge",
+    "IoU",
+    "KLDivergence",
+    "LogCoshError",
+    "Mean",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanIoU",
+    "MeanMetricWrapper",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Metric",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "Poisson",
+    "Precision",
+    "PrecisionAtRecall",
+    "R2Score",
+    "Recall",
+    "RecallAtPrecision",
+    "RootMeanSquaredError",
+    "SensitivityAtSpecificity",
+    "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy",
+    "SpecificityAtSensitivity",
+    "SquaredHinge",
+    "State",
+    "Sum",
+    "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
+    "accuracy",
+    "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "confusion_counts",
+    "deserialize",
+    "divide_no_nan",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "serialize",
+    "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
+    "top_k_categorical_accuracy",
+]
