@@ -199,7 +199,7 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         if isinstance(t, KerasTensor)
     ]
     was_built = layer.built
-    snapshot = dict(layer.__dict__)
+    snapshot = layer._snapshot()
     try:
         layer._check_input_spec(first_specs)
         if not was_built:
@@ -207,8 +207,7 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         out_specs = infer_output_specs(layer, args, kwargs)
     except Exception as err:
         if not was_built:
-            layer.__dict__.clear()
-            layer.__dict__.update(snapshot)
+            layer._restore(snapshot)
         if isinstance(err, GraphError) or layer.name in str(err):
             raise
         received = _spec.format_shapes(first_specs)

@@ -2,6 +2,7 @@
 
 from kerax.layers._base import InputSpec, Layer
 from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerax.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from kerax.layers.conv import Conv1D, Conv2D, Conv3D
 from kerax.layers.conv_lstm import ConvLSTM2D
 from kerax.layers.conv_variants import (
@@ -14,6 +15,7 @@ from kerax.layers.conv_variants import (
     SeparableConv2D,
 )
 from kerax.layers.core import Activation, Dense, Identity, Lambda, Masking
+from kerax.layers.einsum_dense import EinsumDense
 from kerax.layers.embedding import Embedding
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.layers.merging import (
@@ -65,7 +67,21 @@ from kerax.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerax.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from kerax.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from kerax.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -73,7 +89,9 @@ __all__ = [
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
     "AlphaDropout",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
@@ -88,12 +106,16 @@ __all__ = [
     "Conv3D",
     "Conv3DTranspose",
     "ConvLSTM2D",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
     "Dot",
     "Dropout",
     "ELU",
+    "EinsumDense",
     "Embedding",
     "Flatten",
     "GRU",
@@ -123,6 +145,7 @@ __all__ = [
     "MaxPooling3D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "PReLU",
     "Permute",
@@ -142,6 +165,12 @@ __all__ = [
     "Subtract",
     "TimeDistributed",
     "UnitNormalization",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
     "add",
     "average",
     "concatenate",

@@ -400,16 +400,25 @@ class Layer:
         shapes = jax.tree_util.tree_map(lambda x: TensorSpec.from_value(x).shape, first)
         self._build_guarded(shapes)
 
+    def _snapshot(self) -> tuple[dict[str, Any], list[Any], list[Any]]:
+        """What a failed build or call must restore: the attributes, and the contents of
+        the lists they mutate in place (weight specs, tracked sublayers)."""
+        return dict(self.__dict__), list(self._weight_specs), list(self._tracked_layers)
+
+    def _restore(self, snapshot: tuple[dict[str, Any], list[Any], list[Any]]) -> None:
+        attrs, specs, tracked = snapshot
+        self.__dict__.clear()
+        self.__dict__.update(attrs)
+        self._weight_specs[:] = specs
+        self._tracked_layers[:] = tracked
+
     def _build_guarded(self, input_shape: Any) -> None:
-        snapshot = dict(self.__dict__)
-        specs = list(self._weight_specs)
+        snapshot = self._snapshot()
         try:
             self.build(_as_keras_shape(input_shape))
             self.built = True
         except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            self._weight_specs[:] = specs
+            self._restore(snapshot)
             raise
 
     def _check_input_spec(self, inputs: Sequence[TensorSpec]) -> None:

@@ -72,3 +72,19 @@ def test_eager_calls_check_the_input_spec_too():
     dense(np.zeros((1, 3), np.float32))
     with pytest.raises(ValueError, match=r'layer "d2".*axis -1.*value 3.*\(1, 4\)'):
         dense(np.zeros((1, 4), np.float32))
+
+
+def test_a_failed_build_forgets_sublayers_it_created():
+    class Composite(kerax.layers.Layer):
+        def build(self, input_shape):
+            self.inner = Dense(2)
+            self.inner._build_guarded(input_shape)
+            raise ValueError("Layer 'composite' refuses this input")
+
+        def apply(self, ctx, x):
+            return ctx.call(self.inner, x)
+
+    layer = Composite(name="composite")
+    with pytest.raises(ValueError, match="refuses"):
+        layer(Input(shape=(3,)))
+    assert not layer.built and layer._sublayers() == [] and layer.weights == []
