@@ -119,6 +119,113 @@ def _hard_sigmoid(x: Any) -> Any:
     return jax.nn.relu6(x + 3.0) / 6.0
 
 
+def _divide_no_nan(x: Any, y: Any) -> Any:
+    safe = jnp.where(y == 0, 1, y)
+    return jnp.where(y == 0, 0, x / safe)
+
+
+def _top_k(x: Any, k: int, sorted: bool = True) -> tuple[Any, Any]:  # noqa: A002
+    return jax.lax.top_k(x, k)
+
+
+def _in_top_k(targets: Any, predictions: Any, k: int) -> Any:
+    topk = jax.lax.top_k(predictions, k)[1]
+    return jnp.any(topk == jnp.asarray(targets)[..., None], axis=-1)
+
+
+def _segment_sum(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> Any:  # noqa: A002
+    return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+def _segment_max(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> Any:  # noqa: A002
+    return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+def _slice(x: Any, start_indices: Any, shape: Any) -> Any:
+    return jax.lax.dynamic_slice(x, start_indices, shape)
+
+
+def _slice_update(x: Any, start_indices: Any, updates: Any) -> Any:
+    return jax.lax.dynamic_update_slice(x, updates, start_indices)
+
+
+def _scatter(indices: Any, values: Any, shape: Any) -> Any:
+    zeros = jnp.zeros(shape, values.dtype)
+    return zeros.at[tuple(jnp.moveaxis(jnp.asarray(indices), -1, 0))].add(values)
+
+
+def _normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = None) -> Any:
+    norm = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / jnp.maximum(norm, 1e-12 if epsilon is None else epsilon)
+
+
+def _pool(x: Any, pool_size: Any, strides: Any, padding: str, init: Any, op: Any) -> Any:
+    rank = x.ndim - 2
+    pool = (pool_size,) * rank if isinstance(pool_size, int) else tuple(pool_size)
+    step = (
+        pool
+        if strides is None
+        else ((strides,) * rank if isinstance(strides, int) else tuple(strides))
+    )
+    return jax.lax.reduce_window(x, init, op, (1, *pool, 1), (1, *step, 1), padding.upper())
+
+
+def _max_pool(
+    x: Any,
+    pool_size: Any,
+    strides: Any = None,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> Any:
+    return _pool(x, pool_size, strides, padding, -jnp.inf, jax.lax.max)
+
+
+def _average_pool(
+    x: Any,
+    pool_size: Any,
+    strides: Any = None,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> Any:
+    sums = _pool(x, pool_size, strides, padding, 0.0, jax.lax.add)
+    counts = _pool(jnp.ones_like(x), pool_size, strides, padding, 0.0, jax.lax.add)
+    return sums / counts
+
+
+def _conv(
+    x: Any,
+    kernel: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: Any = 1,
+) -> Any:
+    rank = x.ndim - 2
+    tup = lambda v: (v,) * rank if isinstance(v, int) else tuple(v)  # noqa: E731
+    spatial = "".join("DHW"[3 - rank :])
+    dims = (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C")
+    return jax.lax.conv_general_dilated(
+        x,
+        kernel,
+        tup(strides),
+        padding.upper(),
+        rhs_dilation=tup(dilation_rate),
+        dimension_numbers=dims,
+    )
+
+
+def _binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Any:
+    """Elementwise binary crossentropy (Keras's ``ops.binary_crossentropy``)."""
+    if from_logits:
+        return -target * jax.nn.log_sigmoid(output) - (1 - target) * jax.nn.log_sigmoid(-output)
+    p = jnp.clip(output, 1e-7, 1 - 1e-7)
+    return -(target * jnp.log(p) + (1 - target) * jnp.log(1 - p))
+
+
 _NUMPY = [
     "abs",
     "absolute",
@@ -212,6 +319,69 @@ _NUMPY = [
     "zeros",
     "zeros_like",
 ]
+_NUMPY += [
+    "append",
+    "arccosh",
+    "arcsinh",
+    "arctan2",
+    "arctanh",
+    "argpartition",
+    "average",
+    "bincount",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "conj",
+    "conjugate",
+    "copy",
+    "correlate",
+    "count_nonzero",
+    "cross",
+    "diagonal",
+    "diff",
+    "digitize",
+    "dstack",
+    "empty",
+    "exp2",
+    "expm1",
+    "hstack",
+    "hypot",
+    "identity",
+    "imag",
+    "isclose",
+    "isinf",
+    "kron",
+    "lcm",
+    "gcd",
+    "left_shift",
+    "log10",
+    "log2",
+    "logaddexp",
+    "logical_xor",
+    "logspace",
+    "matrix_transpose",
+    "median",
+    "meshgrid",
+    "nan_to_num",
+    "quantile",
+    "ravel",
+    "real",
+    "reciprocal",
+    "right_shift",
+    "roll",
+    "rot90",
+    "searchsorted",
+    "select",
+    "signbit",
+    "sinc",
+    "size",
+    "tensordot",
+    "trace",
+    "trunc",
+    "vdot",
+    "vstack",
+]
 _ALIASES = {"absolute": "abs", "true_divide": "divide"}
 
 for _name in _NUMPY:
@@ -240,6 +410,24 @@ _NN: dict[str, Callable[..., Any]] = {
     "convert_to_tensor": _convert,
     "stop_gradient": jax.lax.stop_gradient,
     "getitem": _getitem,
+    "divide_no_nan": _divide_no_nan,
+    "top_k": _top_k,
+    "in_top_k": _in_top_k,
+    "segment_sum": _segment_sum,
+    "segment_max": _segment_max,
+    "slice": _slice,
+    "slice_update": _slice_update,
+    "scatter": _scatter,
+    "normalize": _normalize,
+    "max_pool": _max_pool,
+    "average_pool": _average_pool,
+    "conv": _conv,
+    "binary_crossentropy": _binary_crossentropy,
+    "erf": jax.lax.erf,
+    "rsqrt": jax.lax.rsqrt,
+    "sparse_plus": jax.nn.sparse_plus if hasattr(jax.nn, "sparse_plus") else jax.nn.softplus,
+    "hard_silu": jax.nn.hard_silu,
+    "flatten": jnp.ravel,
 }
 for _name, _impl in _NN.items():
     setattr(sys.modules[__name__], _name, _op(_name, _impl))

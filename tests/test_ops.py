@@ -55,3 +55,34 @@ def test_lambda_layer():
     )
     with pytest.raises(ValueError, match="must be callable"):
         Lambda(3)
+
+
+def test_more_ops_match_keras_ops():
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 6)).astype(np.float32)
+    y = rng.normal(size=(2, 6)).astype(np.float32)
+    img = rng.normal(size=(1, 6, 6, 2)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)
+    cases = [
+        ("arctan2", (x, y), {}),
+        ("logaddexp", (x, y), {}),
+        ("roll", (x, 2), {"axis": 1}),
+        ("divide_no_nan", (x, np.where(y > 0, y, 0).astype(np.float32)), {}),
+        ("normalize", (x,), {}),
+        ("max_pool", (img, (2, 2)), {"strides": (2, 2)}),
+        ("average_pool", (img, (2, 2)), {"strides": (1, 1), "padding": "same"}),
+        ("conv", (img, kernel), {"padding": "same"}),
+        ("binary_crossentropy", (np.clip(np.abs(y), 0, 1), 1 / (1 + np.exp(-x))), {}),
+        ("erf", (x,), {}),
+        ("rsqrt", (np.abs(x) + 1,), {}),
+    ]
+    for name, args, kwargs in cases:
+        ours = np.asarray(getattr(ops, name)(*args, **kwargs))
+        theirs = np.asarray(getattr(keras.ops, name)(*args, **kwargs))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=name)
+    values, indices = ops.top_k(x, 2)
+    kv, ki = keras.ops.top_k(x, 2)
+    np.testing.assert_allclose(np.asarray(values), np.asarray(kv))
+    np.testing.assert_array_equal(np.asarray(indices), np.asarray(ki))
