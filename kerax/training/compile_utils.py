@@ -51,6 +51,30 @@ def _per_output(value: Any, names: Sequence[str], what: str) -> list[Any]:
     return [value] * n
 
 
+def _leaves(value: Any) -> list[Any]:
+    """The individual entries of a compile argument nested in lists and dicts."""
+    if isinstance(value, Mapping):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list | tuple):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [] if value is None else [value]
+
+
+def check_names(loss: Any, metrics: Any, weighted_metrics: Any) -> None:
+    """Resolves every loss and metric given by name, so that a typo fails at ``compile``
+    even when the outputs are not known yet (a Sequential model without an input).
+
+    Raises:
+        ValueError: For an unknown name; the message lists the closest known names.
+    """
+    for name in _leaves(loss):
+        if isinstance(name, str):
+            _losses.get(name)
+    for name in _leaves(metrics) + _leaves(weighted_metrics):
+        if isinstance(name, str):
+            _metrics.get(name)
+
+
 @dataclasses.dataclass
 class CompiledLoss:
     """The weighted sum of per-output losses.
@@ -138,6 +162,21 @@ def masked_reduce(
     return jnp.where(denominator > 0, total / jnp.where(denominator > 0, denominator, 1.0), 0.0)
 
 
+def _loss_kind(loss: _losses.Loss | None) -> str | None:
+    """The name that tells :func:`kerax.metrics.get` which accuracy a loss implies:
+    decided by the loss's class, so that a renamed built-in loss still counts."""
+    if loss is None:
+        return None
+    if isinstance(loss, _losses.SparseCategoricalCrossentropy):
+        return "sparse_categorical_crossentropy"
+    if isinstance(loss, _losses.BinaryCrossentropy | _losses.BinaryFocalCrossentropy):
+        return "binary_crossentropy"
+    if type(loss) in _losses._CLASSES:
+        return loss.name
+    # A custom loss says nothing about its labels: the shapes decide.
+    return None
+
+
 @dataclasses.dataclass
 class CompiledMetrics:
     """Metrics per output, plus the loss trackers, as one pure state machine.
@@ -157,7 +196,15 @@ class CompiledMetrics:
         names: Sequence[str],
         out_specs: Sequence[TensorSpec],
         loss: CompiledLoss,
+        y_true_shapes: Sequence[tuple[int | None, ...] | None] | None = None,
     ) -> CompiledMetrics:
+        """Resolves the metrics of every output.
+
+        Args:
+            y_true_shapes: The targets' shapes per output, once data has been seen:
+                ``"accuracy"`` then also looks at the labels, as Keras does (integer
+                labels without a class axis mean sparse categorical accuracy).
+        """
         entries: list[tuple[str, int | None, _metrics.Metric, bool]] = [
             ("loss", None, _metrics.Mean(name="loss"), False)
         ]
@@ -170,9 +217,10 @@ class CompiledMetrics:
                 if ms is None:
                     continue
                 for m in ms if isinstance(ms, list | tuple) else [ms]:
-                    lname = loss.losses[i].name if loss.losses[i] is not None else None
+                    lname = _loss_kind(loss.losses[i])
                     y_pred_shape = out_specs[i].shape
-                    metric = _metrics.get(m, None, y_pred_shape, lname)
+                    y_true_shape = None if y_true_shapes is None else y_true_shapes[i]
+                    metric = _metrics.get(m, y_true_shape, y_pred_shape, lname)
                     log = metric.name if len(names) == 1 else f"{name}_{metric.name}"
                     if weighted:
                         log = f"weighted_{log}" if any(e[0] == log for e in entries) else log

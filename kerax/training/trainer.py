@@ -25,7 +25,7 @@ from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerax.errors import NotCompiledError
 from kerax.training import data as _data
 from kerax.training import steps as _steps
-from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
+from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
 from kerax.training.state import TrainState
 
 _PROGRESS_INTERVAL = 0.1  # seconds between progress-bar refreshes (each one syncs)
@@ -112,15 +112,24 @@ class Trainer:
                 f"`steps_per_execution` must be a positive integer, received {steps_per_execution!r}."
             )
         opt = _optimizers.get(optimizer)
-        self._compile_args = (loss, loss_weights, metrics, weighted_metrics)
-        self._loss = self._metrics = None
+        args = (loss, loss_weights, metrics, weighted_metrics)
+        # Everything is resolved before anything is stored, so that a compile that
+        # fails (an unknown name, a list that does not fit the outputs) leaves the
+        # previous configuration in place.
         if self.built:
-            self._resolve_compile()
+            resolved = self._resolve(args)
+        else:
+            check_names(loss, metrics, weighted_metrics)
+            resolved = (None, None)
         if isinstance(opt, _optimizers.Optimizer):
             opt._model = self
-            self._tx = opt.transform()
+            tx = opt.transform()
         else:
-            self._tx = opt
+            tx = opt
+        self._compile_args = args
+        self._loss, self._metrics = resolved
+        self.__dict__["_metric_shapes"] = None
+        self._tx = tx
         self.optimizer = opt
         self._steps_per_execution = steps_per_execution
         self._opt_state = None
@@ -151,19 +160,43 @@ class Trainer:
             "weighted_metrics": plain(weighted_metrics),
         }
 
-    def _resolve_compile(self) -> None:
-        """Resolves losses and metrics against the outputs (deferred until built)."""
-        loss, loss_weights, metrics, weighted_metrics = self._compile_args
+    def _resolve(
+        self, args: tuple[Any, ...], y_true_shapes: Sequence[Any] | None = None
+    ) -> tuple[CompiledLoss | None, CompiledMetrics]:
+        """Resolves compile arguments against the outputs; stores nothing."""
+        loss, loss_weights, metrics, weighted_metrics = args
         names = self.output_names
         compiled_loss = CompiledLoss.build(loss, loss_weights, names) if loss is not None else None
-        self._metrics = CompiledMetrics.build(
+        compiled_metrics = CompiledMetrics.build(
             metrics,
             weighted_metrics,
             names,
             self.graph.output_specs,
             compiled_loss or CompiledLoss(list(names), [None] * len(names), [1.0] * len(names)),
+            y_true_shapes,
         )
-        self._loss = compiled_loss
+        return compiled_loss, compiled_metrics
+
+    def _fit_metrics_to(self, ys: Sequence[Any]) -> None:
+        """Re-resolves ``"accuracy"`` once the targets' shapes are known, as Keras does
+        (integer labels mean sparse categorical accuracy whatever the loss). Only a
+        different choice replaces the metrics (and the compiled steps)."""
+        shapes = tuple(None if y is None else (None, *np.shape(y)[1:]) for y in ys)
+        if shapes == self.__dict__.get("_metric_shapes"):
+            return
+        metrics, weighted_metrics = self._compile_args[2:]
+        if metrics is not None or weighted_metrics is not None:
+            _, refined = self._resolve(self._compile_args, shapes)
+            kinds = lambda m: [(e[0], type(e[2])) for e in m.entries]  # noqa: E731
+            if kinds(refined) != kinds(self._metrics):
+                self._metrics = refined
+                self._jit_cache = {}
+        self.__dict__["_metric_shapes"] = shapes
+
+    def _resolve_compile(self) -> None:
+        """Resolves losses and metrics against the outputs (deferred until built)."""
+        self._loss, self._metrics = self._resolve(self._compile_args)
+        self.__dict__["_metric_shapes"] = None
         self._jit_cache = {}
 
     def _ensure_graph(self, x: Any) -> None:
@@ -480,6 +513,7 @@ class Trainer:
                     raise ValueError("`class_weight` is only supported for models with one output.")
                 sws = [_data.class_weights_to_sample_weights(ys[0], class_weight)]
             self._check_targets(ys)
+            self._fit_metrics_to(ys)
             n = _data.count_samples(self._named(xs, ys, sws))
             if validation_split and validation_data is None:
                 if not 0.0 < validation_split < 1.0:
@@ -607,6 +641,7 @@ class Trainer:
         ys = _data.flatten_y(self.graph, y)
         sws = _data.flatten_y(self.graph, sw, "sample_weight")
         n = _data.count_samples(self._named(xs, ys, sws))
+        self._check_targets(ys)
         size = size or n
         if n > size:
             raise ValueError(f"A batch of {n} examples follows batches of {size}.")
@@ -625,7 +660,14 @@ class Trainer:
         )
 
     def _check_targets(self, ys: Sequence[Any]) -> None:
-        """Checks that every output with a loss has a target of a usable shape."""
+        """Checks that every output with a loss has a target of a usable shape.
+
+        Only Keras's own losses are checked (a custom loss may take targets of any
+        shape). A trailing unit axis may be present or absent, as the losses squeeze
+        or add it; sparse crossentropy takes integer labels without the class axis.
+        """
+        from kerax import losses as _losses
+
         for name, spec, loss, y in zip(
             self.output_names, self.graph.output_specs, self._loss.losses, ys
         ):
@@ -635,18 +677,31 @@ class Trainer:
                 raise ValueError(
                     f"Output '{name}' has a loss ({loss.name}) but no target was given for it."
                 )
-            want = spec.shape[1:]
+            if type(loss) not in _losses._CLASSES:
+                continue
+            want = tuple(spec.shape[1:])
             got = tuple(np.shape(y)[1:])
-            sparse = "sparse" in loss.name
-            ok = (
-                len(got) == len(want) - 1 or (len(got) == len(want) and got[-1:] == (1,))
-                if sparse
-                else len(got) == len(want) and all(a is None or a == b for a, b in zip(want, got))
+            if isinstance(loss, _losses.SparseCategoricalCrossentropy):
+                fits = [want[:-1], (*want[:-1], 1)]
+            else:
+                fits = [want]
+                if want[-1:] == (1,):
+                    fits.append(want[:-1])
+                if len(want) >= 1:
+                    fits.append((*want, 1))
+            ok = any(
+                len(got) == len(f) and all(a is None or a == b for a, b in zip(f, got))
+                for f in fits
             )
             if not ok:
                 raise ValueError(
                     f"Targets for output '{name}' have shape {(None, *got)}, which does not "
-                    f"fit the output shape {spec.shape} and the loss '{loss.name}'."
+                    f"fit the output shape {spec.shape} and the loss '{loss.name}'"
+                    + (
+                        " (integer class labels, one per example)."
+                        if isinstance(loss, _losses.SparseCategoricalCrossentropy)
+                        else f" (targets shaped like the output, {(None, *want)})."
+                    )
                 )
 
     # ------------------------------------------------------------------ evaluate
@@ -732,6 +787,7 @@ class Trainer:
             ys = _data.flatten_y(self.graph, y)
             sws = _data.flatten_y(self.graph, sample_weight, "sample_weight")
             self._check_targets(ys)
+            self._fit_metrics_to(ys)
             logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32)
         else:
             logs = self._evaluate_iterable(x, steps)
@@ -807,6 +863,7 @@ class Trainer:
             sample_weight = _data.class_weights_to_sample_weights(
                 _data.flatten_y(self.graph, y)[0], class_weight
             )
+        self._fit_metrics_to(_data.flatten_y(self.graph, y))
         batch, _ = self._make_batch(x, y, sample_weight, None)
         self._bind_live(self._new_train_state())
         try:
@@ -821,6 +878,7 @@ class Trainer:
     ) -> Any:
         """The loss and metrics on one batch, without training."""
         self._prepare(x, "test_on_batch")
+        self._fit_metrics_to(_data.flatten_y(self.graph, y))
         batch, _ = self._make_batch(x, y, sample_weight, None)
         states = self._jitted("eval_step")(self.get_variables(), self._metrics.init(), batch)
         logs = self._logs(states)
