@@ -408,20 +408,18 @@ class Trainer:
             batch_size, looped = static
             step = _steps.make_eval_step(lowered, self._loss, self._metrics)
 
-            def one(variables, states, data, valid, i):
-                batch = _steps.batch_at(data, valid, i, batch_size, self._batch_constraint())
+            def one(variables, states, data, order, i):
+                batch = _steps.batch_at(data, order, i, batch_size, self._batch_constraint())
                 return step(variables, states, batch)
 
-            def run(variables, states, data, valid, start, count):
+            def run(variables, states, data, order, start, count):
                 if not looped:
-                    return one(variables, states, data, valid, start)
+                    return one(variables, states, data, order, start)
                 return jax.lax.fori_loop(
-                    start, start + count, lambda i, st: one(variables, st, data, valid, i), states
+                    start, start + count, lambda i, st: one(variables, st, data, order, i), states
                 )
 
             fn = jax.jit(run, donate_argnums=1)
-        elif kind == "arrange":
-            fn = jax.jit(_steps.arrange)
         elif kind == "train_state":
             tx, metrics = self._tx, self._metrics
             scaling = _steps.needs_loss_scaling(lowered)
@@ -555,8 +553,7 @@ class Trainer:
             if in_memory:
                 data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
                 runner = self._jitted("train_runner", batch_size, looped)
-                arrange = self._jitted("arrange")
-                epoch_data = None
+                order = None
                 chunk = _Chunker(
                     steps, looped, self._steps_per_execution, verbose, per_batch=batch_hooks
                 )
@@ -564,18 +561,17 @@ class Trainer:
                 cb.on_epoch_begin(epoch)
                 self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
                 if in_memory:
-                    if epoch_data is None or shuffle:
+                    if order is None or shuffle:
                         # Each epoch's order depends only on the model's order seed and
                         # the epoch, so a fit resumed from a checkpoint replays it exactly.
                         rng = np.random.default_rng([self._order_seed, epoch]) if shuffle else None
-                        order = _steps.epoch_order(rng, n, steps * batch_size)
-                        epoch_data, valid = arrange(data, order)
+                        order = jnp.asarray(_steps.epoch_order(rng, n, steps * batch_size))
                     done = 0
                     while done < steps and not self.stop_training:
                         count = chunk.next(done)
                         if batch_hooks:
                             cb.on_train_batch_begin(done)
-                        self._ts = runner(self._ts, epoch_data, valid, done, count)
+                        self._ts = runner(self._ts, data, order, done, count)
                         done += count
                         if batch_hooks:
                             cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
@@ -714,14 +710,14 @@ class Trainer:
         looped = self._loops_well()
         run = self._jitted("eval_runner", batch_size, looped)
         data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
-        data, valid = self._jitted("arrange")(data, order)
+        order = jnp.asarray(order)
         variables = self._place_variables(self.get_variables())
         states = self._jitted("metrics_init")()
         if looped:
-            states = run(variables, states, data, valid, 0, steps)
+            states = run(variables, states, data, order, 0, steps)
         else:
             for i in range(steps):
-                states = run(variables, states, data, valid, i, 1)
+                states = run(variables, states, data, order, i, 1)
         return self._logs(states)
 
     def _evaluate_for_fit(
