@@ -38,6 +38,7 @@ def save_model(model: Any, filepath: str | os.PathLike[str]) -> None:
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         weights = os.path.join(tmp, "model.weights.h5")
         weights_h5.save_weights(model, weights)
+        _save_optimizer_state(model, weights)
         archive = os.path.join(tmp, "model.keras")
         with zipfile.ZipFile(archive, "w") as zf:
             zf.writestr("metadata.json", json.dumps(metadata))
@@ -86,7 +87,57 @@ def load_model(
             raise ValueError(f"{filepath!r}: {err}") from err
     if compile and config.get("compile_config"):
         model.compile(**_compile_args(config["compile_config"]))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.weights.h5")
+            with open(path, "wb") as f:
+                f.write(weights)
+            _load_optimizer_state(model, path, filepath)
     return model
+
+
+_OPT_GROUP = "kerax_optimizer_state"
+
+
+def _save_optimizer_state(model: Any, path: str) -> None:
+    """Adds the optimizer state (optax's pytree, flattened) to the weights file, under a
+    group Keras does not read, so that training resumes where it stopped."""
+    opt_state = model._live_opt_state() if getattr(model, "compiled", False) else None
+    if opt_state is None:
+        return
+    import h5py
+    import jax
+    import numpy as np
+
+    leaves = jax.tree_util.tree_leaves(opt_state)
+    with h5py.File(path, "a") as f:
+        group = f.create_group(_OPT_GROUP)
+        for i, leaf in enumerate(leaves):
+            group.create_dataset(str(i), data=np.asarray(leaf))
+
+
+def _load_optimizer_state(model: Any, path: str, filepath: str) -> None:
+    import h5py
+    import jax
+    import jax.numpy as jnp
+
+    with h5py.File(path, "r") as f:
+        if _OPT_GROUP not in f:
+            return
+        group = f[_OPT_GROUP]
+        stored = [group[str(i)][()] for i in range(len(group))]
+    like = model._new_train_state().opt_state
+    leaves, treedef = jax.tree_util.tree_flatten(like)
+    if len(leaves) != len(stored) or any(
+        tuple(a.shape) != tuple(b.shape) for a, b in zip(leaves, stored)
+    ):
+        raise ValueError(
+            f"{filepath!r}: the saved optimizer state does not fit the model's optimizer "
+            f"({len(stored)} arrays saved, {len(leaves)} expected). Load with compile=False "
+            "and compile again to start a fresh optimizer."
+        )
+    model._opt_state = jax.tree_util.tree_unflatten(
+        treedef, [jnp.asarray(v, a.dtype) for a, v in zip(leaves, stored)]
+    )
 
 
 def _compile_args(config: dict[str, Any]) -> dict[str, Any]:

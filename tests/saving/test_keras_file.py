@@ -54,3 +54,20 @@ def test_bad_files(tmp_path):
         kerax.models.load_model(str(partial))
     with pytest.raises(ValueError, match=r"must end in `\.keras`"):
         _model().save(str(tmp_path / "m.h5"))
+
+
+def test_training_resumes_with_the_saved_optimizer_state(tmp_path):
+    data = [
+        np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32),
+        np.ones((8, 2), np.float32),
+    ]
+    target = np.ones((8, 1), np.float32)
+    model = _model()
+    model.fit(data, target, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    path = str(tmp_path / "resume.keras")
+    model.save(path)
+    loaded = kerax.models.load_model(path)
+    model.fit(data, target, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    loaded.fit(data, target, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
