@@ -61,6 +61,10 @@ def load_model(
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No model file at {filepath!r}.")
+    if filepath.endswith((".h5", ".hdf5")):
+        from kerax.saving.legacy_h5 import load_legacy_model
+
+        return load_legacy_model(filepath, custom_objects)
     try:
         zf = zipfile.ZipFile(filepath)
     except zipfile.BadZipFile as err:

@@ -139,6 +139,12 @@ def load_weights(model: Any, filepath: str | os.PathLike[str], skip_mismatch: bo
         raise ValueError(
             f"Cannot read {filepath!r} as a .weights.h5 file (corrupt or truncated?): {err}"
         ) from err
+    from kerax.saving import legacy_h5
+
+    if legacy_h5.is_legacy_weights(f):
+        with f:
+            legacy_h5.load_legacy_weights(model, f, filepath, skip_mismatch)
+        return
     assignments: list[tuple[Any, np.ndarray]] = []
     with f:
         for path, layer in walk(model):
