@@ -414,10 +414,13 @@ class ModelCheckpoint(_Monitor):
 
     Files are written to a temporary name and renamed into place, so a crash never
     leaves a partial file, and the previous checkpoint stays intact until the new one is
-    complete.
+    complete. A path ending in ``.ckpt`` writes kerax's native checkpoint of the whole
+    train state instead (``model.restore_checkpoint`` reads it back exactly).
 
     Args:
-        filepath: Path, may contain ``{epoch}`` and log keys (``{val_loss:.2f}``).
+        filepath: Path ending in ``.keras``, ``.weights.h5`` (with
+            ``save_weights_only``) or ``.ckpt``; may contain ``{epoch}`` and log keys
+            (``{val_loss:.2f}``).
         monitor: The quantity deciding the best model (``save_best_only``).
         verbose: 1 to print each save.
         save_best_only: Only save when ``monitor`` improves.
@@ -449,10 +452,10 @@ class ModelCheckpoint(_Monitor):
                 "With save_weights_only=True the filepath must end in `.weights.h5`; "
                 f"received filepath={filepath!r}."
             )
-        if not save_weights_only and not filepath.endswith(".keras"):
+        if not save_weights_only and not filepath.endswith((".keras", ".ckpt")):
             raise ValueError(
-                f"The filepath must end in `.keras` (or use save_weights_only=True with "
-                f"`.weights.h5`); received filepath={filepath!r}."
+                f"The filepath must end in `.keras` or `.ckpt` (or use save_weights_only=True "
+                f"with `.weights.h5`); received filepath={filepath!r}."
             )
         self.filepath, self.verbose = filepath, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
@@ -474,6 +477,8 @@ class ModelCheckpoint(_Monitor):
             print(f"Epoch {epoch + 1}: saving model to {path}")
         if self.save_weights_only:
             self.model.save_weights(path)
+        elif path.endswith(".ckpt"):
+            self.model.save_checkpoint(path, epoch=epoch)
         else:
             self.model.save(path)
 

@@ -146,3 +146,20 @@ def test_model_checkpoint_best_only(tmp_path):
 def test_lambda_callback_rejects_unknown_hooks():
     with pytest.raises(ValueError, match="Unknown callback hook 'on_lunch'"):
         callbacks.LambdaCallback(on_lunch=print)
+
+
+def test_model_checkpoint_native_train_state(tmp_path):
+    model = _model()
+    x, y = _data()
+    path = tmp_path / "best.ckpt"
+    weights = []
+    record = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: weights.append(model.get_weights())
+    )
+    checkpoint = callbacks.ModelCheckpoint(str(path), save_best_only=True)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[_Losses([3.0, 1.0, 2.0]), record, checkpoint])
+    assert model.restore_checkpoint(str(path))["epoch"] == 1  # the best epoch's state
+    for a, b in zip(model.get_weights(), weights[1]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"`\.keras` or `\.ckpt`"):
+        callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))
