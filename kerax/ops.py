@@ -13,7 +13,7 @@ builds a graph that ``Model(x, y)`` freezes and lowers like any other.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -429,8 +429,149 @@ _NN: dict[str, Callable[..., Any]] = {
     "hard_silu": jax.nn.hard_silu,
     "flatten": jnp.ravel,
 }
+
+
+def _categorical_crossentropy(
+    target: Any, output: Any, from_logits: bool = False, axis: int = -1
+) -> Any:
+    from kerax.losses import categorical_crossentropy
+
+    return categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)
+
+
+def _sparse_categorical_crossentropy(
+    target: Any, output: Any, from_logits: bool = False, axis: int = -1
+) -> Any:
+    from kerax.losses import sparse_categorical_crossentropy
+
+    return sparse_categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)
+
+
+def _multi_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = "float32") -> Any:
+    return jnp.max(jax.nn.one_hot(x, num_classes, dtype=dtype), axis=-2 if axis == -1 else axis)
+
+
+def _batch_normalization(
+    x: Any,
+    mean: Any,
+    variance: Any,
+    axis: int,
+    offset: Any = None,
+    scale: Any = None,
+    epsilon: float = 1e-3,
+) -> Any:
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    y = (x - jnp.reshape(mean, shape)) * jax.lax.rsqrt(jnp.reshape(variance, shape) + epsilon)
+    if scale is not None:
+        y = y * jnp.reshape(scale, shape)
+    if offset is not None:
+        y = y + jnp.reshape(offset, shape)
+    return y
+
+
+def _dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    bias: Any = None,
+    mask: Any = None,
+    scale: float | None = None,
+    is_causal: bool = False,
+) -> Any:
+    return jax.nn.dot_product_attention(
+        query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal
+    )
+
+
+def _resize(
+    image: Any,
+    size: Any,
+    interpolation: str = "bilinear",
+    antialias: bool = False,
+    data_format: str | None = None,
+) -> Any:
+    channels_first = data_format == "channels_first"
+    x = jnp.moveaxis(image, -3, -1) if channels_first else image
+    shape = (*x.shape[:-3], *tuple(size), x.shape[-1])
+    out = jax.image.resize(x, shape, method=interpolation, antialias=antialias)
+    return jnp.moveaxis(out, -1, -3) if channels_first else out
+
+
+_NN.update(
+    {
+        "categorical_crossentropy": _categorical_crossentropy,
+        "sparse_categorical_crossentropy": _sparse_categorical_crossentropy,
+        "multi_hot": _multi_hot,
+        "batch_normalization": _batch_normalization,
+        "dot_product_attention": _dot_product_attention,
+        "resize": _resize,
+        # Linear algebra (Keras's ops.linalg functions, also at the top level here).
+        "norm": jnp.linalg.norm,
+        "inv": jnp.linalg.inv,
+        "det": jnp.linalg.det,
+        "solve": jnp.linalg.solve,
+        "cholesky": jnp.linalg.cholesky,
+        "qr": jnp.linalg.qr,
+        "svd": jnp.linalg.svd,
+        "eigh": jnp.linalg.eigh,
+        "slogdet": jnp.linalg.slogdet,
+        "lstsq": jnp.linalg.lstsq,
+    }
+)
 for _name, _impl in _NN.items():
     setattr(sys.modules[__name__], _name, _op(_name, _impl))
+
+
+# Control flow: on arrays only (a graph's ops are traced inside apply, where these are
+# plain JAX); Keras's signatures.
+def cond(pred: Any, true_fn: Any, false_fn: Any) -> Any:
+    """``true_fn()`` if ``pred`` else ``false_fn()``, traceable."""
+    return jax.lax.cond(pred, true_fn, false_fn)
+
+
+def fori_loop(lower: int, upper: int, body_fun: Any, init_val: Any) -> Any:
+    """``body_fun(i, val)`` for ``i`` in ``[lower, upper)``."""
+    return jax.lax.fori_loop(lower, upper, body_fun, init_val)
+
+
+def while_loop(cond: Any, body: Any, loop_vars: Any, maximum_iterations: int | None = None) -> Any:
+    """Repeats ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``."""
+    is_tuple = isinstance(loop_vars, tuple | list)
+    state = (tuple(loop_vars) if is_tuple else (loop_vars,), 0)
+
+    def keep_going(s: Any) -> Any:
+        ok = cond(*s[0])
+        return ok if maximum_iterations is None else jnp.logical_and(ok, s[1] < maximum_iterations)
+
+    def step(s: Any) -> Any:
+        out = body(*s[0])
+        return (tuple(out) if is_tuple else (out,), s[1] + 1)
+
+    final = jax.lax.while_loop(keep_going, step, state)[0]
+    return final if is_tuple else final[0]
+
+
+def scan(
+    f: Any,
+    init: Any,
+    xs: Any = None,
+    length: int | None = None,
+    reverse: bool = False,
+    unroll: int = 1,
+) -> Any:
+    """``jax.lax.scan`` with Keras's signature."""
+    return jax.lax.scan(f, init, xs, length=length, reverse=reverse, unroll=unroll)
+
+
+def switch(index: Any, branches: Sequence[Any], *operands: Any) -> Any:
+    """``branches[index](*operands)``, traceable."""
+    return jax.lax.switch(index, branches, *operands)
+
+
+def map(f: Any, xs: Any) -> Any:  # noqa: A001 - Keras's name
+    """``f`` applied to the leading axis of ``xs`` (``jax.lax.map``)."""
+    return jax.lax.map(f, xs)
 
 
 def shape(x: Any) -> tuple[int | None, ...]:

@@ -86,3 +86,46 @@ def test_more_ops_match_keras_ops():
     kv, ki = keras.ops.top_k(x, 2)
     np.testing.assert_allclose(np.asarray(values), np.asarray(kv))
     np.testing.assert_array_equal(np.asarray(indices), np.asarray(ki))
+
+
+def test_linalg_nn_and_control_flow_ops_match_keras_ops():
+    import keras
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(3, 3)).astype(np.float32)
+    spd = (a @ a.T + 3 * np.eye(3)).astype(np.float32)
+    logits = rng.normal(size=(4, 5)).astype(np.float32)
+    labels = np.eye(5, dtype=np.float32)[[0, 2, 4, 1]]
+    img = rng.normal(size=(1, 4, 4, 2)).astype(np.float32)
+    q = rng.normal(size=(2, 3, 2, 4)).astype(np.float32)
+    pairs = [
+        (ops.norm(a), keras.ops.norm(a)),
+        (ops.inv(spd), keras.ops.inv(spd)),
+        (ops.det(spd), keras.ops.det(spd)),
+        (ops.solve(spd, a), keras.ops.solve(spd, a)),
+        (ops.cholesky(spd), keras.ops.cholesky(spd)),
+        (
+            ops.categorical_crossentropy(labels, logits, from_logits=True),
+            keras.ops.categorical_crossentropy(labels, logits, from_logits=True),
+        ),
+        (
+            ops.sparse_categorical_crossentropy(np.array([0, 2, 4, 1]), logits, from_logits=True),
+            keras.ops.sparse_categorical_crossentropy(
+                np.array([0, 2, 4, 1]), logits, from_logits=True
+            ),
+        ),
+        (
+            ops.multi_hot(np.array([[0, 2], [1, 1]]), 4),
+            keras.ops.multi_hot(np.array([[0, 2], [1, 1]]), 4),
+        ),
+        (ops.resize(img, (8, 8)), keras.ops.image.resize(img, (8, 8))),
+        (ops.dot_product_attention(q, q, q), keras.ops.dot_product_attention(q, q, q)),
+        (
+            ops.fori_loop(0, 4, lambda i, v: v + i, 0.0),
+            keras.ops.fori_loop(0, 4, lambda i, v: v + i, 0.0),
+        ),
+        (ops.while_loop(lambda v: v < 10, lambda v: v * 2, 1), 16),
+        (ops.cond(True, lambda: 1.0, lambda: 2.0), 1.0),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-5)
