@@ -619,3 +619,54 @@ for _dunder, _name in [
 KerasTensor.__neg__ = lambda self: negative(self)  # type: ignore[attr-defined]  # noqa: F821
 KerasTensor.__abs__ = lambda self: abs(self)  # type: ignore[attr-defined]  # noqa: F821
 KerasTensor.__getitem__ = lambda self, index: getitem(self, index)  # type: ignore[attr-defined]  # noqa: F821
+
+
+class _Namespace:
+    """A read-only view of some of this module's ops, for Keras's ``ops.nn``,
+    ``ops.numpy``, ``ops.linalg`` and ``ops.image`` spellings."""
+
+    def __init__(self, name: str, names: Sequence[str]) -> None:
+        self.__name__ = f"kerax.ops.{name}"
+        module = sys.modules[__name__]
+        for n in names:
+            setattr(self, n, getattr(module, n))
+
+
+numpy = _Namespace("numpy", [n for n in _NUMPY if n in globals()])
+nn = _Namespace(
+    "nn",
+    [
+        "relu",
+        "relu6",
+        "sigmoid",
+        "hard_sigmoid",
+        "softmax",
+        "log_softmax",
+        "gelu",
+        "silu",
+        "swish",
+        "elu",
+        "selu",
+        "softplus",
+        "softsign",
+        "leaky_relu",
+        "log_sigmoid",
+        "hard_silu",
+        "one_hot",
+        "multi_hot",
+        "moments",
+        "normalize",
+        "max_pool",
+        "average_pool",
+        "conv",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+        "batch_normalization",
+        "dot_product_attention",
+    ],
+)
+linalg = _Namespace(
+    "linalg", ["norm", "inv", "det", "solve", "cholesky", "qr", "svd", "eigh", "slogdet", "lstsq"]
+)
+image = _Namespace("image", ["resize"])

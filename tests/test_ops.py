@@ -129,3 +129,11 @@ def test_linalg_nn_and_control_flow_ops_match_keras_ops():
     ]
     for ours, theirs in pairs:
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-5)
+
+
+def test_keras_sub_namespaces():
+    x = np.eye(2, dtype=np.float32) * 2
+    np.testing.assert_allclose(np.asarray(ops.linalg.inv(x)), np.eye(2) / 2)
+    np.testing.assert_allclose(np.asarray(ops.numpy.sum(x)), 4.0)
+    np.testing.assert_allclose(np.asarray(ops.nn.relu(-x)), np.zeros((2, 2)))
+    assert ops.image.resize(np.ones((1, 2, 2, 1), np.float32), (4, 4)).shape == (1, 4, 4, 1)
