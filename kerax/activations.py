@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+
+from kerax.errors import unknown_name
 
 Activation = Callable[[jax.Array], jax.Array]
 
@@ -147,11 +148,7 @@ def get(identifier: str | Activation | None) -> Activation:
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]
-    close = difflib.get_close_matches(str(identifier), _BY_NAME, n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(
-        f"Unknown activation: {identifier!r}.{hint} Known names: {', '.join(sorted(_BY_NAME))}."
-    )
+    raise unknown_name("activation", identifier, _BY_NAME)
 
 
 def serialize(fn: Activation) -> str | Activation:

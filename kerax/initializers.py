@@ -7,7 +7,6 @@ deterministic user initializers.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from kerax.errors import unknown_name
 
 Shape = tuple[int, ...]
 
@@ -266,10 +267,7 @@ def get(identifier: Any) -> Initializer | Callable[..., Any]:
         cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
         if cls is not None:
             return cls()
-    known = sorted(_BY_NAME)
-    close = difflib.get_close_matches(str(identifier), known, n=3)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"Unknown initializer: {identifier!r}.{hint} Known names: {', '.join(known)}.")
+    raise unknown_name("initializer", identifier, _BY_NAME)
 
 
 def serialize(init: Any) -> Any:

@@ -11,9 +11,9 @@ Arguments are always ``(y_true, y_pred)``, Keras's order (optax's is the reverse
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
+from kerax.errors import unknown_name
 from kerax.losses._base import (
     EPSILON,
     REDUCTIONS,
@@ -150,17 +150,7 @@ def deserialize(config: dict[str, Any]) -> Loss:
 
 
 def _unknown(identifier: str) -> None:
-    close = difflib.get_close_matches(identifier, list(_BY_NAME), n=3, cutoff=0.6)
-    if not close:
-        lowered = {k.lower(): k for k in _BY_NAME}
-        close = [
-            lowered[c]
-            for c in difflib.get_close_matches(identifier.lower(), list(lowered), n=3, cutoff=0.6)
-        ]
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(
-        f"Unknown loss: {identifier!r}.{hint} Known names: {', '.join(sorted(_BY_NAME))}."
-    )
+    raise unknown_name("loss", identifier, _BY_NAME, ignore_case=True)
 
 
 def get(identifier: Any) -> Loss:

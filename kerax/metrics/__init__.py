@@ -10,10 +10,10 @@ size depends on the data (``F1Score``, ``R2Score``, multi-label ``AUC``) read it
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from kerax._naming import to_snake_case
+from kerax.errors import unknown_name
 from kerax.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -187,16 +187,7 @@ def deserialize(config: dict[str, Any]) -> Metric:
 
 
 def _unknown(identifier: str) -> None:
-    known = sorted({*_BY_NAME, *_ACCURACY_NAMES})
-    close = difflib.get_close_matches(identifier, known, n=3, cutoff=0.6)
-    if not close:
-        lowered = {k.lower(): k for k in known}
-        close = [
-            lowered[c]
-            for c in difflib.get_close_matches(identifier.lower(), list(lowered), n=3, cutoff=0.6)
-        ]
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"Unknown metric: {identifier!r}.{hint} Known names: {', '.join(known)}.")
+    raise unknown_name("metric", identifier, {*_BY_NAME, *_ACCURACY_NAMES}, ignore_case=True)
 
 
 def _accuracy_class(

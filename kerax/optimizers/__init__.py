@@ -8,11 +8,11 @@ as it is. Learning-rate schedules are in ``kerax.optimizers.schedules``.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import optax
 
+from kerax.errors import unknown_name
 from kerax.optimizers import schedules
 from kerax.optimizers.algorithms import (
     SGD,
@@ -51,11 +51,7 @@ def _lookup(name: str) -> type[Optimizer]:
     cls = _BY_NAME.get(key) or _BY_NAME.get(key.replace("_", ""))
     if cls is not None:
         return cls
-    close = difflib.get_close_matches(key, _BY_NAME, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(
-        f"Unknown optimizer: {name!r}.{hint} Known names: {', '.join(sorted(_BY_NAME))}."
-    )
+    raise unknown_name("optimizer", name, _BY_NAME, cutoff=0.5, key=key)
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
