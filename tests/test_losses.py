@@ -254,3 +254,78 @@ def test_call_is_jittable():
         labels, logits, sample_weight=sw
     )
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------- compile's "crossentropy"
+def _crossentropy_case(kind: str):
+    """(output units, activation, targets) for one of the three shape cases."""
+    rng = _rng(7)
+    if kind == "binary":  # one unit: binary crossentropy
+        return 1, "sigmoid", rng.integers(0, 2, (B, 1)).astype("float32")
+    if kind == "sparse":  # integer labels without a class axis: sparse categorical
+        return C, "softmax", rng.integers(0, C, (B,)).astype("int32")
+    if kind == "sparse_column":  # labels with a unit last axis against C units: sparse
+        return C, "softmax", rng.integers(0, C, (B, 1)).astype("int32")
+    return C, "softmax", _one_hot(rng)  # one-hot targets: categorical
+
+
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("binary", "crossentropy"),
+        ("sparse", "ce"),
+        ("categorical", "CrossEntropy"),
+        ("sparse_column", "CE"),
+    ],
+)
+def test_crossentropy_name_picks_keras_loss_from_the_shapes(kind, name):
+    from keras.src.trainers.compile_utils import get_loss as keras_get_loss
+
+    from kerax.training.compile_utils import ShapeCrossentropy
+
+    units, activation, y = _crossentropy_case(kind)
+
+    def build(lib):
+        x = lib.Input(shape=(4,))
+        return lib.Model(x, lib.layers.Dense(units, activation=activation)(x))
+
+    ours, theirs = build(kerax), build(keras)
+    rng = _rng(3)
+    weights = [rng.normal(size=w.shape).astype("float32") for w in theirs.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    x = rng.normal(size=(B, 4)).astype("float32")
+
+    # The same choice as Keras's: compare the chosen loss function's name.
+    pred = theirs.predict(x, verbose=0)
+    theirs_choice = keras_get_loss(name, y, pred).fn.__name__
+    ours_choice = ShapeCrossentropy(name).chosen(y, pred)
+    assert ours_choice.name == name
+    expected = {
+        "binary": "binary_crossentropy",
+        "sparse": "sparse_categorical_crossentropy",
+        "sparse_column": "sparse_categorical_crossentropy",
+        "categorical": "categorical_crossentropy",
+    }
+    assert theirs_choice == expected[kind]
+    assert type(ours_choice).__name__.lower() == theirs_choice.replace("_", "")
+
+    ours.compile(optimizer="sgd", loss=name)
+    theirs.compile(optimizer="sgd", loss=name)
+    assert ours.evaluate(x, y, verbose=0) == pytest.approx(theirs.evaluate(x, y, verbose=0), 1e-5)
+    ours.train_on_batch(x, y)
+    theirs.train_on_batch(x, y)
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def test_crossentropy_is_a_compile_name_only():
+    """As in Keras, ``losses.get`` does not know it; ``compile`` does."""
+    with pytest.raises(ValueError, match="Unknown loss"):
+        kerax.losses.get("crossentropy")
+    x = kerax.Input(shape=(3,))
+    model = kerax.Model(x, kerax.layers.Dense(2, activation="softmax")(x))
+    model.compile(optimizer="sgd", loss="crossentropy", metrics=["accuracy"])
+    history = model.fit(np.ones((4, 3), "float32"), np.array([0, 1, 1, 0]), epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "accuracy"}
+    assert type(model._metrics.entries[1][2]).__name__ == "SparseCategoricalAccuracy"

@@ -4,6 +4,7 @@ Each optimizer builds one ``optax.GradientTransformation`` whose learning rate l
 its state (``optax.inject_hyperparams``), so ``model.optimizer.learning_rate = x`` takes
 effect without recompiling. ``compile`` also accepts any ``optax.GradientTransformation``
 as it is. Learning-rate schedules are in ``kerax.optimizers.schedules``.
+``LossScaleOptimizer`` wraps another optimizer with dynamic loss scaling.
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ from kerax.optimizers.algorithms import (
     Adamax,
     AdamW,
     Ftrl,
+    Lamb,
     Lion,
+    Muon,
     Nadam,
     RMSprop,
+    ScheduleFreeAdamW,
+    orthogonalize,
     scale_by_keras_adam,
 )
 from kerax.optimizers.base import KerasOptimizerState, Optimizer
+from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 _ALL: tuple[type[Optimizer], ...] = (
     SGD,
@@ -42,15 +48,27 @@ _ALL: tuple[type[Optimizer], ...] = (
     Lion,
     Ftrl,
     Adafactor,
+    Lamb,
+    Muon,
+    ScheduleFreeAdamW,
 )
+#: The optimizers a name builds (``compile(optimizer="lamb")``).
 _BY_NAME: dict[str, type[Optimizer]] = {cls.__name__.lower(): cls for cls in _ALL}
+#: Wrappers: found by ``deserialize`` but not built from a bare name.
+_WRAPPERS: dict[str, type[Optimizer]] = {"lossscaleoptimizer": LossScaleOptimizer}
 
 
-def _lookup(name: str) -> type[Optimizer]:
+def _lookup(name: str, wrappers: bool = False) -> type[Optimizer]:
     key = name.lower()
-    cls = _BY_NAME.get(key) or _BY_NAME.get(key.replace("_", ""))
+    known = {**_BY_NAME, **_WRAPPERS} if wrappers else _BY_NAME
+    cls = known.get(key) or known.get(key.replace("_", ""))
     if cls is not None:
         return cls
+    if key.replace("_", "") in _WRAPPERS:
+        raise ValueError(
+            f"{name!r} wraps another optimizer and cannot be built from its name; pass "
+            f"an instance, e.g. LossScaleOptimizer(Adam())."
+        )
     raise unknown_name("optimizer", name, _BY_NAME, cutoff=0.5, key=key)
 
 
@@ -70,7 +88,7 @@ def deserialize(config: dict[str, Any]) -> Optimizer:
     Raises:
         ValueError: For an unknown class name; the closest known names are listed.
     """
-    return _lookup(config["class_name"]).from_config(config.get("config", {}))
+    return _lookup(config["class_name"], wrappers=True).from_config(config.get("config", {}))
 
 
 def get(identifier: Any) -> Optimizer | optax.GradientTransformation:
@@ -102,12 +120,17 @@ __all__ = [
     "Adamax",
     "Ftrl",
     "KerasOptimizerState",
+    "Lamb",
     "Lion",
+    "LossScaleOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
+    "orthogonalize",
     "scale_by_keras_adam",
     "schedules",
     "serialize",

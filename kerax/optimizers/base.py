@@ -17,7 +17,10 @@ between fits without recompiling. A schedule (any callable of the step) is evalu
 the raw update count, which is the step Keras passes to its schedules.
 
 The transformation needs the current parameters: call ``tx.update(grads, state,
-params)``.
+params)``. It also carries the loss scaling the optimizer asks for (its
+``loss_scaling`` attribute, see :mod:`kerax.training.loss_scale`): kerax's train step
+multiplies the loss by ``loss_scale_factor`` and divides the gradients by it, as Keras's
+``fit`` does; the transformation itself receives unscaled gradients.
 """
 
 from __future__ import annotations
@@ -56,15 +59,38 @@ def _check_non_negative(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be non-negative, received {name}={value!r}.")
 
 
-def _leaf_name(path: tuple[Any, ...]) -> str:
-    """The last key of a pytree path, as a string (the weight's name)."""
-    if not path:
-        return ""
-    key = path[-1]
+def _key_name(key: Any) -> str:
     for attr in ("key", "name", "idx"):
         if hasattr(key, attr):
             return str(getattr(key, attr))
     return str(key)
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str:
+    """The last key of a pytree path, as a string (the weight's name)."""
+    return _key_name(path[-1]) if path else ""
+
+
+def _path_name(path: tuple[Any, ...]) -> str:
+    """A pytree path as Keras writes a variable's path: ``"dense/kernel"``."""
+    return "/".join(_key_name(key) for key in path)
+
+
+class KeraxTransformation(optax.GradientTransformationExtraArgs):
+    """An optax transformation that also says how the train step scales the loss.
+
+    Attributes:
+        loss_scaling: A :class:`kerax.training.loss_scale.LossScaleConfig`.
+    """
+
+    loss_scaling: Any
+
+
+def tagged(tx: optax.GradientTransformation, loss_scaling: Any) -> KeraxTransformation:
+    """``tx`` as a :class:`KeraxTransformation` carrying ``loss_scaling``."""
+    out = KeraxTransformation(tx.init, tx.update)
+    out.loss_scaling = loss_scaling
+    return out
 
 
 class Optimizer:
@@ -89,9 +115,10 @@ class Optimizer:
         ema_overwrite_frequency: With ``use_ema``, overwrite the weights with their
             average every this many steps (``None``: never during training; see
             ``finalize_variable_values``).
-        loss_scale_factor: If set, ``scale_loss`` multiplies the loss by it and
-            ``unscale_gradients`` divides gradients by it. The transformation itself
-            does not unscale (a training loop that scales must unscale).
+        loss_scale_factor: If set, kerax's train step multiplies the loss by it before
+            differentiation and divides the gradients by it after (read at
+            ``compile``). ``scale_loss`` and ``unscale_gradients`` do the same for a
+            custom loop; the transformation itself does not unscale.
         gradient_accumulation_steps: If set (an integer >= 2), the weights move once
             every this many calls, with the mean of the gradients of those calls.
         name: Name of the optimizer (default: the lower-cased class name).
@@ -252,6 +279,29 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    # Optimizers that treat variables differently by their path (Muon) override these
+    # three; ``path`` is the variable's path in the parameter tree, ``"dense/kernel"``.
+    def _init_slots_at(self, param: jax.Array, path: str) -> tuple[jax.Array, ...]:
+        """The optimizer variables of the parameter at ``path`` (default: ``_init_slots``)."""
+        return self._init_slots(param)
+
+    def _update_variable_at(
+        self,
+        grad: jax.Array,
+        var: jax.Array,
+        slots: tuple[jax.Array, ...],
+        lr: jax.Array,
+        step: jax.Array,
+        shared: tuple[jax.Array, ...],
+        path: str,
+    ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+        """The update of the variable at ``path`` (default: ``_update_variable``)."""
+        return self._update_variable(grad, var, slots, lr, step, shared)
+
+    def _weight_decay_at(self, path: str, param: jax.Array) -> float | None:
+        """The weight decay of the variable at ``path`` (default: ``weight_decay``)."""
+        return self.weight_decay
+
     # ------------------------------------------------------------------ pieces
     def _clip(self, grads: list[jax.Array]) -> list[jax.Array]:
         if self.clipnorm:
@@ -304,10 +354,11 @@ class Optimizer:
         acc_steps = self.gradient_accumulation_steps
 
         def init(params: Any) -> KerasOptimizerState:
-            leaves = jax.tree_util.tree_leaves(params)
+            with_path = jax.tree_util.tree_flatten_with_path(params)[0]
+            leaves = [p for _, p in with_path]
             return KerasOptimizerState(
                 count=jnp.zeros((), jnp.int32),
-                slots=[self._init_slots(p) for p in leaves],
+                slots=[self._init_slots_at(p, _path_name(path)) for path, p in with_path],
                 shared=self._init_shared(),
                 accumulators=[jnp.zeros_like(p) for p in leaves] if acc_steps else None,
                 average=[jnp.zeros_like(p) for p in leaves] if self.use_ema else None,
@@ -323,6 +374,7 @@ class Optimizer:
                 )
             with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
             names = [_leaf_name(path) for path, _ in with_path]
+            paths = [_path_name(path) for path, _ in with_path]
             old = [p for _, p in with_path]
             gs = treedef.flatten_up_to(grads)
             count = state.count
@@ -340,13 +392,15 @@ class Optimizer:
             step = (iterations + 1).astype(jnp.float32)
             shared = self._update_shared(state.shared, step)
             new_vars, new_slots = [], []
-            for g, p, slots, decay in zip(gs, old, state.slots, self._decays(names), strict=True):
+            per_variable = zip(gs, old, state.slots, self._decays(names), paths, strict=True)
+            for g, p, slots, decay, path in per_variable:
                 lr = jnp.asarray(learning_rate, p.dtype)
                 g = g.astype(p.dtype)
                 var = p
-                if self.weight_decay is not None and decay:
-                    var = var - var * jnp.asarray(self.weight_decay, p.dtype) * lr
-                new, new_s = self._update_variable(g, var, slots, lr, step, shared)
+                weight_decay = self._weight_decay_at(path, p)
+                if weight_decay is not None and decay:
+                    var = var - var * jnp.asarray(weight_decay, p.dtype) * lr
+                new, new_s = self._update_variable_at(g, var, slots, lr, step, shared, path)
                 # Keep every dtype as it was (a float32 step count must not promote).
                 new_vars.append(new.astype(p.dtype))
                 new_slots.append(
@@ -387,11 +441,15 @@ class Optimizer:
 
         A float rate is read when the state is initialized (not when this is called), so
         a rate set between ``compile`` and the first step is the one training starts
-        with.
+        with. The transformation carries ``loss_scale_factor`` for the train step (its
+        ``loss_scaling`` attribute).
         """
+        from kerax.training.loss_scale import LossScaleConfig
+
+        scaling = LossScaleConfig(factor=self.loss_scale_factor)
         wrapped = optax.inject_hyperparams(self._factory)(learning_rate=self._learning_rate)
         if callable(self._learning_rate):
-            return wrapped
+            return tagged(wrapped, scaling)
 
         def init(params: Any) -> Any:
             state = wrapped.init(params)
@@ -401,7 +459,7 @@ class Optimizer:
                 hyper["learning_rate"] = jnp.asarray(lr, hyper["learning_rate"].dtype)
             return state._replace(hyperparams=hyper)
 
-        return optax.GradientTransformationExtraArgs(init, wrapped.update)
+        return tagged(optax.GradientTransformationExtraArgs(init, wrapped.update), scaling)
 
     # ------------------------------------------------------------------ loss scaling, EMA
     def scale_loss(self, loss: Any) -> Any:

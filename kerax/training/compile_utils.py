@@ -60,6 +60,67 @@ def _leaves(value: Any) -> list[Any]:
     return [] if value is None else [value]
 
 
+#: Loss names whose crossentropy the shapes of targets and predictions decide.
+_CROSSENTROPY_NAMES = ("crossentropy", "ce")
+
+
+def binary_or_sparse(
+    y_true_shape: Sequence[int | None], y_pred_shape: Sequence[int | None]
+) -> tuple[bool, bool]:
+    """Keras's reading of the shapes: ``(binary, sparse categorical)``.
+
+    Binary when the prediction has one unit on its last axis; sparse categorical when
+    the targets have fewer axes than the predictions, or one unit on their last axis
+    against several predicted ones. Neither means categorical.
+    """
+    binary = y_pred_shape[-1] == 1
+    sparse = len(y_true_shape) < len(y_pred_shape) or (
+        y_true_shape[-1] == 1 and y_pred_shape[-1] > 1
+    )
+    return binary, sparse
+
+
+class ShapeCrossentropy(_losses.Loss):
+    """The loss ``compile`` makes of ``"crossentropy"`` / ``"ce"``, as Keras does.
+
+    Binary, sparse categorical or categorical crossentropy (default arguments), picked
+    from the static shapes of the targets and predictions of the batch by
+    :func:`binary_or_sparse`, when the step is traced.
+
+    Args:
+        name: Name used in logs (the string given to ``compile``).
+    """
+
+    def __init__(self, name: str = "crossentropy") -> None:
+        super().__init__(name=name)
+        self._choices = {
+            "binary": _losses.BinaryCrossentropy(name=name),
+            "sparse": _losses.SparseCategoricalCrossentropy(name=name),
+            "categorical": _losses.CategoricalCrossentropy(name=name),
+        }
+
+    def chosen(self, y_true: Any, y_pred: Any) -> _losses.Loss:
+        """The crossentropy these targets and predictions call for."""
+        binary, sparse = binary_or_sparse(jnp.shape(y_true), jnp.shape(y_pred))
+        return self._choices["binary" if binary else "sparse" if sparse else "categorical"]
+
+    def call(self, y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
+        return self.chosen(y_true, y_pred).call(y_true, y_pred)
+
+    def mask(self, y_true: jax.Array, y_pred: jax.Array) -> jax.Array | None:
+        return self.chosen(y_true, y_pred).mask(y_true, y_pred)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+def _get_loss(identifier: Any) -> _losses.Loss:
+    """``kerax.losses.get``, plus the shape-decided ``"crossentropy"`` / ``"ce"``."""
+    if isinstance(identifier, str) and identifier.lower() in _CROSSENTROPY_NAMES:
+        return ShapeCrossentropy(name=identifier)
+    return _losses.get(identifier)
+
+
 def check_names(loss: Any, metrics: Any, weighted_metrics: Any) -> None:
     """Resolves every loss and metric given by name, so that a typo fails at ``compile``
     even when the outputs are not known yet (a Sequential model without an input).
@@ -69,7 +130,7 @@ def check_names(loss: Any, metrics: Any, weighted_metrics: Any) -> None:
     """
     for name in _leaves(loss):
         if isinstance(name, str):
-            _losses.get(name)
+            _get_loss(name)
     for name in _leaves(metrics) + _leaves(weighted_metrics):
         if isinstance(name, str):
             _metrics.get(name)
@@ -94,7 +155,7 @@ class CompiledLoss:
         if loss is None:
             raise ValueError("`compile` needs a `loss` to train the model.")
         per = _per_output(loss, names, "loss")
-        resolved = [None if p is None else _losses.get(p) for p in per]
+        resolved = [None if p is None else _get_loss(p) for p in per]
         weights = (
             [1.0] * len(names)
             if loss_weights is None

@@ -1,9 +1,16 @@
-"""Dynamic loss scaling for float16 training (Keras's ``LossScaleOptimizer`` rule).
+"""Loss scaling: a constant factor, or dynamic scaling for float16 training.
 
-The loss is multiplied by ``scale`` before differentiation and the gradients divided by
-it after, so small float16 gradients do not flush to zero. When a step's gradients are
-not finite, the step is skipped and the scale halves; after ``period`` finite steps in a
-row it doubles.
+The loss is multiplied by a scale before differentiation and the gradients divided by
+it after, so small float16 gradients do not flush to zero.
+
+* A constant factor is an optimizer's ``loss_scale_factor``.
+* Dynamic scaling (Keras's ``LossScaleOptimizer`` rule) starts at a large scale; when a
+  step's gradients are not finite, the step is skipped and the scale halves; after
+  ``period`` finite steps in a row it doubles. kerax turns it on for a model with a
+  float16 layer, or for a ``LossScaleOptimizer``. Its state lives in the train state.
+
+What a train step does is described by a :class:`LossScaleConfig`, which the
+transformation of a kerax optimizer carries (:func:`config_of` reads it).
 """
 
 from __future__ import annotations
@@ -12,6 +19,35 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+
+
+class LossScaleConfig(NamedTuple):
+    """How a train step scales its loss (fixed when the step is built).
+
+    Attributes:
+        factor: A constant factor (the optimizer's ``loss_scale_factor``), or None. It
+            is not applied while dynamic scaling is on: Keras's ``LossScaleOptimizer``
+            switches off the constant factor of the optimizer it wraps.
+        dynamic: Ask for dynamic loss scaling (a ``LossScaleOptimizer``). A model with a
+            float16 layer gets it regardless.
+        initial_scale: The first dynamic scale.
+        growth_steps: Finite steps in a row after which the dynamic scale doubles.
+    """
+
+    factor: float | None = None
+    dynamic: bool = False
+    initial_scale: float = 2.0**15
+    growth_steps: int = 2000
+
+
+def config_of(tx: Any) -> LossScaleConfig:
+    """The loss scaling an optax transformation asks for.
+
+    A kerax optimizer's ``transform()`` tags its transformation with a
+    ``loss_scaling`` attribute; any other transformation asks for none.
+    """
+    config = getattr(tx, "loss_scaling", None)
+    return config if isinstance(config, LossScaleConfig) else LossScaleConfig()
 
 
 class LossScale(NamedTuple):

@@ -55,9 +55,12 @@ def init_train_state(
     """A fresh train state over ``variables`` (optimizer state on the trained part).
 
     Args:
-        loss_scaling: Start dynamic loss scaling (for float16 compute).
+        loss_scaling: Start dynamic loss scaling (for float16 compute). It also starts
+            when ``tx`` asks for it (a ``LossScaleOptimizer``), at the scale it names.
     """
     trained, _ = split(variables["params"], trainable_mask)
+    config = _loss_scale.config_of(tx)
+    dynamic = loss_scaling or config.dynamic
     return TrainState(
         params=variables["params"],
         state=variables["state"],
@@ -65,7 +68,7 @@ def init_train_state(
         metrics=metrics.init(),
         step=jnp.zeros((), jnp.int32),
         rng=rng,
-        loss_scale=_loss_scale.init() if loss_scaling else None,
+        loss_scale=_loss_scale.init(config.initial_scale) if dynamic else None,
     )
 
 
@@ -88,10 +91,17 @@ def make_train_step(
     """Builds the pure train step ``(TrainState, Batch) -> TrainState``.
 
     The loss is the weighted sum of the per-output losses, plus weight penalties and
-    the losses layers add. Metric states are updated in the same step. When the state
-    carries a loss scale (float16 compute), the loss is scaled before differentiation,
-    the gradients unscaled after, and a step with non-finite gradients is skipped.
+    the losses layers add. Metric states are updated in the same step (with the
+    unscaled loss).
+
+    Loss scaling, as ``tx`` asks for it (:func:`kerax.training.loss_scale.config_of`):
+    when the state carries a dynamic loss scale (float16 compute, or a
+    ``LossScaleOptimizer``), the loss is multiplied by it before differentiation, the
+    gradients divided by it after, and a step with non-finite gradients is skipped.
+    Otherwise an optimizer's constant ``loss_scale_factor`` multiplies the loss and
+    divides the gradients, as Keras's ``scale_loss`` and ``apply`` do.
     """
+    scaling = _loss_scale.config_of(tx)
     layout = lowered.layout
     constraints = [
         (layout.key(layer), spec.name, spec.constraint)
@@ -107,6 +117,9 @@ def make_train_step(
         trained, frozen = split(ts.params, trainable_mask)
 
         scaler = ts.loss_scale
+        # A dynamic scale replaces the constant factor (as Keras's LossScaleOptimizer
+        # switches off its inner optimizer's factor).
+        factor = scaling.factor if scaler is None else None
 
         def loss_fn(trained_params: Any) -> tuple[jax.Array, Any]:
             params = merge(trained_params, frozen)
@@ -121,7 +134,11 @@ def make_train_step(
             total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
             for penalty in layout.regularization(params) + list(extra):
                 total = total + jnp.sum(penalty)
-            scaled = total if scaler is None else total * scaler.scale
+            scaled = total
+            if scaler is not None:
+                scaled = total * scaler.scale
+            elif factor is not None:
+                scaled = total * factor
             return scaled, (total, preds, new_state, parts)
 
         (_, (value, preds, new_state, parts)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
@@ -129,6 +146,8 @@ def make_train_step(
         )
         if scaler is not None:
             grads = _loss_scale.unscale(grads, scaler)
+        elif factor is not None:
+            grads = jax.tree_util.tree_map(lambda g: g / factor, grads)
         updates, opt_state = tx.update(grads, ts.opt_state, trained)
         params = merge(optax.apply_updates(trained, updates), frozen)
         for key, name, constraint in constraints:
@@ -140,7 +159,7 @@ def make_train_step(
             )
             params, opt_state = keep(params, ts.params), keep(opt_state, ts.opt_state)
             new_state = keep(new_state, ts.state)
-            scaler = _loss_scale.adjust(scaler, finite)
+            scaler = _loss_scale.adjust(scaler, finite, period=scaling.growth_steps)
         states = metrics.update(
             ts.metrics, batch.y, preds, batch.sample_weight, batch.valid, value, parts
         )
@@ -239,9 +258,19 @@ def make_epoch_runner(
     return run
 
 
-def epoch_order(rng: np.random.Generator | None, n: int, padded: int) -> np.ndarray:
+def epoch_order(
+    rng: np.random.Generator | None, n: int, padded: int, index: np.ndarray | None = None
+) -> np.ndarray:
     """The order of examples for one epoch (shuffled when ``rng`` is given), padded with
     -1 to ``padded`` entries. Drawn on the host: an int32 vector per epoch is all that
-    crosses to the device, and no compile is spent on a permutation."""
+    crosses to the device, and no compile is spent on a permutation.
+
+    Args:
+        index: The row of each of the ``n`` examples in the placed data (default: row
+            ``i`` for example ``i``); a distributed dataset has padding rows between
+            the processes' shares.
+    """
     order = rng.permutation(n) if rng is not None else np.arange(n)
+    if index is not None:
+        order = index[order]
     return np.concatenate([order, np.full(padded - n, -1)]).astype(np.int32)

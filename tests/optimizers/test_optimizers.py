@@ -38,7 +38,9 @@ INIT, GRADS = _problem()
 
 
 def _run_keras(opt: keras.optimizers.Optimizer, finalize: bool = False) -> dict[str, np.ndarray]:
-    variables = [keras.Variable(INIT[k], name=k) for k in NAMES]
+    # Under the scope "dense", the variables' paths ("dense/kernel") are kerax's.
+    with keras.name_scope("dense"):
+        variables = [keras.Variable(INIT[k], name=k) for k in NAMES]
     for g in GRADS:
         opt.apply_gradients(zip([g[k] for k in NAMES], variables, strict=True))
     if finalize:
@@ -94,6 +96,14 @@ CASES = [
     ("Ftrl", {}),
     ("Ftrl", FTRL_REG),
     ("Adafactor", {}),
+    ("Lamb", {}),
+    ("Lamb", dict(beta_1=0.5, epsilon=1e-3)),
+    ("Muon", {}),  # the kernel takes the Muon step, the bias the Adam step
+    ("Muon", dict(nesterov=False, rms_rate=None, momentum=0.5)),
+    ("Muon", dict(exclude_layers=["dense"])),  # matched on the path: Adam for both
+    ("Muon", dict(weight_decay=0.3, adam_weight_decay=0.1, adam_lr_ratio=0.5, ns_steps=3)),
+    ("ScheduleFreeAdamW", {}),
+    ("ScheduleFreeAdamW", dict(warmup_steps=3, beta_1=0.8)),
     # the common arguments
     ("Adam", dict(weight_decay=0.1)),
     ("SGD", dict(weight_decay=0.1, momentum=0.9)),
@@ -108,6 +118,9 @@ CASES = [
     ("Adam", dict(use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2)),
     ("SGD", dict(use_ema=True, ema_overwrite_frequency=1, momentum=0.9)),
     ("Adam", dict(use_ema=True, gradient_accumulation_steps=2, ema_overwrite_frequency=2)),
+    ("Lamb", dict(weight_decay=0.1, clipnorm=0.5)),
+    ("ScheduleFreeAdamW", dict(weight_decay=0.1, gradient_accumulation_steps=2)),
+    ("Muon", dict(global_clipnorm=0.5, use_ema=True, ema_overwrite_frequency=2)),
 ]
 
 
@@ -133,6 +146,9 @@ SCHEDULE_CASES = [
     ("AdamW", {}),
     ("Ftrl", FTRL_REG),
     ("Adafactor", {}),
+    ("Lamb", {}),
+    ("Muon", {}),
+    ("ScheduleFreeAdamW", dict(warmup_steps=2)),
     ("Adam", dict(gradient_accumulation_steps=2)),  # the schedule sees raw calls
 ]
 
@@ -295,8 +311,10 @@ def test_compile_accepts_an_optax_transformation():
 # ---------------------------------------------------------------------------- API
 @pytest.mark.parametrize("name", sorted(optimizers._BY_NAME))
 def test_get_by_name_and_defaults_match_keras(name):
-    ours, theirs = optimizers.get(name), keras.optimizers.get(name)
-    assert type(ours).__name__ == type(theirs).__name__
+    ours = optimizers.get(name)
+    # Keras 3.15's `get` does not know "lamb": compare with the class of the same name.
+    theirs = getattr(keras.optimizers, type(ours).__name__)()
+    assert type(ours).__name__.lower() == name
     theirs_config = theirs.get_config()
     for key, value in ours.get_config().items():
         if key == "name":
@@ -310,6 +328,24 @@ def test_get_rejects_unknown_names_with_close_ones():
     ours, _ = _models()
     with pytest.raises(ValueError, match=r"Unknown optimizer: 'rmsprob'.*'rmsprop'"):
         ours.compile(optimizer="rmsprob", loss="mse")
+    with pytest.raises(ValueError, match=r"Unknown optimizer: 'lam'.*'lamb'"):
+        optimizers.get("lam")
+    with pytest.raises(ValueError, match="wraps another optimizer"):
+        optimizers.get("loss_scale_optimizer")
+
+
+def test_new_optimizers_by_name_in_compile():
+    for name, cls in (
+        ("lamb", optimizers.Lamb),
+        ("muon", optimizers.Muon),
+        ("schedule_free_adamw", optimizers.ScheduleFreeAdamW),
+    ):
+        ours, _ = _models()
+        ours.compile(optimizer=name, loss="mse")
+        before = ours.get_weights()
+        ours.train_on_batch(*_batches(1)[0])
+        assert type(ours.optimizer) is cls
+        assert all(np.any(a != b) for a, b in zip(ours.get_weights(), before, strict=True))
 
 
 def test_get_config_round_trip():
@@ -318,6 +354,10 @@ def test_get_config_round_trip():
         optimizers.Ftrl(learning_rate=0.3, **FTRL_REG, clipvalue=1.0),
         optimizers.AdamW(learning_rate=schedule, use_ema=True, ema_overwrite_frequency=3),
         optimizers.SGD(0.2, momentum=0.5, nesterov=True, gradient_accumulation_steps=4),
+        optimizers.Adam(0.01, loss_scale_factor=256.0),
+        optimizers.Lamb(0.01, beta_1=0.8, weight_decay=0.1),
+        optimizers.Muon(0.01, exclude_layers=["out"], rms_rate=None, nesterov=False),
+        optimizers.ScheduleFreeAdamW(warmup_steps=10, epsilon=1e-6),
     ):
         config = opt.get_config()
         clone = type(opt).from_config(config)
@@ -391,3 +431,58 @@ def test_fit_ends_with_the_ema_weights_like_keras():
     ours.fit(data, target, batch_size=4, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_muon_splits_a_models_variables_by_path_like_keras():
+    """Embeddings (by name) and an excluded output layer take Adam; the hidden kernel Muon."""
+
+    def build(lib):
+        x = lib.Input(shape=(3,), dtype="int32")
+        h = lib.layers.Embedding(5, 4, name="embedding")(x)
+        h = lib.layers.Dense(6, activation="tanh", name="hidden")(lib.layers.Flatten()(h))
+        return lib.Model(x, lib.layers.Dense(2, name="out")(h))
+
+    ours, theirs = build(kerax), build(keras)
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=w.shape).astype(np.float32) * 0.5 for w in theirs.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    kwargs = dict(learning_rate=0.05, exclude_layers=["out"], weight_decay=0.1)
+    ours.compile(optimizer=optimizers.Muon(**kwargs), loss="mse")
+    theirs.compile(optimizer=keras.optimizers.Muon(**kwargs), loss="mse")
+    for _ in range(3):
+        x = rng.integers(0, 5, size=(8, 3)).astype(np.int32)
+        y = rng.normal(size=(8, 2)).astype(np.float32)
+        ours.train_on_batch(x, y)
+        theirs.train_on_batch(x, y)
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    opt = optimizers.Muon(exclude_layers=["out"])
+    uses_adam = {
+        path: opt._uses_adam(np.zeros(shape), path)
+        for path, shape in [
+            ("embedding/embeddings", (5, 4)),
+            ("hidden/kernel", (12, 6)),
+            ("hidden/bias", (6,)),
+            ("out/kernel", (6, 2)),
+        ]
+    }
+    assert uses_adam == {
+        "embedding/embeddings": True,
+        "hidden/kernel": False,
+        "hidden/bias": True,
+        "out/kernel": True,
+    }
+
+
+def test_keras_reads_the_new_optimizers_configs():
+    for opt in (
+        optimizers.Lamb(0.01, beta_1=0.8),
+        optimizers.Muon(0.01, exclude_layers=["out"], rms_rate=None),
+        optimizers.ScheduleFreeAdamW(warmup_steps=10),
+    ):
+        config = opt.get_config()
+        theirs = getattr(keras.optimizers, type(opt).__name__).from_config(config)
+        theirs_config = theirs.get_config()
+        for key, value in config.items():
+            assert theirs_config[key] == pytest.approx(value), key
