@@ -22,6 +22,8 @@ import optax
 from kerax import optimizers as _optimizers
 from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerax.distribution import placement as _placement
+from kerax.distribution import runtime as _runtime
 from kerax.errors import NotCompiledError
 from kerax.training import data as _data
 from kerax.training import steps as _steps
@@ -231,7 +233,11 @@ class Trainer:
         variables = self._place_variables(lowered.layout.current())
         if self._rng is None:
             self._rng = _random.next_key()
-        ts = self._jitted("train_state")(variables, self._rng)
+        rng, dist = self._rng, self._dist()
+        if dist is not None:  # the same key on every device (process 0's)
+            key_data = _runtime.from_first_process(jax.random.key_data(rng))
+            rng = jax.random.wrap_key_data(_placement.place_replicated(dist, key_data))
+        ts = self._jitted("train_state")(variables, rng)
         if self._opt_state is not None:
             ts = ts._replace(opt_state=self._opt_state)
         if self._loss_scale is not None and ts.loss_scale is not None:
@@ -281,7 +287,7 @@ class Trainer:
 
         self._require_compiled("save_checkpoint", need_loss=False)
         if self._order_seed is None:
-            self._order_seed = _random.next_seed()
+            self._order_seed = self._new_order_seed()
         ts = self._ts if self._ts is not None else self._new_train_state()
         save_checkpoint(directory, ts, {**metadata, "order_seed": self._order_seed})
 
@@ -346,10 +352,12 @@ class Trainer:
 
     def _place_variables(self, variables: Any) -> Any:
         """Puts variables where the current distribution wants them (no-op without one).
-        Layouts are checked here, before anything compiles."""
+        Layouts are checked here, before anything compiles. With several processes,
+        process 0's values are used everywhere."""
         dist = self._dist()
         if dist is None:
             return variables
+        variables = _runtime.from_first_process(variables)
         layout = self.lowered.layout
         shardings: dict[str, dict[str, dict[str, Any]]] = {"params": {}, "state": {}}
         for layer in layout.layers:
@@ -365,15 +373,33 @@ class Trainer:
                     shardings[collection][key].setdefault(name, dist.replicated())
         return jax.device_put(variables, shardings)
 
-    def _place_data(self, arrays: Sequence[Any]) -> list[Any]:
-        """Device-resident data: replicated on the mesh under a distribution (each step's
-        batch is then split over the batch axis inside the step)."""
+    def _resident(self, groups: Sequence[Sequence[Any]], n: int) -> _placement.Rows:
+        """Places in-memory data on the device(s) once: split by rows over the batch axis
+        under a distribution (with several processes, ``groups`` are this process's rows;
+        see :mod:`kerax.distribution.placement`)."""
+        dist = self._dist()
+        if dist is None:
+            placed = [_data.to_device(g) for g in groups]
+            return _placement.Rows(placed, np.arange(n, dtype=np.int32), slice(0, n))
+        return _placement.place_rows(dist, groups, n)
+
+    def _order(self, index: np.ndarray, rng: np.random.Generator | None, padded: int) -> jax.Array:
+        """An epoch's order over the placed rows ``index``, on the device(s)."""
+        order = _steps.epoch_order(rng, len(index), padded, index=index)
+        dist = self._dist()
+        return jnp.asarray(order) if dist is None else _placement.place_replicated(dist, order)
+
+    def _put_batch(self, arrays: Sequence[Any]) -> list[Any]:
+        """One host batch on the device(s): split over the batch axis under a
+        distribution (with several processes, ``arrays`` are this process's part)."""
         dist = self._dist()
         if dist is None:
             return _data.to_device(arrays)
-        return [
-            None if a is None else jax.device_put(np.asarray(a), dist.replicated()) for a in arrays
-        ]
+        return _placement.place_batch(dist, arrays)
+
+    def _new_order_seed(self) -> int:
+        seed = np.asarray(_random.next_seed(), np.uint32)
+        return int(_runtime.from_first_process(seed))
 
     def _batch_constraint(self) -> Any:
         dist = self._dist()
@@ -429,7 +455,20 @@ class Trainer:
                 )
             )
         elif kind == "metrics_init":
-            fn = jax.jit(self._metrics.init)
+            fn = jax.jit(
+                self._metrics.init, out_shardings=None if dist is None else dist.replicated()
+            )
+        elif kind == "predict_runner":
+            (batch_size,) = static
+
+            def predict_rows(variables, xs, order, i):
+                batch = _steps.batch_at(
+                    (xs, [], []), order, i, batch_size, self._batch_constraint()
+                )
+                out, _ = lowered.apply(variables, batch.x, training=False)
+                return jax.tree_util.tree_leaves(out)
+
+            fn = jax.jit(predict_rows)
         elif kind == "eval_step":
             fn = jax.jit(_steps.make_eval_step(lowered, self._loss, self._metrics))
         elif kind == "predict_batch":
@@ -528,7 +567,8 @@ class Trainer:
                 head = np.arange(cut)
                 xs, ys, sws = _data.take(xs, head), _data.take(ys, head), _data.take(sws, head)
                 n = cut
-            steps = math.ceil(n / batch_size)
+            rows = self._resident((xs, ys, sws), n)
+            steps = math.ceil(len(rows.index) / batch_size)
         else:
             steps = steps_per_epoch
 
@@ -544,14 +584,14 @@ class Trainer:
         self.stop_training = False
         self._resume_epoch: int | None = None
         if self._order_seed is None:
-            self._order_seed = _random.next_seed()
+            self._order_seed = self._new_order_seed()
         self._bind_live(self._new_train_state())
         try:
             cb.on_train_begin()
             if self._resume_epoch is not None:  # set by BackupAndRestore
                 initial_epoch = max(initial_epoch, self._resume_epoch)
             if in_memory:
-                data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
+                data = tuple(rows.groups)
                 runner = self._jitted("train_runner", batch_size, looped)
                 order = None
                 chunk = _Chunker(
@@ -565,7 +605,7 @@ class Trainer:
                         # Each epoch's order depends only on the model's order seed and
                         # the epoch, so a fit resumed from a checkpoint replays it exactly.
                         rng = np.random.default_rng([self._order_seed, epoch]) if shuffle else None
-                        order = jnp.asarray(_steps.epoch_order(rng, n, steps * batch_size))
+                        order = self._order(rows.index, rng, steps * batch_size)
                     done = 0
                     while done < steps and not self.stop_training:
                         count = chunk.next(done)
@@ -643,8 +683,8 @@ class Trainer:
             raise ValueError(f"A batch of {n} examples follows batches of {size}.")
         valid = np.zeros(size, np.float32)
         valid[:n] = 1.0
-        pad = lambda arrs: _data.to_device(_data.pad_rows(arrs, size))  # noqa: E731
-        return _steps.Batch(pad(xs), pad(ys), pad(sws), jnp.asarray(valid)), size
+        pad = lambda arrs: self._put_batch(_data.pad_rows(arrs, size))  # noqa: E731
+        return _steps.Batch(pad(xs), pad(ys), pad(sws), self._put_batch([valid])[0]), size
 
     def _named(
         self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any]
@@ -704,13 +744,14 @@ class Trainer:
     def _evaluate_arrays(
         self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any], batch_size: int
     ) -> dict[str, float]:
-        n = _data.count_samples(self._named(xs, ys, sws))
-        steps = math.ceil(n / batch_size)
-        order = _steps.epoch_order(None, n, steps * batch_size)
+        if self._dist() is not None:
+            self._dist().check_batch_size(batch_size)
+        rows = self._resident((xs, ys, sws), _data.count_samples(self._named(xs, ys, sws)))
+        steps = math.ceil(len(rows.index) / batch_size)
+        order = self._order(rows.index, None, steps * batch_size)
         looped = self._loops_well()
         run = self._jitted("eval_runner", batch_size, looped)
-        data = (self._place_data(xs), self._place_data(ys), self._place_data(sws))
-        order = jnp.asarray(order)
+        data = tuple(rows.groups)
         variables = self._place_variables(self.get_variables())
         states = self._jitted("metrics_init")()
         if looped:
@@ -748,8 +789,8 @@ class Trainer:
 
     def _evaluate_iterable(self, data: Any, steps: int | None) -> dict[str, float]:
         step = self._jitted("eval_step")
-        variables = self.get_variables()
-        states = self._metrics.init()
+        variables = self._place_variables(self.get_variables())
+        states = self._jitted("metrics_init")()
         size = None
         for i, (bx, by, bsw) in enumerate(_data.iterate_batches(data)):
             if steps is not None and i >= steps:
@@ -815,8 +856,12 @@ class Trainer:
         self._ensure_graph(x if _data.is_in_memory(x) else None)
         cb = CallbackList(callbacks, self, steps=steps, verbose=verbose)
         cb.on_predict_begin()
-        variables = self.get_variables()
-        if _data.is_in_memory(x):
+        variables = self._place_variables(self.get_variables())
+        if _data.is_in_memory(x) and self._dist() is not None:
+            xs = _data.flatten_x(self.graph, x)
+            n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
+            flat = self._predict_resident(variables, xs, n, batch_size)
+        elif _data.is_in_memory(x):
             xs = _data.flatten_x(self.graph, x)
             n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
             run = self._jitted("predict_batch")
@@ -835,14 +880,30 @@ class Trainer:
             for i, (bx, _, _) in enumerate(_data.iterate_batches(x)):
                 if steps is not None and i >= steps:
                     break
-                out, _ = apply(variables, _data.flatten_x(self.graph, bx))
+                out, _ = apply(variables, self._put_batch(_data.flatten_x(self.graph, bx)))
                 pieces.append(jax.tree_util.tree_leaves(out))
             flat = [
-                np.concatenate([np.asarray(p[j]) for p in pieces])
+                np.concatenate([_runtime.to_host(p[j]) for p in pieces])
                 for j in range(len(self.graph.outputs))
             ]
         cb.on_predict_end()
         return self.graph.unflatten_outputs(flat)
+
+    def _predict_resident(
+        self, variables: Any, xs: Sequence[Any], n: int, batch_size: int
+    ) -> list[np.ndarray]:
+        """``predict`` under a distribution: the inputs placed once, split by rows, and
+        each batch gathered on the device(s); this process gets its own rows back."""
+        self._dist().check_batch_size(batch_size)
+        rows = self._resident((xs,), n)
+        steps = math.ceil(len(rows.index) / batch_size)
+        order = self._order(rows.index, None, steps * batch_size)
+        run = self._jitted("predict_runner", batch_size)
+        outs = [run(variables, rows.groups[0], order, i) for i in range(steps)]
+        return [
+            np.concatenate([_runtime.to_host(o[j]) for o in outs])[rows.local]
+            for j in range(len(self.graph.outputs))
+        ]
 
     # ------------------------------------------------------------------ on_batch
     def train_on_batch(
@@ -876,14 +937,18 @@ class Trainer:
         self._prepare(x, "test_on_batch")
         self._fit_metrics_to(_data.flatten_y(self.graph, y))
         batch, _ = self._make_batch(x, y, sample_weight, None)
-        states = self._jitted("eval_step")(self.get_variables(), self._metrics.init(), batch)
+        variables = self._place_variables(self.get_variables())
+        states = self._jitted("eval_step")(variables, self._jitted("metrics_init")(), batch)
         logs = self._logs(states)
         return logs if return_dict else _single_or_list(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs on one batch, as NumPy arrays."""
-        out, _ = self._jitted_apply(False)(self.get_variables(), _data.flatten_x(self.graph, x))
-        return jax.tree_util.tree_map(np.asarray, out)
+        variables = self._place_variables(self.get_variables())
+        out, _ = self._jitted_apply(False)(
+            variables, self._put_batch(_data.flatten_x(self.graph, x))
+        )
+        return jax.tree_util.tree_map(_runtime.to_host, out)
 
 
 class _Chunker:

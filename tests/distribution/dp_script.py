@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 
 import kerax  # noqa: E402
 from kerax import distribution  # noqa: E402
+from kerax.distribution import placement  # noqa: E402
 from kerax.layers import Dense, Input  # noqa: E402
 
 
@@ -42,6 +43,16 @@ if mode == "data_parallel":
     result["eval_diff"] = abs(
         single.evaluate(data, target, verbose=0) - parallel.evaluate(data, target, verbose=0)
     )
+    # 50 rows: the last batch of 16 is padded, and the padding is dropped.
+    result["predict_diff"] = float(
+        np.max(
+            np.abs(single.predict(data[:50], verbose=0) - parallel.predict(data[:50], verbose=0))
+        )
+    )
+    # The dataset is split by rows over the devices, not copied to each (66 rows are
+    # padded to 68, 17 per device).
+    placed = placement.place_rows(distribution.distribution(), [[data[:66]]], 66)
+    result["data_shards"] = [list(s.data.shape) for s in placed.groups[0][0].addressable_shards]
     try:
         parallel.fit(data, target, batch_size=6, epochs=1, verbose=0)
     except ValueError as err:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 SCRIPT = Path(__file__).with_name("dp_script.py")
 
 
@@ -23,6 +25,8 @@ def test_data_parallel_training_equals_single_device():
     assert result["devices"] == 4
     assert result["max_diff"] < 1e-5
     assert result["eval_diff"] < 1e-5
+    assert result["predict_diff"] < 1e-5
+    assert result["data_shards"] == [[17, 6]] * 4
     assert "batch size 6 does not split evenly over the 4 devices" in result["batch_error"]
 
 
@@ -32,3 +36,47 @@ def test_layout_map_shards_kernels_and_rejects_bad_layouts():
     assert result["shard_shape"] == [6, 4]  # the (6, 8) kernel split over 2 "model" devices
     assert "does not divide dimension 3" in result["divide_error"]
     assert "'nope'" in result["axis_error"] and "not one of the mesh's axes" in result["axis_error"]
+
+
+MP_SCRIPT = Path(__file__).with_name("mp_script.py")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_train_like_one_device_on_all_the_data(tmp_path):
+    port = str(_free_port())
+    outs = [tmp_path / f"{name}.json" for name in ("single", "0", "1")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(MP_SCRIPT), name, str(out), port],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, out in zip(("single", "0", "1"), outs)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    single, first, second = (json.loads(o.read_text()) for o in outs)
+    assert first["devices"] == 4 and first["processes"] == 2
+    for proc in (first, second):  # both processes hold the same, correct weights
+        for a, b in zip(single["weights"], proc["weights"]):
+            np.testing.assert_allclose(np.array(a), np.array(b), atol=1e-5)
+        np.testing.assert_allclose(single["loss"], proc["loss"], rtol=1e-5)
+        # evaluate covers all processes' rows together
+        np.testing.assert_allclose(single["evaluate"], proc["evaluate"], rtol=1e-5)
+        np.testing.assert_allclose(single["evaluate_batches"], proc["evaluate_batches"], rtol=1e-5)
+    # predict gives each process the predictions for its own rows
+    np.testing.assert_allclose(
+        np.array(first["predict"]), np.array(single["predict"])[:22], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        np.array(second["predict"]), np.array(single["predict"])[22:], atol=1e-5
+    )

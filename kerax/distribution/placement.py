@@ -1,0 +1,123 @@
+"""Putting in-memory datasets and batches on a mesh, from one process or many.
+
+A dataset given to ``fit`` lives on the devices once, split by rows over the mesh's
+batch axis: each device holds ``1 / num_batch_shards`` of it, not a copy. Each step
+gathers its batch by global row index inside the jitted step; XLA turns that gather
+into a local gather on every device plus one batch-sized all-reduce, so no device
+ever holds more than its share of the dataset and one batch.
+
+With several processes, each process passes its own rows (Keras's convention: every
+process loads its own share). The global dataset is the processes' rows one after
+another, in the order of the mesh's batch axis; every process draws the same epoch
+order over it (the seed comes from process 0), so a global batch mixes rows of all
+processes, and training equals a one-device run on the concatenated data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from kerax.distribution.distributions import Distribution
+from kerax.distribution.runtime import all_gather, multi_process
+
+
+class Rows(NamedTuple):
+    """A dataset placed on the mesh.
+
+    Attributes:
+        groups: The placed arrays, one list per group given (None entries stay None).
+        index: The global row of every example, in the global order (int32).
+        local: Where this process's examples sit in that order.
+    """
+
+    groups: list[list[Any]]
+    index: np.ndarray
+    local: slice
+
+
+def _pad(a: Any, rows: int) -> np.ndarray:
+    a = np.asarray(a)
+    return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
+
+
+def _local_blocks(dist: Distribution) -> int:
+    """How many of the batch axis's row blocks this process's devices hold."""
+    probe = dist.batch_sharding(1)
+    shards = dist.num_batch_shards
+    starts = {idx[0].start for idx in probe.addressable_devices_indices_map((shards,)).values()}
+    return len(starts)
+
+
+def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> Rows:
+    """Places ``groups`` of arrays with ``n`` rows each (this process's rows), split by
+    rows over ``dist``'s batch axis.
+
+    Raises:
+        ValueError: With several processes, if the batch axis does not split the devices
+            by process (then each process would need the whole dataset).
+    """
+    shards = dist.num_batch_shards
+    if not multi_process():
+        rows = math.ceil(n / shards) * shards
+
+        def put(a: Any) -> Any:
+            return jax.device_put(_pad(a, rows), dist.batch_sharding(np.ndim(a)))
+
+        placed = [[None if a is None else put(a) for a in g] for g in groups]
+        return Rows(placed, np.arange(n, dtype=np.int32), slice(0, n))
+
+    blocks = _local_blocks(dist)
+    if blocks * jax.process_count() != shards:
+        raise ValueError(
+            f"Each process passes its own rows, so the mesh's batch axis "
+            f"{dist.batch_dim_name!r} ({shards} shards) must be split between the "
+            f"{jax.process_count()} processes; this process's devices hold {blocks} of its "
+            "shards. Put the batch axis across processes in the DeviceMesh."
+        )
+    counts = all_gather(np.int32(n))
+    rows = math.ceil(int(counts.max()) / blocks) * blocks
+    global_rows = rows * jax.process_count()
+    sharding = dist.batch_sharding(1)
+    starts = sorted(
+        idx[0].start for idx in sharding.addressable_devices_indices_map((global_rows,)).values()
+    )
+    offsets = all_gather(np.int32(starts[0]))
+
+    def put(a: Any) -> Any:
+        a = _pad(a, rows)
+        return jax.make_array_from_process_local_data(
+            dist.batch_sharding(a.ndim), a, (global_rows, *a.shape[1:])
+        )
+
+    placed = [[None if a is None else put(a) for a in g] for g in groups]
+    by_offset = np.argsort(offsets)
+    index = np.concatenate(
+        [offsets[p] + np.arange(counts[p], dtype=np.int32) for p in by_offset]
+    ).astype(np.int32)
+    me = jax.process_index()
+    first = int(sum(counts[p] for p in by_offset if offsets[p] < offsets[me]))
+    return Rows(placed, index, slice(first, first + n))
+
+
+def place_batch(dist: Distribution, arrays: Sequence[Any]) -> list[Any]:
+    """Places one batch split over the batch axis. With several processes, each passes
+    its local part and the global batch is their concatenation."""
+
+    def put(a: Any) -> Any:
+        a = np.asarray(a)
+        sharding = dist.batch_sharding(a.ndim)
+        if multi_process():
+            return jax.make_array_from_process_local_data(sharding, a)
+        return jax.device_put(a, sharding)
+
+    return [None if a is None else put(a) for a in arrays]
+
+
+def place_replicated(dist: Distribution, tree: Any) -> Any:
+    """Places host values (the same in every process) on every device of the mesh."""
+    return jax.device_put(jax.tree_util.tree_map(np.asarray, tree), dist.replicated())
