@@ -2,22 +2,26 @@
 
 from kerax.layers._base import InputSpec, Layer
 from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
-from kerax.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from kerax.layers.attention import AdditiveAttention, Attention
 from kerax.layers.conv import Conv1D, Conv2D, Conv3D
 from kerax.layers.conv_lstm import ConvLSTM2D
-from kerax.layers.conv_variants import (
-    Conv1DTranspose,
-    Conv2DTranspose,
-    Conv3DTranspose,
-    DepthwiseConv1D,
-    DepthwiseConv2D,
-    SeparableConv1D,
-    SeparableConv2D,
-)
+from kerax.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from kerax.layers.core import Activation, Dense, Identity, Lambda, Masking
+from kerax.layers.cropping import Cropping1D, Cropping2D, Cropping3D
+from kerax.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from kerax.layers.einsum_dense import EinsumDense
 from kerax.layers.embedding import Embedding
+from kerax.layers.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+)
+from kerax.layers.gru import GRU, GRUCell
 from kerax.layers.input_layer import Input, InputLayer
+from kerax.layers.lstm import LSTM, LSTMCell
 from kerax.layers.merging import (
     Add,
     Average,
@@ -36,6 +40,7 @@ from kerax.layers.merging import (
     multiply,
     subtract,
 )
+from kerax.layers.multi_head_attention import MultiHeadAttention
 from kerax.layers.normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -46,17 +51,10 @@ from kerax.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
     AveragePooling3D,
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-    GlobalAveragePooling3D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    GlobalMaxPooling3D,
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
 )
-from kerax.layers.recurrent import GRU, LSTM, SimpleRNN
 from kerax.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -67,23 +65,13 @@ from kerax.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from kerax.layers.reshaping import (
-    Cropping1D,
-    Cropping2D,
-    Cropping3D,
-    Flatten,
-    Permute,
-    RepeatVector,
-    Reshape,
-    UpSampling1D,
-    UpSampling2D,
-    UpSampling3D,
-    ZeroPadding1D,
-    ZeroPadding2D,
-    ZeroPadding3D,
-)
-from kerax.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerax.layers.rnn import RNN, StackedRNNCells
+from kerax.layers.separable_conv import SeparableConv1D, SeparableConv2D
+from kerax.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from kerax.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from kerax.layers.wrappers import Bidirectional, TimeDistributed
+from kerax.layers.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 
 __all__ = [
     "Activation",

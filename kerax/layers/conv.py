@@ -8,107 +8,28 @@ weights copy across unchanged.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 
 from kerax import activations as _activations
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
+from kerax.layers._args import (
+    check_positive,
+    check_rank,
+    known_channels,
+    normalize_data_format,
+    normalize_padding,
+    normalize_tuple,
+    serialize_regularizer,
+)
 from kerax.layers._base import InputSpec, Layer
-from kerax.layers.core import check_positive
-
-DATA_FORMATS = ("channels_last", "channels_first")
+from kerax.layers._conv_utils import ConvWindow, check_strides_dilation
 
 
-def normalize_tuple(layer: str, arg: str, value: Any, rank: int) -> tuple[int, ...]:
-    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` positive ints.
-
-    Raises:
-        ValueError: Naming ``arg`` and the received value, on a wrong length, a
-            non-integer or a non-positive entry.
-    """
-
-    def is_int(v: Any) -> bool:
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    if is_int(value):
-        values: tuple[Any, ...] = (value,) * rank
-    elif isinstance(value, Sequence) and not isinstance(value, str):
-        values = tuple(value)
-    else:
-        values = ()
-    ok = len(values) == rank and all(is_int(v) and v > 0 for v in values)
-    if not ok:
-        raise ValueError(
-            f"Received an invalid value for `{arg}` in {layer}: expected a positive "
-            f"integer or a tuple of {rank} positive integers, received {arg}={value!r}."
-        )
-    return tuple(int(v) for v in values)
-
-
-def normalize_padding(layer: str, value: Any, allowed: Sequence[str]) -> str:
-    """The lower-cased padding mode, checked against ``allowed``."""
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in allowed:
-        raise ValueError(
-            f"Received an invalid value for `padding` in {layer}: expected one of "
-            f"{', '.join(repr(a) for a in allowed)}, received padding={value!r}."
-        )
-    return padding
-
-
-def normalize_data_format(layer: str, value: Any) -> str:
-    """``None`` becomes ``"channels_last"``; anything else must be a known format."""
-    data_format = "channels_last" if value is None else value
-    if isinstance(data_format, str):
-        data_format = data_format.lower()
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"Received an invalid value for `data_format` in {layer}: expected "
-            f"'channels_last' or 'channels_first', received data_format={value!r}."
-        )
-    return data_format
-
-
-def window_output_length(
-    length: int | None, window: int, stride: int, padding: str, dilation: int = 1
-) -> int | None:
-    """Output length of a sliding window over ``length`` steps (``None`` stays)."""
-    if length is None:
-        return None
-    if padding in ("same", "causal"):
-        return -(-length // stride)
-    span = dilation * (window - 1) + 1
-    return (length - span) // stride + 1
-
-
-def check_rank(layer: Layer, shape: Sequence[Any], ndim: int) -> None:
-    """Raises the input-spec error unless ``shape`` has rank ``ndim``.
-
-    Symbolic calls are checked by the graph before ``build``; eager calls are not, so
-    the layers check again in ``build`` and ``apply``.
-    """
-    if len(shape) != ndim:
-        raise ValueError(
-            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected '
-            f"ndim={ndim}, found ndim={len(shape)}. Full shape received: {tuple(shape)}"
-        )
-
-
-def serialize_regularizer(reg: Any) -> Any:
-    """Keras's config form of a regularizer (``None`` stays ``None``)."""
-    if reg is None:
-        return None
-    if hasattr(reg, "get_config"):
-        return {"class_name": type(reg).__name__, "config": reg.get_config()}
-    return getattr(reg, "__name__", reg)
-
-
-class BaseConv(Layer):
+class BaseConv(ConvWindow, Layer):
     """An N-D convolution (cross-correlation) with optional bias and activation.
 
     Use :class:`Conv1D`, :class:`Conv2D` or :class:`Conv3D`; this base holds the
@@ -193,11 +114,7 @@ class BaseConv(Layer):
         self.kernel_size = normalize_tuple(cls, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(cls, "strides", strides, rank)
         self.dilation_rate = normalize_tuple(cls, "dilation_rate", dilation_rate, rank)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls} does not support `strides` > 1 together with `dilation_rate` > 1; "
-                f"received strides={self.strides} and dilation_rate={self.dilation_rate}."
-            )
+        check_strides_dilation(cls, self.strides, self.dilation_rate)
         allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
         self.padding = normalize_padding(cls, padding, allowed)
         self.data_format = normalize_data_format(cls, data_format)
@@ -211,38 +128,16 @@ class BaseConv(Layer):
         self.bias_constraint = bias_constraint
         self.input_spec = InputSpec(ndim=rank + 2)
 
-    @property
-    def _channel_axis(self) -> int:
-        return -1 if self.data_format == "channels_last" else 1
-
-    def _spatial(self, shape: Sequence[int | None]) -> tuple[int | None, ...]:
-        shape = tuple(shape)
-        return shape[1:-1] if self.data_format == "channels_last" else shape[2:]
-
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         check_rank(self, input_shape, self.rank + 2)
-        channels = input_shape[self._channel_axis]
-        kind = type(self).__name__
-        if channels is None:
-            raise ValueError(
-                f"Layer '{self.name}' ({kind}) needs a known channel dimension; received "
-                f"input shape {tuple(input_shape)}."
-            )
+        channels = known_channels(self, input_shape, self._channel_axis)
         if channels % self.groups:
             raise ValueError(
-                f"Layer '{self.name}' ({kind}): the number of input channels must be "
-                f"divisible by groups={self.groups}; received input shape "
+                f"Layer '{self.name}' ({type(self).__name__}): the number of input channels "
+                f"must be divisible by groups={self.groups}; received input shape "
                 f"{tuple(input_shape)} with {channels} channels."
             )
-        out = self._output_spatial(self._spatial(input_shape))
-        if any(d is not None and d <= 0 for d in out):
-            raise ValueError(
-                f"Layer '{self.name}' ({kind}): the input is too small for "
-                f"kernel_size={self.kernel_size}, strides={self.strides}, "
-                f"dilation_rate={self.dilation_rate} and padding='{self.padding}'; "
-                f"received input shape {tuple(input_shape)}, which gives an output of "
-                f"spatial shape {out}."
-            )
+        self._check_output_size(input_shape)
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.kernel = self.add_weight(
             "kernel",
@@ -251,32 +146,7 @@ class BaseConv(Layer):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (self.filters,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-
-    def _output_spatial(self, spatial: Sequence[int | None]) -> tuple[int | None, ...]:
-        return tuple(
-            window_output_length(n, k, s, self.padding, d)
-            for n, k, s, d in zip(
-                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-            )
-        )
-
-    def _dimension_numbers(self) -> jax.lax.ConvDimensionNumbers:
-        n = self.rank + 2
-        if self.data_format == "channels_last":
-            lhs = (0, n - 1, *range(1, n - 1))
-        else:
-            lhs = (0, 1, *range(2, n))
-        # The kernel is (*spatial, in, out): out is axis n-1, in is axis n-2.
-        rhs = (n - 1, n - 2, *range(n - 2))
-        return jax.lax.ConvDimensionNumbers(lhs_spec=lhs, rhs_spec=rhs, out_spec=lhs)
+        self._build_bias(self.filters)
 
     def _padding_arg(self) -> str | list[tuple[int, int]]:
         if self.padding == "causal":
@@ -298,10 +168,7 @@ class BaseConv(Layer):
             feature_group_count=self.groups,
         )
         if self.use_bias:
-            if self.data_format == "channels_last":
-                y = y + p["bias"]
-            else:
-                y = y + jnp.reshape(p["bias"], (self.filters,) + (1,) * self.rank)
+            y = self._add_bias(y, p["bias"])
         return self.activation(y)
 
     def get_config(self) -> dict[str, Any]:

@@ -19,22 +19,23 @@ import jax.numpy as jnp
 from kerax import activations as _activations
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
-from kerax.layers._base import InputSpec, Layer
-from kerax.layers.conv import (
+from kerax.layers._args import (
+    check_positive,
+    check_rate,
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
     serialize_regularizer,
-    window_output_length,
 )
-from kerax.layers.core import check_positive
-from kerax.layers.recurrent import _check_rate, _UnitForgetBias
-from kerax.layers.rnn_cells import run_loop
+from kerax.layers._base import InputSpec, Layer
+from kerax.layers._conv_utils import check_strides_dilation, window_output_shape
+from kerax.layers.lstm import _UnitForgetBias
+from kerax.layers.rnn_loop import LoopOptions, run_loop, time_major_mask
 
 Array = jax.Array
 
 
-class ConvLSTM2D(Layer):
+class ConvLSTM2D(LoopOptions, Layer):
     """A 2-D convolutional LSTM over sequences of images.
 
     Per step, with ``*`` a convolution: ``z = x_t * kernel + h * recurrent_kernel +
@@ -142,22 +143,21 @@ class ConvLSTM2D(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         cls = type(self).__name__
         check_positive(cls, "filters", filters)
-        if stateful:
-            raise ValueError(
-                f"{cls} received stateful=True, which kerax does not support: layers keep "
-                "no state between batches. Pass the carried state explicitly with "
-                "`initial_state=` (and `return_state=True`) instead."
-            )
+        self._init_loop_options(
+            cls,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+        )
         self.rank = 2
         self.filters = filters
         self.kernel_size = normalize_tuple(cls, "kernel_size", kernel_size, 2)
         self.strides = normalize_tuple(cls, "strides", strides, 2)
         self.dilation_rate = normalize_tuple(cls, "dilation_rate", dilation_rate, 2)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls} does not support `strides` > 1 together with `dilation_rate` > 1; "
-                f"received strides={self.strides} and dilation_rate={self.dilation_rate}."
-            )
+        check_strides_dilation(cls, self.strides, self.dilation_rate)
         self.padding = normalize_padding(cls, padding, ("valid", "same"))
         self.data_format = normalize_data_format(cls, data_format)
         self.activation = _activations.get(activation)
@@ -173,16 +173,9 @@ class ConvLSTM2D(Layer):
         self.kernel_constraint = kernel_constraint
         self.recurrent_constraint = recurrent_constraint
         self.bias_constraint = bias_constraint
-        self.dropout = _check_rate(cls, "dropout", dropout)
-        self.recurrent_dropout = _check_rate(cls, "recurrent_dropout", recurrent_dropout)
+        self.dropout = check_rate(cls, "dropout", dropout)
+        self.recurrent_dropout = check_rate(cls, "recurrent_dropout", recurrent_dropout)
         self.seed = seed
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = False
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.supports_masking = True
         self.input_spec = InputSpec(ndim=5)
 
     # ------------------------------------------------------------------ weights
@@ -243,12 +236,9 @@ class ConvLSTM2D(Layer):
                 constraint=self.bias_constraint,
             )
 
-    def _output_spatial(self, spatial: Sequence[int]) -> tuple[int, ...]:
-        return tuple(
-            window_output_length(n, k, s, self.padding, d)
-            for n, k, s, d in zip(
-                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-            )
+    def _output_spatial(self, spatial: Sequence[int]) -> tuple[int | None, ...]:
+        return window_output_shape(
+            spatial, self.kernel_size, self.strides, self.padding, self.dilation_rate
         )
 
     def _h5_groups(self) -> list[tuple[str, list[Any]]]:
@@ -314,11 +304,7 @@ class ConvLSTM2D(Layer):
             )
         p = ctx.params
         batch, steps = sequences.shape[0], sequences.shape[1]
-        if self.unroll and not isinstance(steps, int):
-            raise ValueError(
-                f"Layer '{self.name}' (ConvLSTM2D) cannot unroll a sequence of unknown "
-                "length: give the time dimension in `Input(shape=...)` or pass unroll=False."
-            )
+        self._check_unrollable("ConvLSTM2D", steps)
         x = jnp.flip(sequences, axis=1) if self.go_backwards else sequences
         dtype = x.dtype
         step_shape = tuple(x.shape[2:])
@@ -371,11 +357,7 @@ class ConvLSTM2D(Layer):
             h = o * act(c)
             return h, [h, c]
 
-        steps_mask = None
-        if mask is not None:
-            steps_mask = jnp.swapaxes(jnp.asarray(mask).astype(bool), 0, 1)
-            if self.go_backwards:
-                steps_mask = jnp.flip(steps_mask, axis=0)
+        steps_mask = time_major_mask(mask, self.go_backwards)
         last, outputs, final = run_loop(
             step,
             zx,
@@ -400,12 +382,7 @@ class ConvLSTM2D(Layer):
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
+            **self._loop_config(),
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,

@@ -10,16 +10,8 @@ import jax.numpy as jnp
 from kerax import activations as _activations
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
+from kerax.layers._args import check_positive
 from kerax.layers._base import InputSpec, Layer
-
-
-def check_positive(layer: str, arg: str, value: Any) -> None:
-    """Raises ValueError unless ``value`` is a positive integer."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for `{arg}` in {layer}: expected a positive "
-            f"integer, received {arg}={value!r}."
-        )
 
 
 class Dense(Layer):

@@ -10,9 +10,8 @@ import jax.numpy as jnp
 
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
+from kerax.layers._args import check_positive, serialize_regularizer
 from kerax.layers._base import Layer
-from kerax.layers.conv import serialize_regularizer
-from kerax.layers.core import check_positive
 
 
 class Embedding(Layer):

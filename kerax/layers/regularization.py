@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from kerax import regularizers as _regularizers
+from kerax.layers._args import check_rate, normalize_data_format
 from kerax.layers._base import InputSpec, Layer
 
 
@@ -77,33 +78,6 @@ class Dropout(Layer):
         }
 
 
-def _check_rate(layer: str, arg: str, value: Any, *, upper_open: bool = False) -> float:
-    """Raises ValueError unless ``value`` is a number in ``[0, 1]`` (``[0, 1)`` if
-    ``upper_open``); returns it as a float."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok:
-        ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
-    if not ok:
-        interval = "[0, 1)" if upper_open else "[0, 1]"
-        raise ValueError(
-            f"Received an invalid value for `{arg}` in {layer}: expected a float in "
-            f"{interval}, received {arg}={value!r}."
-        )
-    return float(value)
-
-
-def _data_format(layer: str, value: Any) -> str:
-    fmt = "channels_last" if value is None else value
-    if isinstance(fmt, str):
-        fmt = fmt.lower()
-    if fmt not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"Received an invalid value for `data_format` in {layer}: expected "
-            f"'channels_last' or 'channels_first', received data_format={value!r}."
-        )
-    return fmt
-
-
 class _SpatialDropout(Dropout):
     """Dropout of whole feature maps: one draw per (sample, channel)."""
 
@@ -117,7 +91,7 @@ class _SpatialDropout(Dropout):
         **kwargs: Any,
     ) -> None:
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = _data_format(type(self).__name__, data_format)
+        self.data_format = normalize_data_format(type(self).__name__, data_format)
         self.input_spec = InputSpec(ndim=self._rank)
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
@@ -234,7 +208,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.stddev = _check_rate("GaussianNoise", "stddev", stddev)
+        self.stddev = check_rate("GaussianNoise", "stddev", stddev)
         self.seed = seed
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
@@ -266,7 +240,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.rate = _check_rate("GaussianDropout", "rate", rate, upper_open=True)
+        self.rate = check_rate("GaussianDropout", "rate", rate, upper_open=True)
         self.seed = seed
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
@@ -317,7 +291,7 @@ class AlphaDropout(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.rate = _check_rate("AlphaDropout", "rate", rate, upper_open=True)
+        self.rate = check_rate("AlphaDropout", "rate", rate, upper_open=True)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
 

@@ -12,7 +12,7 @@ import pytest
 from keras.src.backend.common.backend_utils import compute_conv_transpose_output_shape
 
 import kerax
-from kerax.layers.conv_variants import transpose_output_length
+from kerax.layers._conv_utils import transpose_output_length
 from tests.harness import check_layer
 
 ALL = (
