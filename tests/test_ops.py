@@ -137,3 +137,15 @@ def test_keras_sub_namespaces():
     np.testing.assert_allclose(np.asarray(ops.numpy.sum(x)), 4.0)
     np.testing.assert_allclose(np.asarray(ops.nn.relu(-x)), np.zeros((2, 2)))
     assert ops.image.resize(np.ones((1, 2, 2, 1), np.float32), (4, 4)).shape == (1, 4, 4, 1)
+
+
+def test_namespaces_are_modules_and_star_import_keeps_stdlib_names():
+    import math as stdlib_math
+
+    assert ops.math.fft is ops.fft and ops.image.crop_images is not None
+    from kerax.ops.numpy import nanmean  # the namespaces are importable modules
+
+    assert nanmean is ops.nanmean
+    scope: dict = {}
+    exec("import math\nfrom kerax.ops import *", scope)
+    assert scope["math"] is stdlib_math and "relu" in scope and "crop_images" not in scope
