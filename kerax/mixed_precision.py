@@ -71,3 +71,13 @@ def resolve(dtype: Any) -> DTypePolicy:
     if isinstance(dtype, dict):  # Keras 3 configs serialize the policy
         dtype = dtype.get("config", {}).get("name", "float32")
     return DTypePolicy(dtype)
+
+
+def __getattr__(name: str) -> Any:
+    # Keras also exposes the loss-scaling optimizer here; imported lazily (optimizers
+    # import the layers, which import this module).
+    if name == "LossScaleOptimizer":
+        from kerax.optimizers import LossScaleOptimizer
+
+        return LossScaleOptimizer
+    raise AttributeError(f"module 'kerax.mixed_precision' has no attribute {name!r}")

@@ -67,6 +67,15 @@ def test_float16_training_uses_dynamic_loss_scaling():
     assert model.get_layer(index=1).kernel.dtype == "float32"
     scale = float(model._loss_scale.scale)
     assert 1.0 <= scale <= 2.0**15 and np.log2(scale).is_integer()  # halved on overflows
+    # A new compile starts a new scale; auto_scale_loss=False turns scaling off.
+    model.compile(optimizer="sgd", loss="mse")
+    assert model._loss_scale is None
+    model.fit(data, data.sum(-1, keepdims=True), epochs=1, batch_size=8, verbose=0)
+    assert float(model._loss_scale.scale) >= 1.0
+    model.compile(optimizer="sgd", loss="mse", auto_scale_loss=False)
+    model.fit(data, data.sum(-1, keepdims=True), epochs=1, batch_size=8, verbose=0)
+    assert model._loss_scale is None
+    assert mixed_precision.LossScaleOptimizer is kerax.optimizers.LossScaleOptimizer
 
 
 def test_loss_scale_rule():

@@ -101,7 +101,9 @@ class Trainer:
             run_eagerly: Unsupported (kerax always compiles); must be False.
             steps_per_execution: Train steps run per compiled call.
             jit_compile: Accepted for Keras compatibility; kerax always jits.
-            auto_scale_loss: Accepted for Keras compatibility.
+            auto_scale_loss: With float16 layers, scale the loss dynamically (as
+                Keras wraps the optimizer in a ``LossScaleOptimizer``); False turns
+                it off.
 
         Raises:
             ValueError: On unknown names (the closest known names are listed), or loss
@@ -135,6 +137,8 @@ class Trainer:
         self.optimizer = opt
         self._steps_per_execution = steps_per_execution
         self._opt_state = None
+        self._loss_scale = None  # a new compile starts a new scale, as a new optimizer
+        self._auto_scale_loss = bool(auto_scale_loss)
         self._jit_cache = {}
         self.compiled = True
 
@@ -448,7 +452,7 @@ class Trainer:
             fn = jax.jit(run, donate_argnums=1)
         elif kind == "train_state":
             tx, metrics = self._tx, self._metrics
-            scaling = _steps.needs_loss_scaling(lowered)
+            scaling = self._auto_scale_loss and _steps.needs_loss_scaling(lowered)
             fn = jax.jit(
                 lambda v, rng: _steps.init_train_state(
                     v, tx, mask, metrics, rng, loss_scaling=scaling

@@ -8,6 +8,7 @@ os.environ.setdefault("KERAX_COMPILE_CACHE", "0")
 
 import json  # noqa: E402
 
+import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kerax  # noqa: E402
@@ -16,13 +17,13 @@ from kerax.distribution import placement  # noqa: E402
 from kerax.layers import Dense, Input  # noqa: E402
 
 
-def build():
+def build(optimizer="sgd"):
     kerax.backend.clear_session()
     kerax.set_random_seed(0)
     x = Input(shape=(6,))
     hidden = Dense(8, activation="relu")(x)  # named "dense"
     model = kerax.Model(x, Dense(1)(hidden))
-    model.compile(optimizer="sgd", loss="mse")
+    model.compile(optimizer=optimizer, loss="mse")
     return model
 
 
@@ -62,11 +63,18 @@ elif mode == "model_parallel":
     layout_map = distribution.LayoutMap(mesh)
     layout_map["dense/kernel"] = (None, "model")
     distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
-    model = build()
+    model = build("adam")
     model.fit(data, target, batch_size=16, epochs=1, verbose=0)
     kernel = model.get_layer("dense").kernel.value
     result["spec"] = [str(a) for a in kernel.sharding.spec]
     result["shard_shape"] = list(kernel.addressable_shards[0].data.shape)
+    # The optimizer's slots for that kernel are sharded like it.
+    slots = [
+        leaf
+        for leaf in jax.tree_util.tree_leaves(model._opt_state)
+        if getattr(leaf, "shape", None) == (6, 8)
+    ]
+    result["slot_specs"] = [[str(a) for a in leaf.sharding.spec] for leaf in slots]
     try:
         x = Input(shape=(6,))
         m = kerax.Model(x, Dense(3, name="odd")(x))

@@ -34,6 +34,7 @@ def test_layout_map_shards_kernels_and_rejects_bad_layouts():
     result = _run("model_parallel")
     assert result["spec"] == ["None", "model"]
     assert result["shard_shape"] == [6, 4]  # the (6, 8) kernel split over 2 "model" devices
+    assert result["slot_specs"] == [["None", "model"]] * 2  # Adam's m and v follow it
     assert "does not divide dimension 3" in result["divide_error"]
     assert "'nope'" in result["axis_error"] and "not one of the mesh's axes" in result["axis_error"]
 
