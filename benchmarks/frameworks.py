@@ -251,7 +251,7 @@ def _fit_args(w: Workload) -> tuple[Any, Any]:
     return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
 
 
-def run_kerax_fit(w: Workload) -> dict[str, Any]:
+def run_kerax_fit(w: Workload, steps_per_execution: int = 1) -> dict[str, Any]:
     """kerax ``model.fit`` (``verbose=0``, default ``steps_per_execution``)."""
     import kerax
 
@@ -260,7 +260,12 @@ def run_kerax_fit(w: Workload) -> dict[str, Any]:
     x, y = _fit_args(w)
     model, init_s = _kerax_model(w)
     name, weights = loss_spec(w)
-    model.compile(optimizer=keras_style_optimizer(w, kerax), loss=name, loss_weights=weights)
+    model.compile(
+        optimizer=keras_style_optimizer(w, kerax),
+        loss=name,
+        loss_weights=weights,
+        steps_per_execution=steps_per_execution,
+    )
 
     def make_callback(ends: list[float]) -> Any:
         class EpochEnds(kerax.callbacks.Callback):
@@ -274,6 +279,15 @@ def run_kerax_fit(w: Workload) -> dict[str, Any]:
         model.fit(x, y, batch_size=w.batch, epochs=epochs, verbose=0, callbacks=[callback])
 
     return _fit_timing(w, fit, make_callback, init_s)
+
+
+def run_kerax_fit_spe(w: Workload) -> dict[str, Any]:
+    """kerax ``fit`` with ``steps_per_execution`` = the scan's K, for the workloads whose
+    scan is unrolled (C): there kerax unrolls K steps per call as the reference does."""
+    out = run_kerax_fit(w, steps_per_execution=w.scan_len)
+    if out.get("status", "ok") == "ok":
+        out["note"] = f"steps_per_execution={w.scan_len}, unrolled"
+    return out
 
 
 # ---------------------------------------------------------------------------- Keras 3
@@ -398,6 +412,7 @@ TRAIN = {
     "jax_scan": ("hand-written, lax.scan K steps/call", run_jax_scan),
     "kerax_step": ("kerax make_train_step, user loop", run_kerax_step),
     "kerax_fit": ("kerax fit", run_kerax_fit),
+    "kerax_fit_spe": ("kerax fit, steps_per_execution=K", run_kerax_fit_spe),
     "keras_fit": ("Keras 3 fit (JAX)", run_keras_fit),
     "nnx": ("Flax NNX nnx.jit", run_nnx),
 }

@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         done_rounds = rnd + 1
         for wl in workloads:
             fws = list(frameworks.PREDICT if WORKLOADS[wl].predict else frameworks.TRAIN)
+            if not WORKLOADS[wl].scan_unroll:  # elsewhere fit already loops whole epochs
+                fws = [f for f in fws if f != "kerax_fit_spe"]
             if only_fw:
                 fws = [f for f in fws if f in only_fw or f in ("jax", "jax_apply")]
             shift = rnd % len(fws)

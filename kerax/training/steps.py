@@ -231,6 +231,7 @@ def make_epoch_runner(
     batch_size: int,
     *,
     looped: bool = True,
+    unroll: int = 1,
     constrain: Callable[[jax.Array], jax.Array] | None = None,
 ) -> Callable[..., TrainState]:
     """Wraps ``step`` to run steps on device-resident data.
@@ -242,15 +243,25 @@ def make_epoch_runner(
     one compiled runner serves every chunk size, so ``fit`` can run a whole epoch in one
     call or adapt the chunk to its progress bar without recompiling.
 
-    With ``looped=False`` the runner takes one step and ignores ``count``: on CPU,
-    XLA runs convolutions inside a loop body many times slower than at top level.
+    With ``looped=False`` the runner takes ``unroll`` steps (one by default), unrolled,
+    and ignores ``count``: on CPU, XLA runs convolutions inside a loop body many times
+    slower than at top level. Unrolling lets XLA overlap consecutive steps (measured on
+    the benchmark convnet: 2 steps 14% and 10 steps 22% faster per step than 1), at the
+    cost of compile time and of memory that grows with ``unroll``, so ``fit`` unrolls
+    only when the user asks for ``steps_per_execution``.
     """
 
     def one(ts: TrainState, data: Any, order: jax.Array, i: Any) -> TrainState:
         return step(ts, batch_at(data, order, i, batch_size, constrain))
 
     if not looped:
-        return lambda ts, data, order, start, count: one(ts, data, order, start)
+
+        def unrolled(ts: TrainState, data: Any, order: jax.Array, start: Any, count: Any) -> Any:
+            for k in range(unroll):
+                ts = one(ts, data, order, start + k)
+            return ts
+
+        return unrolled
 
     def run(ts: TrainState, data: Any, order: jax.Array, start: Any, count: Any) -> TrainState:
         return jax.lax.fori_loop(start, start + count, lambda i, t: one(t, data, order, i), ts)

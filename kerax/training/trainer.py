@@ -99,7 +99,12 @@ class Trainer:
             metrics: Metrics for every output (a list), or per output (a dict).
             weighted_metrics: Metrics that take ``sample_weight`` into account.
             run_eagerly: Unsupported (kerax always compiles); must be False.
-            steps_per_execution: Train steps run per compiled call.
+            steps_per_execution: Train steps run per compiled call. ``fit`` already
+                runs whole epochs per call where it can; on CPU, models with
+                convolutions run one step per call (XLA's CPU convolutions are slow
+                inside loops), and there ``steps_per_execution=k`` unrolls ``k`` steps
+                into one call: faster per step, at the cost of a second compile and
+                memory that grows with ``k``.
             jit_compile: Accepted for Keras compatibility; kerax always jits.
             auto_scale_loss: With float16 layers, scale the loss dynamically (as
                 Keras wraps the optimizer in a ``LossScaleOptimizer``); False turns
@@ -419,13 +424,17 @@ class Trainer:
         lowered = self.lowered
         mask = lowered.layout.trainable_mask()
         if kind == "train_runner":
-            batch_size, looped = static
+            batch_size, looped, *unroll = static
             step = _steps.make_train_step(
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
             )
             fn = jax.jit(
                 _steps.make_epoch_runner(
-                    step, batch_size, looped=looped, constrain=self._batch_constraint()
+                    step,
+                    batch_size,
+                    looped=looped,
+                    unroll=unroll[0] if unroll else 1,
+                    constrain=self._batch_constraint(),
                 ),
                 donate_argnums=0,
             )
@@ -615,7 +624,10 @@ class Trainer:
                         count = chunk.next(done)
                         if batch_hooks:
                             cb.on_train_batch_begin(done)
-                        self._ts = runner(self._ts, data, order, done, count)
+                        run = runner
+                        if count > 1 and not looped:  # steps_per_execution, unrolled
+                            run = self._jitted("train_runner", batch_size, looped, count)
+                        self._ts = run(self._ts, data, order, done, count)
                         done += count
                         if batch_hooks:
                             cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
@@ -977,6 +989,8 @@ class _Chunker:
     ) -> None:
         self.steps, self.looped = steps, looped and not per_batch
         self.fixed = steps_per_execution if steps_per_execution > 1 else None
+        # Without a loop, ``steps_per_execution`` steps are unrolled into one call.
+        self.unrolled = self.fixed if not looped and not per_batch else None
         self.adaptive = verbose == 1 and self.fixed is None
         self.size = 1 if self.adaptive else (self.fixed or steps)
         self._started = time.perf_counter()
@@ -985,7 +999,7 @@ class _Chunker:
 
     def next(self, done: int) -> int:
         if not self.looped:
-            return 1
+            return self.unrolled if self.unrolled and self.steps - done >= self.unrolled else 1
         return max(1, min(self.size, self.steps - done))
 
     def report_due(self) -> bool:

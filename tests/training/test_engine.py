@@ -85,6 +85,40 @@ def test_conv_models_run_one_step_per_call_on_cpu():
     assert _mlp()._loops_well()
 
 
+def test_conv_steps_per_execution_unrolls_and_trains_like_single_steps():
+    """On CPU a conv model is not looped; steps_per_execution=3 unrolls 3 steps per
+    call (7 batches: two unrolled calls and one single step) with the same result."""
+
+    def run(spe):
+        kerax.backend.clear_session()
+        kerax.set_random_seed(3)
+        x = Input(shape=(6, 6, 1))
+        model = kerax.Model(x, Dense(2)(Flatten()(Conv2D(2, 3)(x))))
+        model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
+        calls = []
+        real = model._jitted
+
+        def spy(kind, *static):
+            fn = real(kind, *static)
+            if kind != "train_runner":
+                return fn
+            return lambda *a: (calls.append(static[2:]), fn(*a))[1]
+
+        model._jitted = spy
+        rng = np.random.default_rng(0)
+        data = rng.normal(size=(14, 6, 6, 1)).astype(np.float32)
+        history = model.fit(data, data[:, :2, 0, 0], batch_size=2, epochs=2, verbose=0)
+        return model.get_weights(), history.history["loss"], calls
+
+    single_w, single_loss, single_calls = run(1)
+    unrolled_w, unrolled_loss, unrolled_calls = run(3)
+    assert single_calls == [()] * 14
+    assert unrolled_calls == [(3,), (3,), ()] * 2
+    np.testing.assert_allclose(single_loss, unrolled_loss, rtol=1e-6)
+    for a, b in zip(single_w, unrolled_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_fit_before_compile_and_recovery():
     x = Input(shape=(5,))
     model = kerax.Model(x, Dense(1)(x))
