@@ -59,7 +59,7 @@ class Frame:
         *,
         keys: Mapping[int, str],
         training: bool = False,
-        rng: jax.Array | None = None,
+        rng: jax.Array | Callable[[], jax.Array] | None = None,
         row_weights: jax.Array | None = None,
     ) -> None:
         self.row_weights = row_weights
@@ -67,9 +67,18 @@ class Frame:
         self.state = dict(state)
         self.keys = dict(keys)
         self.training = training
-        self.rng = rng
+        # A callable is resolved on first use, so a graph without random layers traces
+        # no key derivation at all (the train step passes one).
+        self._rng = rng
         self.updates: dict[str, dict[str, Any]] = {}
         self.losses: list[jax.Array] = []
+
+    @property
+    def rng(self) -> jax.Array | None:
+        """The base key of this apply (None when none was given)."""
+        if callable(self._rng):
+            self._rng = self._rng()
+        return self._rng
 
     def call(
         self,

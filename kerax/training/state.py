@@ -18,8 +18,8 @@ class TrainState(NamedTuple):
         state: Non-trainable variables (BatchNorm statistics), same keying.
         opt_state: The optax state, over the trained subset of ``params``.
         metrics: ``{log name: metric state}``, reset at each epoch.
-        step: Number of optimizer steps taken.
-        rng: The PRNG key; split once per step.
+        step: Number of train steps taken (across fits).
+        rng: The base PRNG key; step ``i`` draws from ``fold_in(rng, i)``.
         loss_scale: Dynamic loss-scaling state when a layer computes in float16,
             else None (:mod:`kerax.training.loss_scale`).
     """

@@ -113,7 +113,11 @@ def make_train_step(
     def step(ts: TrainState, batch: Batch) -> TrainState:
         if on_trace is not None:
             on_trace()
-        rng, step_rng = jax.random.split(ts.rng)
+        # The step's key is derived only if a layer draws randomness: the train state
+        # keeps one base key, and step ``i`` uses ``fold_in(key, i)``.
+        def step_rng() -> jax.Array:
+            return jax.random.fold_in(ts.rng, ts.step)
+
         trained, frozen = split(ts.params, trainable_mask)
 
         scaler = ts.loss_scale
@@ -163,7 +167,7 @@ def make_train_step(
         states = metrics.update(
             ts.metrics, batch.y, preds, batch.sample_weight, batch.valid, value, parts
         )
-        return TrainState(params, new_state, opt_state, states, ts.step + 1, rng, scaler)
+        return TrainState(params, new_state, opt_state, states, ts.step + 1, ts.rng, scaler)
 
     return step
 

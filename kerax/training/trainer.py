@@ -68,6 +68,7 @@ class Trainer:
         self._opt_state: Any = None
         self._loss_scale: Any = None
         self._rng: jax.Array | None = None
+        self._step: jax.Array | None = None  # steps taken, across fits (keys fold it in)
         self._order_seed: int | None = None
         self._resume_epoch: int | None = None
         self._jit_cache: dict[Any, Any] = {}
@@ -251,6 +252,8 @@ class Trainer:
             ts = ts._replace(opt_state=self._opt_state)
         if self._loss_scale is not None and ts.loss_scale is not None:
             ts = ts._replace(loss_scale=self._loss_scale)
+        if self._step is not None:
+            ts = ts._replace(step=self._step)
         return ts
 
     def _bind_live(self, ts: TrainState) -> None:
@@ -280,7 +283,7 @@ class Trainer:
         self.lowered.layout.store({"params": ts.params, "state": ts.state})
         self._opt_state = ts.opt_state
         self._loss_scale = ts.loss_scale
-        self._rng = ts.rng
+        self._rng, self._step = ts.rng, ts.step
         self._ts = None
 
     # ------------------------------------------------------------------ checkpoints
@@ -321,6 +324,7 @@ class Trainer:
         else:
             self.lowered.layout.store({"params": ts.params, "state": ts.state})
             self._opt_state, self._rng, self._loss_scale = ts.opt_state, ts.rng, ts.loss_scale
+            self._step = ts.step
         return metadata
 
     def _live_opt_state(self) -> Any:

@@ -188,3 +188,25 @@ def test_ignore_class_and_weighted_mean_reductions_follow_keras():
             a = ours.evaluate(data, labels, sample_weight=sw, batch_size=batch_size, verbose=0)
             b = theirs.evaluate(data, labels, sample_weight=sw, batch_size=batch_size, verbose=0)
             np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_step_keys_are_drawn_only_when_needed_and_never_repeat():
+    import jax
+
+    from kerax.training import make_train_step
+    from kerax.training.steps import Batch, init_train_state
+
+    model = _mlp()  # no random layer: the step derives no key at all
+    lowered, mask = model.lowered, model.lowered.layout.trainable_mask()
+    step = make_train_step(lowered, model._tx, model._loss, model._metrics, mask)
+    ts = init_train_state(model.get_variables(), model._tx, mask, model._metrics, jax.random.key(0))
+    x, y = _data(4)
+    batch = Batch([x], [y], [None], np.ones(4, np.float32))
+    assert "random" not in str(jax.make_jaxpr(step)(ts, batch))
+
+    # With Dropout, every step draws a new mask, also across separate fits / calls.
+    inputs = Input(shape=(5,))
+    drop = kerax.Model(inputs, Dense(1)(kerax.layers.Dropout(0.5)(inputs)))
+    drop.compile(optimizer=kerax.optimizers.SGD(0.0), loss="mse")
+    losses = {drop.train_on_batch(x, y[:, None].astype(np.float32)) for _ in range(4)}
+    assert len(losses) == 4
