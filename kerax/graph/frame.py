@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jax
