@@ -113,6 +113,7 @@ def make_train_step(
     def step(ts: TrainState, batch: Batch) -> TrainState:
         if on_trace is not None:
             on_trace()
+
         # The step's key is derived only if a layer draws randomness: the train state
         # keeps one base key, and step ``i`` uses ``fold_in(key, i)``.
         def step_rng() -> jax.Array:
