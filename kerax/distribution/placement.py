@@ -8,9 +8,10 @@ ever holds more than its share of the dataset and one batch.
 
 With several processes, each process passes its own rows (Keras's convention: every
 process loads its own share). The global dataset is the processes' rows one after
-another, in the order of the mesh's batch axis; every process draws the same epoch
+another, in process order; every process draws the same epoch
 order over it (the seed comes from process 0), so a global batch mixes rows of all
-processes, and training equals a one-device run on the concatenated data.
+processes, and training equals a one-device run on the processes' data concatenated
+in process order.
 """
 
 from __future__ import annotations
@@ -45,12 +46,21 @@ def _pad(a: Any, rows: int) -> np.ndarray:
     return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
 
 
-def _local_blocks(dist: Distribution) -> int:
-    """How many of the batch axis's row blocks this process's devices hold."""
+def local_shards(dist: Distribution) -> int:
+    """How many of the batch axis's row blocks this process's devices hold (all of
+    them with one process)."""
     probe = dist.batch_sharding(1)
     shards = dist.num_batch_shards
     starts = {idx[0].start for idx in probe.addressable_devices_indices_map((shards,)).values()}
     return len(starts)
+
+
+def _local_block_starts(dist: Distribution, global_rows: int) -> np.ndarray:
+    """The first global row of each block this process holds, in order. A process's
+    local rows fill its blocks one after another (as ``make_array_from_process_local_data``
+    lays them out), and its blocks need not be next to each other on the mesh."""
+    indices = dist.batch_sharding(1).addressable_devices_indices_map((global_rows,))
+    return np.array(sorted({idx[0].start for idx in indices.values()}), np.int32)
 
 
 def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> Rows:
@@ -71,7 +81,7 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
         placed = [[None if a is None else put(a) for a in g] for g in groups]
         return Rows(placed, np.arange(n, dtype=np.int32), slice(0, n))
 
-    blocks = _local_blocks(dist)
+    blocks = local_shards(dist)
     if blocks * jax.process_count() != shards:
         raise ValueError(
             f"Each process passes its own rows, so the mesh's batch axis "
@@ -80,13 +90,10 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
             "shards. Put the batch axis across processes in the DeviceMesh."
         )
     counts = all_gather(np.int32(n))
-    rows = math.ceil(int(counts.max()) / blocks) * blocks
+    per_block = math.ceil(int(counts.max()) / blocks)
+    rows = per_block * blocks
     global_rows = rows * jax.process_count()
-    sharding = dist.batch_sharding(1)
-    starts = sorted(
-        idx[0].start for idx in sharding.addressable_devices_indices_map((global_rows,)).values()
-    )
-    offsets = all_gather(np.int32(starts[0]))
+    starts = all_gather(_local_block_starts(dist, global_rows))  # (processes, blocks)
 
     def put(a: Any) -> Any:
         a = _pad(a, rows)
@@ -95,12 +102,15 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
         )
 
     placed = [[None if a is None else put(a) for a in g] for g in groups]
-    by_offset = np.argsort(offsets)
+    # Local row j of process p sits at starts[p, j // per_block] + j % per_block.
     index = np.concatenate(
-        [offsets[p] + np.arange(counts[p], dtype=np.int32) for p in by_offset]
+        [
+            starts[p, np.arange(c) // per_block] + np.arange(c) % per_block
+            for p, c in enumerate(counts)
+        ]
     ).astype(np.int32)
     me = jax.process_index()
-    first = int(sum(counts[p] for p in by_offset if offsets[p] < offsets[me]))
+    first = int(counts[:me].sum())
     return Rows(placed, index, slice(first, first + n))
 
 
@@ -116,6 +126,17 @@ def place_batch(dist: Distribution, arrays: Sequence[Any]) -> list[Any]:
         return jax.device_put(a, sharding)
 
     return [None if a is None else put(a) for a in arrays]
+
+
+def local_rows(x: jax.Array) -> np.ndarray:
+    """This process's rows of an array split by rows over the batch axis, in the order
+    its batch was passed to :func:`place_batch` (the whole array with one process)."""
+    if x.is_fully_addressable:
+        return np.asarray(x)
+    pieces: dict[int, np.ndarray] = {}
+    for shard in x.addressable_shards:  # copies on a model axis appear more than once
+        pieces.setdefault(shard.index[0].start or 0, np.asarray(shard.data))
+    return np.concatenate([pieces[k] for k in sorted(pieces)])
 
 
 def place_replicated(dist: Distribution, tree: Any) -> Any:

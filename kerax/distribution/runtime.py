@@ -70,8 +70,10 @@ def from_first_process(tree: Any) -> Any:
         return tree
     from jax.experimental import multihost_utils
 
-    host = jax.tree_util.tree_map(lambda a: to_host(a), tree)
-    return jax.tree_util.tree_map(np.asarray, multihost_utils.broadcast_one_to_all(host))
+    host = jax.tree_util.tree_map(to_host, tree)
+    got = multihost_utils.broadcast_one_to_all(host)
+    # The broadcast sums over processes, which promotes bools and small ints: restore.
+    return jax.tree_util.tree_map(lambda new, old: np.asarray(new, old.dtype), got, host)
 
 
 def to_host(x: Any) -> np.ndarray:

@@ -112,6 +112,8 @@ def count_samples(arrays: Sequence[tuple[str, Any]]) -> int:
 def class_weights_to_sample_weights(y: Any, class_weight: Mapping[int, float]) -> np.ndarray:
     """Per-example weights from ``class_weight`` and labels (integer or one-hot)."""
     y = np.asarray(y)
+    if len(y) == 0:  # e.g. a process with no rows of its own
+        return np.zeros(0, np.float32)
     labels = np.argmax(y, -1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
     labels = np.round(labels).astype(int)
     table = np.ones(max(int(labels.max()) + 1, max(class_weight) + 1), np.float32)

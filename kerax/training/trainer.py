@@ -410,6 +410,31 @@ class Trainer:
             return _data.to_device(arrays)
         return _placement.place_batch(dist, arrays)
 
+    def _batch_multiple(self, global_batch: bool = False) -> int:
+        """What batch sizes must be a multiple of, to split over the batch axis: the
+        number of shards (``global_batch``), or this process's share of them."""
+        dist = self._dist()
+        if dist is None:
+            return 1
+        return dist.num_batch_shards if global_batch else _placement.local_shards(dist)
+
+    def _rounded(self, batch_size: int) -> int:
+        """``batch_size`` rounded up to split over the batch axis. Evaluation and
+        prediction do not depend on how rows are grouped (padding rows are masked), so
+        they round up instead of refusing."""
+        m = self._batch_multiple(global_batch=True)
+        return -(-batch_size // m) * m
+
+    def _apply_local(self, variables: Any, xs: Sequence[Any]) -> list[np.ndarray]:
+        """Applies the model to one host batch; returns the outputs for its rows (with
+        several processes, for this process's rows). The batch is padded to split over
+        the batch axis."""
+        n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
+        m = self._batch_multiple()
+        padded = _data.pad_rows(list(xs), -(-n // m) * m) if n % m else list(xs)
+        out, _ = self._jitted_apply(False)(variables, self._put_batch(padded))
+        return [_placement.local_rows(o)[:n] for o in jax.tree_util.tree_leaves(out)]
+
     def _new_order_seed(self) -> int:
         seed = np.asarray(_random.next_seed(), np.uint32)
         return int(_runtime.from_first_process(seed))
@@ -698,7 +723,8 @@ class Trainer:
         sws = _data.flatten_y(self.graph, sw, "sample_weight")
         n = _data.count_samples(self._named(xs, ys, sws))
         self._check_targets(ys)
-        size = size or n
+        m = self._batch_multiple()
+        size = size or -(-n // m) * m
         if n > size:
             raise ValueError(f"A batch of {n} examples follows batches of {size}.")
         valid = np.zeros(size, np.float32)
@@ -764,8 +790,7 @@ class Trainer:
     def _evaluate_arrays(
         self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any], batch_size: int
     ) -> dict[str, float]:
-        if self._dist() is not None:
-            self._dist().check_batch_size(batch_size)
+        batch_size = self._rounded(batch_size)
         rows = self._resident((xs, ys, sws), _data.count_samples(self._named(xs, ys, sws)))
         steps = math.ceil(len(rows.index) / batch_size)
         order = self._order(rows.index, None, steps * batch_size)
@@ -895,17 +920,12 @@ class Trainer:
                 for j in range(len(self.graph.outputs))
             ]
         else:
-            apply = self._jitted_apply(False)
-            pieces: list[list[Any]] = []
+            pieces: list[list[np.ndarray]] = []
             for i, (bx, _, _) in enumerate(_data.iterate_batches(x)):
                 if steps is not None and i >= steps:
                     break
-                out, _ = apply(variables, self._put_batch(_data.flatten_x(self.graph, bx)))
-                pieces.append(jax.tree_util.tree_leaves(out))
-            flat = [
-                np.concatenate([_runtime.to_host(p[j]) for p in pieces])
-                for j in range(len(self.graph.outputs))
-            ]
+                pieces.append(self._apply_local(variables, _data.flatten_x(self.graph, bx)))
+            flat = [np.concatenate([p[j] for p in pieces]) for j in range(len(self.graph.outputs))]
         cb.on_predict_end()
         return self.graph.unflatten_outputs(flat)
 
@@ -914,7 +934,7 @@ class Trainer:
     ) -> list[np.ndarray]:
         """``predict`` under a distribution: the inputs placed once, split by rows, and
         each batch gathered on the device(s); this process gets its own rows back."""
-        self._dist().check_batch_size(batch_size)
+        batch_size = self._rounded(batch_size)
         rows = self._resident((xs,), n)
         steps = math.ceil(len(rows.index) / batch_size)
         order = self._order(rows.index, None, steps * batch_size)
@@ -965,10 +985,8 @@ class Trainer:
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs on one batch, as NumPy arrays."""
         variables = self._place_variables(self.get_variables())
-        out, _ = self._jitted_apply(False)(
-            variables, self._put_batch(_data.flatten_x(self.graph, x))
-        )
-        return jax.tree_util.tree_map(_runtime.to_host, out)
+        flat = self._apply_local(variables, _data.flatten_x(self.graph, x))
+        return self.graph.unflatten_outputs(flat)
 
 
 class _Chunker:

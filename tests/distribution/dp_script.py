@@ -50,6 +50,40 @@ if mode == "data_parallel":
             np.abs(single.predict(data[:50], verbose=0) - parallel.predict(data[:50], verbose=0))
         )
     )
+    # Batch sizes that do not split over 4 devices: evaluation and prediction round
+    # their batches up (padding rows are masked); one-batch calls pad the batch.
+    three, ten = data[:3], data[:10]
+    checks = {
+        "predict_6": (
+            single.predict(ten, verbose=0),
+            parallel.predict(ten, batch_size=6, verbose=0),
+        ),
+        "evaluate_6": (
+            single.evaluate(ten, target[:10], verbose=0),
+            parallel.evaluate(ten, target[:10], batch_size=6, verbose=0),
+        ),
+        "predict_on_batch_3": (single.predict_on_batch(three), parallel.predict_on_batch(three)),
+        "test_on_batch_3": (
+            single.test_on_batch(three, target[:3]),
+            parallel.test_on_batch(three, target[:3]),
+        ),
+        "predict_iter": (
+            single.predict(ten, verbose=0),
+            parallel.predict(iter([(ten[:8],), (ten[8:],)]), verbose=0),
+        ),
+        "evaluate_iter": (
+            single.evaluate(data[:6], target[:6], verbose=0),
+            parallel.evaluate(iter([(data[:6], target[:6])]), verbose=0),
+        ),
+        "train_on_batch_3": (
+            single.train_on_batch(three, target[:3]),
+            parallel.train_on_batch(three, target[:3]),
+        ),
+    }
+    result["odd_batches"] = {
+        k: [np.shape(a) == np.shape(b), float(np.max(np.abs(np.asarray(a) - np.asarray(b))))]
+        for k, (a, b) in checks.items()
+    }
     # The dataset is split by rows over the devices, not copied to each (66 rows are
     # padded to 68, 17 per device).
     placed = placement.place_rows(distribution.distribution(), [[data[:66]]], 66)

@@ -1,5 +1,9 @@
 """One process of a two-process data-parallel run (or, with ``single``, the one-device
-reference on all the data). Writes its results as JSON to the path given."""
+reference on all the data). Writes its results as JSON to the path given.
+
+    mp_script.py single OUT
+    mp_script.py PROCESS_ID OUT PORT LAYOUT   # LAYOUT: contiguous | interleaved
+"""
 
 import os
 import sys
@@ -36,7 +40,10 @@ result = {"devices": len(distribution.list_devices())}
 if mode == "single":
     mine = slice(0, 40)
 else:
-    distribution.set_distribution(distribution.DataParallel())
+    devices = kerax.distribution.runtime.jax.devices()
+    if sys.argv[4] == "interleaved":  # the processes' devices alternate on the batch axis
+        devices = [devices[0], devices[2], devices[1], devices[3]]
+    distribution.set_distribution(distribution.DataParallel(devices=devices))
     # Unequal shares: process 0 has 22 rows, process 1 has 18.
     mine = slice(0, 22) if pid == 0 else slice(22, 40)
     result["processes"] = kerax.distribution.runtime.jax.process_count()
@@ -53,5 +60,11 @@ batches = [
     for i in range(0, 20 if size == 4 else 40, size)
 ]
 result["evaluate_batches"] = model.evaluate(iter(batches), verbose=0)
+# predict on an iterable and on one batch give this process its own rows (5 rows per
+# process and batch: padded to split over the process's 2 devices).
+mine_x = data[mine]
+parts = [(mine_x[:5],), (mine_x[5:10],)]
+result["predict_batches"] = model.predict(iter(parts), verbose=0).tolist()
+result["predict_on_batch"] = model.predict_on_batch(mine_x[:3]).tolist()
 with open(out_path, "w") as f:
     json.dump(result, f)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SCRIPT = Path(__file__).with_name("dp_script.py")
 
@@ -27,6 +28,8 @@ def test_data_parallel_training_equals_single_device():
     assert result["eval_diff"] < 1e-5
     assert result["predict_diff"] < 1e-5
     assert result["data_shards"] == [[17, 6]] * 4
+    for name, (same_shape, diff) in result["odd_batches"].items():
+        assert same_shape and diff < 1e-5, name
     assert "batch size 6 does not split evenly over the 4 devices" in result["batch_error"]
 
 
@@ -50,17 +53,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_train_like_one_device_on_all_the_data(tmp_path):
+@pytest.mark.parametrize("layout", ["contiguous", "interleaved"])
+def test_two_processes_train_like_one_device_on_all_the_data(tmp_path, layout):
     port = str(_free_port())
-    outs = [tmp_path / f"{name}.json" for name in ("single", "0", "1")]
+    names = ("single", "0", "1")
+    outs = [tmp_path / f"{name}.json" for name in names]
     procs = [
         subprocess.Popen(
-            [sys.executable, str(MP_SCRIPT), name, str(out), port],
+            [sys.executable, str(MP_SCRIPT), name, str(out), port, layout],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name, out in zip(("single", "0", "1"), outs)
+        for name, out in zip(names, outs)
     ]
     for p in procs:
         _, err = p.communicate(timeout=300)
@@ -74,10 +79,9 @@ def test_two_processes_train_like_one_device_on_all_the_data(tmp_path):
         # evaluate covers all processes' rows together
         np.testing.assert_allclose(single["evaluate"], proc["evaluate"], rtol=1e-5)
         np.testing.assert_allclose(single["evaluate_batches"], proc["evaluate_batches"], rtol=1e-5)
-    # predict gives each process the predictions for its own rows
-    np.testing.assert_allclose(
-        np.array(first["predict"]), np.array(single["predict"])[:22], atol=1e-5
-    )
-    np.testing.assert_allclose(
-        np.array(second["predict"]), np.array(single["predict"])[22:], atol=1e-5
-    )
+    # predict gives each process the predictions for its own rows (22 and 18 rows)
+    expected = np.array(single["predict"])
+    for proc, rows in ((first, expected[:22]), (second, expected[22:])):
+        np.testing.assert_allclose(np.array(proc["predict"]), rows, atol=1e-5)
+        np.testing.assert_allclose(np.array(proc["predict_batches"]), rows[:10], atol=1e-5)
+        np.testing.assert_allclose(np.array(proc["predict_on_batch"]), rows[:3], atol=1e-5)

@@ -195,3 +195,15 @@ def test_sample_weight_zero_rows_do_not_train():
     b.fit(x[:20], y[:20], batch_size=40, epochs=1, shuffle=False, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_class_weights_to_sample_weights():
+    from kerax.training.data import class_weights_to_sample_weights
+
+    np.testing.assert_array_equal(
+        class_weights_to_sample_weights(np.array([0, 2, 1]), {2: 3.0, 0: 0.5}), [0.5, 3.0, 1.0]
+    )
+    one_hot = np.eye(3, dtype=np.float32)[[1, 1, 0]]
+    np.testing.assert_array_equal(class_weights_to_sample_weights(one_hot, {1: 2.0}), [2, 2, 1])
+    # A process with no rows of its own gets no weights (not an error).
+    assert class_weights_to_sample_weights(np.zeros((0,), np.int32), {1: 2.0}).shape == (0,)
