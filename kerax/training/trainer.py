@@ -457,16 +457,21 @@ class Trainer:
             step = _steps.make_train_step(
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
             )
-            fn = jax.jit(
-                _steps.make_epoch_runner(
-                    step,
-                    batch_size,
-                    looped=looped,
-                    unroll=unroll[0] if unroll else 1,
-                    constrain=self._batch_constraint(),
-                ),
-                donate_argnums=0,
+            runner = _steps.make_epoch_runner(
+                step,
+                batch_size,
+                looped=looped,
+                unroll=unroll[0] if unroll else 1,
+                constrain=self._batch_constraint(),
             )
+            metrics = self._metrics
+
+            def train(ts, data, order, start, count, reset):
+                ts = ts._replace(metrics=_reset_where(reset, metrics.init(), ts.metrics))
+                ts = runner(ts, data, order, start, count)
+                return ts, metrics.results(ts.metrics)
+
+            fn = jax.jit(train, donate_argnums=0)
         elif kind == "train_step":
             step = _steps.make_train_step(
                 lowered, self._tx, self._loss, self._metrics, mask, on_trace=self._count_trace
@@ -480,12 +485,18 @@ class Trainer:
                 batch = _steps.batch_at(data, order, i, batch_size, self._batch_constraint())
                 return step(variables, states, batch)
 
-            def run(variables, states, data, order, start, count):
+            def run(variables, states, data, order, start, count, reset):
+                states = _reset_where(reset, self._metrics.init(), states)
                 if not looped:
-                    return one(variables, states, data, order, start)
-                return jax.lax.fori_loop(
-                    start, start + count, lambda i, st: one(variables, st, data, order, i), states
-                )
+                    states = one(variables, states, data, order, start)
+                else:
+                    states = jax.lax.fori_loop(
+                        start,
+                        start + count,
+                        lambda i, st: one(variables, st, data, order, i),
+                        states,
+                    )
+                return states, self._metrics.results(states)
 
             fn = jax.jit(run, donate_argnums=1)
         elif kind == "train_state":
@@ -528,8 +539,21 @@ class Trainer:
         return fn
 
     def _logs(self, states: Any) -> dict[str, float]:
-        values = jax.device_get(self._jitted("results")(states))
+        return self._host_logs(self._jitted("results")(states))
+
+    def _host_logs(self, results: Any) -> dict[str, float]:
+        values = jax.device_get(results)
         return {k: float(values[k]) for k in self._metrics.names}
+
+    def _metric_placeholder(self) -> Any:
+        """Metric states of the right structure, made without compiling anything (the
+        runners reset them to the metrics' initial state on their first call)."""
+        shapes = jax.eval_shape(self._metrics.init)
+        zeros = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+        dist = self._dist()
+        if dist is None:
+            return jax.device_put(zeros)
+        return _placement.place_replicated(dist, zeros)
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -641,14 +665,15 @@ class Trainer:
                 )
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch)
-                self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
-                if in_memory:
+                if not in_memory:
+                    self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
+                else:
                     if order is None or shuffle:
                         # Each epoch's order depends only on the model's order seed and
                         # the epoch, so a fit resumed from a checkpoint replays it exactly.
                         rng = np.random.default_rng([self._order_seed, epoch]) if shuffle else None
                         order = self._order(rows.index, rng, steps * batch_size)
-                    done = 0
+                    done, results = 0, None
                     while done < steps and not self.stop_training:
                         count = chunk.next(done)
                         if batch_hooks:
@@ -656,16 +681,22 @@ class Trainer:
                         run = runner
                         if count > 1 and not looped:  # steps_per_execution, unrolled
                             run = self._jitted("train_runner", batch_size, looped, count)
-                        self._ts = run(self._ts, data, order, done, count)
+                        # The runner resets the metrics on an epoch's first call and
+                        # returns their results (no separate compiles for either).
+                        self._ts, results = run(self._ts, data, order, done, count, done == 0)
                         done += count
                         if batch_hooks:
-                            cb.on_train_batch_end(done - 1, self._logs(self._ts.metrics))
+                            cb.on_train_batch_end(done - 1, self._host_logs(results))
                         elif verbose == 1 and chunk.report_due():
-                            cb.progress(done, self._logs(self._ts.metrics))
+                            cb.progress(done, self._host_logs(results))
                         chunk.measured(count)
-                else:
+                    if results is None:  # stopped before the epoch's first step
+                        self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
+                        results = self._jitted("results")(self._ts.metrics)
+                    logs = self._host_logs(results)
+                if not in_memory:
                     self._fit_iterable(x, cb, batch_hooks, steps_per_epoch)
-                logs = self._logs(self._ts.metrics)
+                    logs = self._logs(self._ts.metrics)
                 if (
                     validation_data is not None
                     and (epoch + 1 - initial_epoch) % validation_freq == 0
@@ -798,13 +829,13 @@ class Trainer:
         run = self._jitted("eval_runner", batch_size, looped)
         data = tuple(rows.groups)
         variables = self._place_variables(self.get_variables())
-        states = self._jitted("metrics_init")()
+        states = self._metric_placeholder()
         if looped:
-            states = run(variables, states, data, order, 0, steps)
+            states, results = run(variables, states, data, order, 0, steps, True)
         else:
             for i in range(steps):
-                states = run(variables, states, data, order, i, 1)
-        return self._logs(states)
+                states, results = run(variables, states, data, order, i, 1, i == 0)
+        return self._host_logs(results)
 
     def _evaluate_for_fit(
         self, validation_data: Any, batch_size: int, steps: int | None
@@ -1054,6 +1085,11 @@ def _unalias(tree: Any) -> Any:
         return x
 
     return jax.tree_util.tree_map(once, tree)
+
+
+def _reset_where(reset: Any, initial: Any, states: Any) -> Any:
+    """``initial`` where ``reset`` (a traced bool), else ``states``, leaf by leaf."""
+    return jax.tree_util.tree_map(lambda i, s: jnp.where(reset, i, s), initial, states)
 
 
 def _single_or_list(logs: dict[str, float]) -> Any:
