@@ -1,10 +1,17 @@
 """Putting in-memory datasets and batches on a mesh, from one process or many.
 
-A dataset given to ``fit`` lives on the devices once, split by rows over the mesh's
-batch axis: each device holds ``1 / num_batch_shards`` of it, not a copy. Each step
-gathers its batch by global row index inside the jitted step; XLA turns that gather
-into a local gather on every device plus one batch-sized all-reduce, so no device
-ever holds more than its share of the dataset and one batch.
+A dataset given to ``fit`` is placed on the devices once; each step gathers its batch
+by row index inside the jitted step, and the batch is split over the batch axis.
+
+- Up to :data:`REPLICATE_MAX_BYTES` (single process), every device holds a copy, and
+  each gathers its slice of the batch locally: no communication per step.
+- Larger datasets, and all data with several processes, are split by rows over the
+  batch axis: each device holds ``1 / num_batch_shards`` of them. XLA turns the gather
+  into a local gather on every device plus one batch-sized all-reduce, so no device
+  holds more than its share of the dataset and one batch. Measured on 4 and 8
+  simulated CPU devices (a 784-256-256-10 MLP, 64 examples per device), that
+  all-reduce makes steps 1.2-1.45x slower than gathering from a copy; on GPUs it is a
+  small transfer over the interconnect.
 
 With several processes, each process passes its own rows (Keras's convention: every
 process loads its own share). The global dataset is the processes' rows one after
@@ -25,6 +32,10 @@ import numpy as np
 
 from kerax.distribution.distributions import Distribution
 from kerax.distribution.runtime import all_gather, multi_process
+
+#: Single-process datasets up to this many bytes (all arrays together) are copied to
+#: every device rather than split by rows.
+REPLICATE_MAX_BYTES = 64 * 2**20
 
 
 class Rows(NamedTuple):
@@ -73,10 +84,13 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
     """
     shards = dist.num_batch_shards
     if not multi_process():
-        rows = math.ceil(n / shards) * shards
+        size = sum(a.size * np.dtype(a.dtype).itemsize for g in groups for a in g if a is not None)
+        copy = size <= REPLICATE_MAX_BYTES
+        rows = n if copy else math.ceil(n / shards) * shards
 
         def put(a: Any) -> Any:
-            return jax.device_put(_pad(a, rows), dist.batch_sharding(np.ndim(a)))
+            where = dist.replicated() if copy else dist.batch_sharding(np.ndim(a))
+            return jax.device_put(_pad(a, rows), where)
 
         placed = [[None if a is None else put(a) for a in g] for g in groups]
         return Rows(placed, np.arange(n, dtype=np.int32), slice(0, n))

@@ -41,6 +41,14 @@ if mode == "data_parallel":
     result["max_diff"] = max(
         float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), parallel.get_weights())
     )
+    # The same with the dataset split by rows (what larger datasets get).
+    small_limit, placement.REPLICATE_MAX_BYTES = placement.REPLICATE_MAX_BYTES, 0
+    split = build()
+    split.fit(data, target, batch_size=16, epochs=2, verbose=0)
+    placement.REPLICATE_MAX_BYTES = small_limit
+    result["split_max_diff"] = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(single.get_weights(), split.get_weights())
+    )
     result["eval_diff"] = abs(
         single.evaluate(data, target, verbose=0) - parallel.evaluate(data, target, verbose=0)
     )
@@ -84,10 +92,15 @@ if mode == "data_parallel":
         k: [np.shape(a) == np.shape(b), float(np.max(np.abs(np.asarray(a) - np.asarray(b))))]
         for k, (a, b) in checks.items()
     }
-    # The dataset is split by rows over the devices, not copied to each (66 rows are
-    # padded to 68, 17 per device).
-    placed = placement.place_rows(distribution.distribution(), [[data[:66]]], 66)
+    # A small dataset is copied to each device; a large one is split by rows over the
+    # devices (66 rows are padded to 68, 17 per device).
+    rows66 = np.concatenate([data, data[:2]])
+    placed = placement.place_rows(distribution.distribution(), [[rows66]], 66)
+    result["copies"] = [list(s.data.shape) for s in placed.groups[0][0].addressable_shards]
+    placement.REPLICATE_MAX_BYTES = rows66.nbytes - 1
+    placed = placement.place_rows(distribution.distribution(), [[rows66]], 66)
     result["data_shards"] = [list(s.data.shape) for s in placed.groups[0][0].addressable_shards]
+    placement.REPLICATE_MAX_BYTES = small_limit
     try:
         parallel.fit(data, target, batch_size=6, epochs=1, verbose=0)
     except ValueError as err:

@@ -25,8 +25,10 @@ def test_data_parallel_training_equals_single_device():
     result = _run("data_parallel")
     assert result["devices"] == 4
     assert result["max_diff"] < 1e-5
+    assert result["split_max_diff"] < 1e-5
     assert result["eval_diff"] < 1e-5
     assert result["predict_diff"] < 1e-5
+    assert result["copies"] == [[66, 6]] * 4
     assert result["data_shards"] == [[17, 6]] * 4
     for name, (same_shape, diff) in result["odd_batches"].items():
         assert same_shape and diff < 1e-5, name
