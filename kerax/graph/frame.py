@@ -67,8 +67,8 @@ class Frame:
         self.state = dict(state)
         self.keys = dict(keys)
         self.training = training
-        # A callable is resolved on first use, so a graph without random layers traces
-        # no key derivation at all (the train step passes one).
+        # A callable is called when a key is needed, so a graph without random layers
+        # traces no key derivation at all (the train step passes one).
         self._rng = rng
         self.updates: dict[str, dict[str, Any]] = {}
         self.losses: list[jax.Array] = []
@@ -76,9 +76,10 @@ class Frame:
     @property
     def rng(self) -> jax.Array | None:
         """The base key of this apply (None when none was given)."""
-        if callable(self._rng):
-            self._rng = self._rng()
-        return self._rng
+        # Derived at each use, not cached: a use inside a layer's own trace (a scan
+        # body) must not leave its tracer behind for uses outside it. XLA merges the
+        # repeated derivations.
+        return self._rng() if callable(self._rng) else self._rng
 
     def call(
         self,
