@@ -89,3 +89,21 @@ def test_shared_dropout_draws_a_mask_per_call():
 def test_invalid_dropout_rate():
     with pytest.raises(ValueError, match=r"`rate`.*rate=1.5"):
         Dropout(1.5)
+
+
+def test_a_lazy_key_used_inside_a_scan_body_does_not_leak_its_tracer():
+    import jax
+
+    from kerax.graph.frame import Frame
+
+    def f(base):
+        frame = Frame({}, {}, keys={}, training=True, rng=lambda: jax.random.fold_in(base, 1))
+
+        def body(carry, _):
+            return carry + jax.random.uniform(frame.rng), None
+
+        carry, _ = jax.lax.scan(body, 0.0, None, length=2)
+        return carry + jax.random.uniform(frame.rng)
+
+    once = jax.random.uniform(jax.random.fold_in(jax.random.key(0), 1))
+    assert abs(float(jax.jit(f)(jax.random.key(0))) - 3 * float(once)) < 1e-6
