@@ -3,6 +3,7 @@
 from kerax.layers._base import InputSpec, Layer
 from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerax.layers.attention import AdditiveAttention, Attention
+from kerax.layers.batch_normalization import BatchNormalization
 from kerax.layers.conv import Conv1D, Conv2D, Conv3D
 from kerax.layers.conv_lstm import ConvLSTM2D
 from kerax.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
@@ -42,7 +43,6 @@ from kerax.layers.merging import (
 )
 from kerax.layers.multi_head_attention import MultiHeadAttention
 from kerax.layers.normalization import (
-    BatchNormalization,
     GroupNormalization,
     LayerNormalization,
     UnitNormalization,
