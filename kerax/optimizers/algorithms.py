@@ -24,6 +24,38 @@ def _power(base: float, exponent: jax.Array) -> jax.Array:
     return jnp.power(jnp.asarray(base, exponent.dtype), exponent)
 
 
+class _TwoMoments(Optimizer):
+    """Base of Adamax, Nadam and Lamb: Adam's ``beta_1``, ``beta_2`` and ``epsilon``
+    (with Keras's defaults, and in the config), and two zero slots per variable (the
+    first moment and a second moment or norm). A subclass writes ``_update_variable``.
+
+    Adam and ScheduleFreeAdamW keep their own constructors: they take more arguments,
+    and a further ``super()`` level would move where the ``decay`` warning points.
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def _init_slots(self, param):
+        return (jnp.zeros_like(param), jnp.zeros_like(param))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
+
+
 class SGD(Optimizer):
     """Gradient descent, with optional momentum and Nesterov momentum.
 
@@ -250,7 +282,7 @@ class AdamW(Adam):
         )
 
 
-class Adamax(Optimizer):
+class Adamax(_TwoMoments):
     """Adamax, Adam on the infinity norm: ``var -= lr * m / ((1 - beta_1**t) * (u + eps))``.
 
     Args:
@@ -261,34 +293,12 @@ class Adamax(Optimizer):
         **kwargs: The common arguments of ``Optimizer``.
     """
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def _init_slots(self, param):
-        return (jnp.zeros_like(param), jnp.zeros_like(param))
-
     def _update_variable(self, grad, var, slots, lr, step, shared):
         m, u = slots
         m = m + (grad - m) * (1 - self.beta_1)
         u = jnp.maximum(self.beta_2 * u, jnp.abs(grad))
         denominator = (1 - _power(self.beta_1, step)) * (u + self.epsilon)
         return var - (lr * m) / denominator, (m, u)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
 
 
 class Adagrad(Optimizer):
@@ -369,7 +379,7 @@ class Adadelta(Optimizer):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
-class Nadam(Optimizer):
+class Nadam(_TwoMoments):
     """Nadam (Adam with Nesterov momentum), with Keras's momentum schedule.
 
     ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``; the running product of the ``u_t`` is an
@@ -382,20 +392,6 @@ class Nadam(Optimizer):
         epsilon: Default 1e-7.
         **kwargs: The common arguments of ``Optimizer``.
     """
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def _init_slots(self, param):
-        return (jnp.zeros_like(param), jnp.zeros_like(param))
 
     def _init_shared(self):
         return (jnp.ones((), jnp.float32),)
@@ -419,14 +415,6 @@ class Nadam(Optimizer):
         m_hat = (u_next * m) / (1 - product_next) + ((1 - u_t) * grad) / (1 - product)
         v_hat = v / (1 - jnp.power(beta_2, step))
         return var - (m_hat * lr) / (jnp.sqrt(v_hat) + self.epsilon), (m, v)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
 
 
 class Lion(Optimizer):
@@ -618,7 +606,7 @@ class Adafactor(Optimizer):
         }
 
 
-class Lamb(Optimizer):
+class Lamb(_TwoMoments):
     """LAMB: Adam's bias-corrected step, rescaled per variable by a trust ratio.
 
     ``update = m_hat / (sqrt(v_hat) + epsilon)`` and ``var -= ratio * lr * update``,
@@ -633,20 +621,6 @@ class Lamb(Optimizer):
         **kwargs: The common arguments of ``Optimizer``.
     """
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def _init_slots(self, param):
-        return (jnp.zeros_like(param), jnp.zeros_like(param))
-
     def _update_variable(self, grad, var, slots, lr, step, shared):
         step = step.astype(var.dtype)
         m, v = slots
@@ -660,14 +634,6 @@ class Lamb(Optimizer):
         both = (var_norm > 0) & (update_norm > 0)
         ratio = jnp.where(both, var_norm / jnp.where(both, update_norm, 1.0), 1.0)
         return var - ratio * lr * update, (m, v)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
 
 
 def orthogonalize(x: jax.Array, steps: int, a: float, b: float, c: float) -> jax.Array:
