@@ -32,6 +32,7 @@ import numpy as np
 
 from kerax.distribution.distributions import Distribution
 from kerax.distribution.runtime import all_gather, multi_process
+from kerax.training.data import pad_rows
 
 #: Single-process datasets up to this many bytes (all arrays together) are copied to
 #: every device rather than split by rows.
@@ -52,18 +53,10 @@ class Rows(NamedTuple):
     local: slice
 
 
-def _pad(a: Any, rows: int) -> np.ndarray:
-    a = np.asarray(a)
-    return np.concatenate([a, np.zeros((rows - len(a), *a.shape[1:]), a.dtype)])
-
-
 def local_shards(dist: Distribution) -> int:
     """How many of the batch axis's row blocks this process's devices hold (all of
     them with one process)."""
-    probe = dist.batch_sharding(1)
-    shards = dist.num_batch_shards
-    starts = {idx[0].start for idx in probe.addressable_devices_indices_map((shards,)).values()}
-    return len(starts)
+    return len(_local_block_starts(dist, dist.num_batch_shards))
 
 
 def _local_block_starts(dist: Distribution, global_rows: int) -> np.ndarray:
@@ -90,9 +83,9 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
 
         def put(a: Any) -> Any:
             where = dist.replicated() if copy else dist.batch_sharding(np.ndim(a))
-            return jax.device_put(_pad(a, rows), where)
+            return jax.device_put(a, where)
 
-        placed = [[None if a is None else put(a) for a in g] for g in groups]
+        placed = [[None if a is None else put(a) for a in pad_rows(g, rows)] for g in groups]
         return Rows(placed, np.arange(n, dtype=np.int32), slice(0, n))
 
     blocks = local_shards(dist)
@@ -110,12 +103,11 @@ def place_rows(dist: Distribution, groups: Sequence[Sequence[Any]], n: int) -> R
     starts = all_gather(_local_block_starts(dist, global_rows))  # (processes, blocks)
 
     def put(a: Any) -> Any:
-        a = _pad(a, rows)
         return jax.make_array_from_process_local_data(
             dist.batch_sharding(a.ndim), a, (global_rows, *a.shape[1:])
         )
 
-    placed = [[None if a is None else put(a) for a in g] for g in groups]
+    placed = [[None if a is None else put(a) for a in pad_rows(g, rows)] for g in groups]
     # Local row j of process p sits at starts[p, j // per_block] + j % per_block.
     index = np.concatenate(
         [

@@ -418,20 +418,29 @@ class Trainer:
             return 1
         return dist.num_batch_shards if global_batch else _placement.local_shards(dist)
 
-    def _rounded(self, batch_size: int) -> int:
-        """``batch_size`` rounded up to split over the batch axis. Evaluation and
-        prediction do not depend on how rows are grouped (padding rows are masked), so
-        they round up instead of refusing."""
-        m = self._batch_multiple(global_batch=True)
-        return -(-batch_size // m) * m
+    def _rounded(self, size: int, global_batch: bool = True) -> int:
+        """``size`` rounded up to split over the batch axis (see :meth:`_batch_multiple`).
+        Evaluation and prediction do not depend on how rows are grouped (padding rows
+        are masked), so they round up instead of refusing."""
+        m = self._batch_multiple(global_batch)
+        return -(-size // m) * m
+
+    def _resident_in_order(
+        self, groups: Sequence[Sequence[Any]], n: int, batch_size: int
+    ) -> tuple[_placement.Rows, int, jax.Array]:
+        """Placed data, its number of batches, and its unshuffled (padded) order: what
+        evaluation and prediction run over."""
+        rows = self._resident(groups, n)
+        steps = math.ceil(len(rows.index) / batch_size)
+        return rows, steps, self._order(rows.index, None, steps * batch_size)
 
     def _apply_local(self, variables: Any, xs: Sequence[Any]) -> list[np.ndarray]:
         """Applies the model to one host batch; returns the outputs for its rows (with
         several processes, for this process's rows). The batch is padded to split over
         the batch axis."""
         n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(self.graph.input_names, xs)])
-        m = self._batch_multiple()
-        padded = _data.pad_rows(list(xs), -(-n // m) * m) if n % m else list(xs)
+        size = self._rounded(n, global_batch=False)
+        padded = _data.pad_rows(xs, size) if size != n else list(xs)
         out, _ = self._jitted_apply(False)(variables, self._put_batch(padded))
         return [_placement.local_rows(o)[:n] for o in jax.tree_util.tree_leaves(out)]
 
@@ -665,9 +674,7 @@ class Trainer:
                 )
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch)
-                if not in_memory:
-                    self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
-                else:
+                if in_memory:
                     if order is None or shuffle:
                         # Each epoch's order depends only on the model's order seed and
                         # the epoch, so a fit resumed from a checkpoint replays it exactly.
@@ -694,7 +701,8 @@ class Trainer:
                         self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
                         results = self._jitted("results")(self._ts.metrics)
                     logs = self._host_logs(results)
-                if not in_memory:
+                else:
+                    self._ts = self._ts._replace(metrics=self._jitted("metrics_init")())
                     self._fit_iterable(x, cb, batch_hooks, steps_per_epoch)
                     logs = self._logs(self._ts.metrics)
                 if (
@@ -754,8 +762,7 @@ class Trainer:
         sws = _data.flatten_y(self.graph, sw, "sample_weight")
         n = _data.count_samples(self._named(xs, ys, sws))
         self._check_targets(ys)
-        m = self._batch_multiple()
-        size = size or -(-n // m) * m
+        size = size or self._rounded(n, global_batch=False)
         if n > size:
             raise ValueError(f"A batch of {n} examples follows batches of {size}.")
         valid = np.zeros(size, np.float32)
@@ -822,9 +829,8 @@ class Trainer:
         self, xs: Sequence[Any], ys: Sequence[Any], sws: Sequence[Any], batch_size: int
     ) -> dict[str, float]:
         batch_size = self._rounded(batch_size)
-        rows = self._resident((xs, ys, sws), _data.count_samples(self._named(xs, ys, sws)))
-        steps = math.ceil(len(rows.index) / batch_size)
-        order = self._order(rows.index, None, steps * batch_size)
+        n = _data.count_samples(self._named(xs, ys, sws))
+        rows, steps, order = self._resident_in_order((xs, ys, sws), n, batch_size)
         looped = self._loops_well()
         run = self._jitted("eval_runner", batch_size, looped)
         data = tuple(rows.groups)
@@ -966,9 +972,7 @@ class Trainer:
         """``predict`` under a distribution: the inputs placed once, split by rows, and
         each batch gathered on the device(s); this process gets its own rows back."""
         batch_size = self._rounded(batch_size)
-        rows = self._resident((xs,), n)
-        steps = math.ceil(len(rows.index) / batch_size)
-        order = self._order(rows.index, None, steps * batch_size)
+        rows, steps, order = self._resident_in_order((xs,), n, batch_size)
         run = self._jitted("predict_runner", batch_size)
         outs = [run(variables, rows.groups[0], order, i) for i in range(steps)]
         return [
