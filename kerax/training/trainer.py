@@ -25,6 +25,7 @@ from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerax.distribution import placement as _placement
 from kerax.distribution import runtime as _runtime
 from kerax.errors import NotCompiledError
+from kerax.training import checks as _checks
 from kerax.training import data as _data
 from kerax.training import steps as _steps
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
@@ -624,7 +625,7 @@ class Trainer:
                 if len(ys) != 1:
                     raise ValueError("`class_weight` is only supported for models with one output.")
                 sws = [_data.class_weights_to_sample_weights(ys[0], class_weight)]
-            self._check_targets(ys)
+            _checks.check_targets(self.graph, self._loss.losses, ys)
             self._fit_metrics_to(ys)
             n = _data.count_samples(self._named(xs, ys, sws))
             if validation_split and validation_data is None:
@@ -761,7 +762,7 @@ class Trainer:
         ys = _data.flatten_y(self.graph, y)
         sws = _data.flatten_y(self.graph, sw, "sample_weight")
         n = _data.count_samples(self._named(xs, ys, sws))
-        self._check_targets(ys)
+        _checks.check_targets(self.graph, self._loss.losses, ys)
         size = size or self._rounded(n, global_batch=False)
         if n > size:
             raise ValueError(f"A batch of {n} examples follows batches of {size}.")
@@ -778,51 +779,6 @@ class Trainer:
             + [(f"y['{n}']", a) for n, a in zip(self.output_names, ys)]
             + [(f"sample_weight['{n}']", a) for n, a in zip(self.output_names, sws)]
         )
-
-    def _check_targets(self, ys: Sequence[Any]) -> None:
-        """Checks that every output with a loss has a target of a usable shape.
-
-        Only Keras's own losses are checked (a custom loss may take targets of any
-        shape). A trailing unit axis may be present or absent, as the losses squeeze
-        or add it; sparse crossentropy takes integer labels without the class axis.
-        """
-        from kerax import losses as _losses
-
-        for name, spec, loss, y in zip(
-            self.output_names, self.graph.output_specs, self._loss.losses, ys
-        ):
-            if loss is None:
-                continue
-            if y is None:
-                raise ValueError(
-                    f"Output '{name}' has a loss ({loss.name}) but no target was given for it."
-                )
-            if type(loss) not in _losses._CLASSES:
-                continue
-            want = tuple(spec.shape[1:])
-            got = tuple(np.shape(y)[1:])
-            if isinstance(loss, _losses.SparseCategoricalCrossentropy):
-                fits = [want[:-1], (*want[:-1], 1)]
-            else:
-                fits = [want]
-                if want[-1:] == (1,):
-                    fits.append(want[:-1])
-                if len(want) >= 1:
-                    fits.append((*want, 1))
-            ok = any(
-                len(got) == len(f) and all(a is None or a == b for a, b in zip(f, got))
-                for f in fits
-            )
-            if not ok:
-                raise ValueError(
-                    f"Targets for output '{name}' have shape {(None, *got)}, which does not "
-                    f"fit the output shape {spec.shape} and the loss '{loss.name}'"
-                    + (
-                        " (integer class labels, one per example)."
-                        if isinstance(loss, _losses.SparseCategoricalCrossentropy)
-                        else f" (targets shaped like the output, {(None, *want)})."
-                    )
-                )
 
     # ------------------------------------------------------------------ evaluate
     def _evaluate_arrays(
@@ -905,7 +861,7 @@ class Trainer:
             xs = _data.flatten_x(self.graph, x)
             ys = _data.flatten_y(self.graph, y)
             sws = _data.flatten_y(self.graph, sample_weight, "sample_weight")
-            self._check_targets(ys)
+            _checks.check_targets(self.graph, self._loss.losses, ys)
             self._fit_metrics_to(ys)
             logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32)
         else:
