@@ -5,6 +5,15 @@ its state (``optax.inject_hyperparams``), so ``model.optimizer.learning_rate = x
 effect without recompiling. ``compile`` also accepts any ``optax.GradientTransformation``
 as it is. Learning-rate schedules are in ``kerax.optimizers.schedules``.
 ``LossScaleOptimizer`` wraps another optimizer with dynamic loss scaling.
+
+Each class takes Keras's arguments with Keras's defaults and reproduces Keras 3's
+update of one variable; the arguments every optimizer shares (``weight_decay``,
+clipping, EMA, gradient accumulation, ...) are described on ``Optimizer``. Where optax
+has an optimizer of the same name its formula differs from Keras's in places (epsilon
+placement, where the learning rate enters a momentum, bias corrections), so the
+formulas are written out, one family per module: ``_momentum`` (SGD, Lion), ``_adam``
+(the Adam family), ``_adagrad`` (Adagrad, RMSprop, Adadelta, Adafactor, Ftrl) and
+``_muon``.
 """
 
 from __future__ import annotations
@@ -15,24 +24,18 @@ import optax
 
 from kerax.errors import unknown_name
 from kerax.optimizers import schedules
-from kerax.optimizers.algorithms import (
-    SGD,
-    Adadelta,
-    Adafactor,
-    Adagrad,
+from kerax.optimizers._adagrad import Adadelta, Adafactor, Adagrad, Ftrl, RMSprop
+from kerax.optimizers._adam import (
     Adam,
     Adamax,
     AdamW,
-    Ftrl,
     Lamb,
-    Lion,
-    Muon,
     Nadam,
-    RMSprop,
     ScheduleFreeAdamW,
-    orthogonalize,
     scale_by_keras_adam,
 )
+from kerax.optimizers._momentum import SGD, Lion
+from kerax.optimizers._muon import Muon, orthogonalize
 from kerax.optimizers.base import KerasOptimizerState, Optimizer
 from kerax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
