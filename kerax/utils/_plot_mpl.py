@@ -25,8 +25,10 @@ from kerax.utils._plot_scene import Scene
 FORMATS = ("png", "pdf")
 _PT = 72.0 / s.UNITS_PER_INCH
 """Points per layout unit, for font sizes and line widths."""
-# Drawing order: frames under boxes, boxes under their text, arrows on top.
-_Z_CLUSTER, _Z_BOX, _Z_TEXT, _Z_EDGE = 1, 2, 3, 4
+# Drawing order: frames under boxes, boxes under their text, arrows over boxes, and the
+# frames' labels last on a patch of the frame's fill, so that an arrow entering a
+# frame through its label strip passes under the text.
+_Z_CLUSTER, _Z_BOX, _Z_TEXT, _Z_EDGE, _Z_LABEL = 1, 2, 3, 4, 5
 
 
 def _require_matplotlib(fmt: str) -> Any:
@@ -68,8 +70,8 @@ def render(scene: Scene, fmt: str, dpi: float, title: str = "") -> tuple[bytes, 
     ax.set_ylim(scene.height, 0.0)  # y grows downwards, as in the scene
     ax.set_axis_off()
 
-    def text(x: float, y: float, value: str, color: str, bold: bool, centred: bool) -> None:
-        ax.text(
+    def text(x: float, y: float, value: str, color: str, bold: bool, centred: bool) -> Any:
+        return ax.text(
             x,
             y,
             value,
@@ -87,7 +89,9 @@ def render(scene: Scene, fmt: str, dpi: float, title: str = "") -> tuple[bytes, 
         frame.set(facecolor=s.CLUSTER_FILL, edgecolor=s.CLUSTER_BORDER, linestyle="--")
         frame.set_linewidth(s.BORDER_W * _PT)
         ax.add_patch(frame)
-        text(*c.label_baseline, c.label, s.DETAIL, bold=True, centred=False)
+        label = text(*c.label_baseline, c.label, s.DETAIL, bold=True, centred=False)
+        label.set_zorder(_Z_LABEL)
+        label.set_bbox({"boxstyle": "square,pad=0.1", "facecolor": s.CLUSTER_FILL, "linewidth": 0})
     for p in scene.boxes:
         band = s.INPUT_FILL if p.box.is_input else s.TITLE_FILL
         ax.add_patch(Rectangle((p.x, p.y), p.w, p.h, facecolor=s.BOX_FILL, zorder=_Z_BOX))

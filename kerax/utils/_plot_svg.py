@@ -51,8 +51,7 @@ def render_svg(scene: Scene) -> str:
                 'stroke-dasharray="4 3"',
             )
         )
-        x, y = c.label_baseline
-        out.append(_text(x, y, c.label, f'fill="{s.DETAIL}" font-weight="bold"') + "</g>")
+        out.append("</g>")
     for p in scene.boxes:
         name = "/".join(p.box.key)
         fill = s.INPUT_FILL if p.box.is_input else s.TITLE_FILL
@@ -79,5 +78,13 @@ def render_svg(scene: Scene) -> str:
             f'stroke-width="{s.EDGE_W}"/>'
             f'<polygon points="{_points(head)}" fill="{s.EDGE}"/></g>'
         )
+    # Cluster labels last, haloed in the cluster's fill, so an arrow entering the
+    # cluster through its label strip passes under the text.
+    for c in scene.clusters:
+        look = (
+            f'fill="{s.DETAIL}" font-weight="bold" stroke="{s.CLUSTER_FILL}" '
+            'stroke-width="3" paint-order="stroke"'
+        )
+        out.append(_text(*c.label_baseline, c.label, f'class="cluster-label" {look}'))
     out.append("</svg>")
     return "\n".join(out) + "\n"
