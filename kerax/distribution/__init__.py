@@ -6,7 +6,12 @@ replicated or sharded by its :class:`TensorLayout`. ``fit``, ``evaluate`` and ``
 place the train state and the data with ``NamedSharding`` and run the same single jitted
 step; XLA inserts the collectives (gradient all-reduce, sharded matmuls). There is no
 hand-written communication. With several processes (:func:`initialize`), each process
-passes its own share of the data; see :mod:`kerax.distribution.placement`.
+passes its own share of the data (:meth:`Distribution.distribute_dataset` cuts it from
+the global data); see :mod:`kerax.distribution.placement`.
+
+The public names, and the methods and properties of the classes, are Keras 3's
+``keras.distribution`` (same parameter names and defaults); kerax's own helpers
+(``variable_layout``, ``batch_sharding``, ``TensorLayout.validate``, ...) come on top.
 
 Example::
 
@@ -16,8 +21,8 @@ Example::
     mesh = distribution.DeviceMesh((2, 2), ("batch", "model"))
     layout_map = distribution.LayoutMap(mesh)
     layout_map["dense.*/kernel"] = (None, "model")
-    distribution.set_distribution(distribution.ModelParallel(layout_map=layout_map))
-    model.fit(x, y)   # batches split over "batch", Dense kernels over "model"
+    with distribution.ModelParallel(layout_map=layout_map).scope():
+        model.fit(x, y)   # batches split over "batch", Dense kernels over "model"
 """
 
 from kerax.distribution.distributions import (
@@ -27,7 +32,14 @@ from kerax.distribution.distributions import (
     distribution,
     set_distribution,
 )
-from kerax.distribution.mesh import DeviceMesh, LayoutMap, TensorLayout, list_devices
+from kerax.distribution.mesh import (
+    DeviceMesh,
+    LayoutMap,
+    TensorLayout,
+    distribute_tensor,
+    get_device_count,
+    list_devices,
+)
 from kerax.distribution.runtime import initialize
 
 __all__ = [
@@ -37,7 +49,9 @@ __all__ = [
     "LayoutMap",
     "ModelParallel",
     "TensorLayout",
+    "distribute_tensor",
     "distribution",
+    "get_device_count",
     "initialize",
     "list_devices",
     "set_distribution",

@@ -32,6 +32,10 @@ def initialize(
             list of all processes' addresses whose first entry is the coordinator.
         num_processes: How many processes take part.
         process_id: This process's index, from 0.
+
+    Raises:
+        ValueError: If ``job_addresses`` lists a number of processes other than
+            ``num_processes``.
     """
     env = os.environ
     job_addresses = job_addresses or env.get("KERAS_DISTRIBUTION_JOB_ADDRESSES")
@@ -39,7 +43,14 @@ def initialize(
         num_processes = int(env["KERAS_DISTRIBUTION_NUM_PROCESSES"])
     if process_id is None and "KERAS_DISTRIBUTION_PROCESS_ID" in env:
         process_id = int(env["KERAS_DISTRIBUTION_PROCESS_ID"])
-    coordinator = job_addresses.split(",")[0] if job_addresses else None
+    addresses = job_addresses.split(",") if job_addresses else []
+    if len(addresses) > 1 and num_processes is not None and num_processes != len(addresses):
+        raise ValueError(
+            f"`job_addresses` lists {len(addresses)} processes ({job_addresses!r}) but "
+            f"`num_processes` is {num_processes}; give one address per process, or only "
+            "the coordinator's."
+        )
+    coordinator = addresses[0] if addresses else None
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(
         coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
