@@ -96,15 +96,14 @@ def test_conv_steps_per_execution_unrolls_and_trains_like_single_steps():
         model = kerax.Model(x, Dense(2)(Flatten()(Conv2D(2, 3)(x))))
         model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
         calls = []
-        real = model._jitted
+        programs = model._programs()
+        real = programs.train_runner
 
-        def spy(kind, *static):
-            fn = real(kind, *static)
-            if kind != "train_runner":
-                return fn
-            return lambda *a: (calls.append(static[2:]), fn(*a))[1]
+        def spy(batch_size, looped, unroll=1):
+            fn = real(batch_size, looped, unroll)
+            return lambda *a: (calls.append(unroll), fn(*a))[1]
 
-        model._jitted = spy
+        programs.train_runner = spy
         rng = np.random.default_rng(0)
         data = rng.normal(size=(14, 6, 6, 1)).astype(np.float32)
         history = model.fit(data, data[:, :2, 0, 0], batch_size=2, epochs=2, verbose=0)
@@ -112,8 +111,8 @@ def test_conv_steps_per_execution_unrolls_and_trains_like_single_steps():
 
     single_w, single_loss, single_calls = run(1)
     unrolled_w, unrolled_loss, unrolled_calls = run(3)
-    assert single_calls == [()] * 14
-    assert unrolled_calls == [(3,), (3,), ()] * 2
+    assert single_calls == [1] * 14
+    assert unrolled_calls == [3, 3, 1] * 2
     np.testing.assert_allclose(single_loss, unrolled_loss, rtol=1e-6)
     for a, b in zip(single_w, unrolled_w):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,234 @@
+"""The callback protocol: :class:`Callback`, and :class:`CallbackList`, which the loops
+drive; :class:`History` and :class:`ProgbarLogger`, which ``fit`` adds itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kerax.callbacks._observe import touches_model, uses_logs
+from kerax.training.progbar import Progbar
+
+Logs = dict[str, Any] | None
+
+#: The hooks ``fit`` calls per training batch (Keras's ``on_batch_*`` are their aliases).
+TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+_ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+
+
+class Callback:
+    """Base class of callbacks. Override any hook; ``self.model`` is the model trained.
+
+    Example:
+        >>> class Timer(kerax.callbacks.Callback):
+        ...     def on_train_batch_begin(self, batch, logs=None):
+        ...         self.times.append(time.perf_counter())
+
+    Attributes:
+        model: The model being trained, set by ``fit`` / ``evaluate`` / ``predict``.
+        params: ``{"epochs", "steps", "verbose"}``.
+        async_safe: Whether this callback's training batch hooks only *observe*.
+            ``fit`` runs many steps per compiled call when no callback watches batches;
+            a callback with batch hooks decides whether that can go on:
+
+            - ``True``: the hooks observe. ``fit`` keeps running chunks of steps (each
+              about a tenth of a second) and, after each chunk, calls this callback's
+              batch hooks in order, once per step, with that step's logs (kept on the
+              device during the chunk and read back once per chunk).
+            - ``False``: ``fit`` runs one step per compiled call, so that whatever a
+              hook does at batch N (``model.stop_training = True``, a new learning
+              rate, a weight it sets) applies from batch N + 1, as in Keras. Logs are
+              still read from the device only if the hook looks at them.
+            - ``None`` (the default): decided from the code of the hooks. A hook that
+              never uses its ``logs`` argument and never touches ``self.model`` (the
+              model, its optimizer, ``stop_training``) observes; any other makes the
+              callback synchronous. A hook that reaches the model through a helper
+              method is not seen by this check: set ``async_safe = False`` then.
+    """
+
+    async_safe: bool | None = None
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: Logs = None) -> None: ...
+    def on_train_end(self, logs: Logs = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: Logs = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: Logs = None) -> None:
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs = None) -> None:
+        self.on_batch_end(batch, logs=logs)
+
+    def on_test_begin(self, logs: Logs = None) -> None: ...
+    def on_test_end(self, logs: Logs = None) -> None: ...
+    def on_test_batch_begin(self, batch: int, logs: Logs = None) -> None: ...
+    def on_test_batch_end(self, batch: int, logs: Logs = None) -> None: ...
+    def on_predict_begin(self, logs: Logs = None) -> None: ...
+    def on_predict_end(self, logs: Logs = None) -> None: ...
+    def on_predict_batch_begin(self, batch: int, logs: Logs = None) -> None: ...
+    def on_predict_batch_end(self, batch: int, logs: Logs = None) -> None: ...
+
+    def overrides(self, hook: str) -> bool:
+        """Whether ``hook`` does something here (overridden in the class, or set on the
+        instance as :class:`~kerax.callbacks.LambdaCallback` does)."""
+        if self._defines(hook):
+            return True
+        aliases = [a for a, h in _ALIASES.items() if h == hook]
+        return any(self.overrides(a) for a in aliases)
+
+    def _defines(self, hook: str) -> bool:
+        return hook in vars(self) or getattr(type(self), hook) is not getattr(Callback, hook)
+
+    def _batch_hooks(self) -> list[Any]:
+        """The training batch hooks this callback defines itself (aliases included)."""
+        return [getattr(self, h) for h in (*TRAIN_BATCH_HOOKS, *_ALIASES) if self._defines(h)]
+
+    def needs_batch_hooks(self) -> bool:
+        """Whether this callback overrides a per-batch hook."""
+        return any(
+            self.overrides(hook)
+            for hook in dir(Callback)
+            if hook.startswith("on_") and "_batch_" in hook
+        )
+
+    def observes_batches(self) -> bool:
+        """Whether the training batch hooks only observe (see :attr:`async_safe`)."""
+        if self.async_safe is not None:
+            return bool(self.async_safe)
+        return not any(uses_logs(h) or touches_model(h) for h in self._batch_hooks())
+
+    def reads_batch_logs(self) -> bool:
+        """Whether a training batch hook may read its ``logs`` argument."""
+        return any(uses_logs(h) for h in self._batch_hooks())
+
+
+class History(Callback):
+    """Records the epoch logs; ``fit`` returns it.
+
+    Attributes:
+        history: ``{metric name: [value per epoch]}``.
+        epoch: The epoch indices seen.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+        if self.model is not None:
+            self.model.history = self
+
+
+class ProgbarLogger(Callback):
+    """Prints progress: a live bar (``verbose=1``) or a line per epoch (``verbose=2``)."""
+
+    def __init__(self, verbose: int = 1) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self._bar: Progbar | None = None
+        self._epochs = 1
+
+    def on_train_begin(self, logs=None):
+        self._epochs = self.params.get("epochs", 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{self._epochs}", flush=True)
+            self._bar = Progbar(self.params.get("steps"), self.verbose)
+
+    def progress(self, step: int, logs: dict[str, Any]) -> None:
+        """Called by the loop at throttled log points (not every step)."""
+        if self._bar is not None and self.verbose == 1:
+            self._bar.update(step, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
+
+
+class CallbackList(Callback):
+    """Dispatches every hook to a list of callbacks, in order.
+
+    Each hook calls only the callbacks that override it (bound methods gathered once),
+    so a hook nobody overrides costs one empty loop per batch.
+
+    Args:
+        callbacks: The callbacks.
+        model: The model they watch.
+        **params: Shared with every callback as ``callback.params``.
+    """
+
+    def __init__(self, callbacks: Sequence[Callback] | None, model: Any, **params: Any) -> None:
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self.model = model
+        self._hooks = {
+            hook: [getattr(cb, hook) for cb in self.callbacks if cb.overrides(hook)]
+            for hook in _HOOKS
+        }
+        self._bars = [cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)]
+
+    def needs_batch_hooks(self) -> bool:
+        return any(cb.needs_batch_hooks() for cb in self.callbacks)
+
+    def watches_training_batches(self) -> bool:
+        """Whether some callback has a training batch hook."""
+        return bool(self._hooks["on_train_batch_begin"] or self._hooks["on_train_batch_end"])
+
+    def observes_batches(self) -> bool:
+        return all(
+            cb.observes_batches()
+            for cb in self.callbacks
+            if any(cb.overrides(h) for h in TRAIN_BATCH_HOOKS)
+        )
+
+    def reads_batch_logs(self) -> bool:
+        return any(cb.reads_batch_logs() for cb in self.callbacks)
+
+    def watches(self, hook: str) -> bool:
+        """Whether some callback overrides ``hook``."""
+        return bool(self._hooks[hook])
+
+    def progress(self, step: int, logs: dict[str, Any]) -> None:
+        for bar in self._bars:
+            bar.progress(step, logs)
+
+
+_HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))
+
+
+def _dispatcher(hook: str) -> Any:
+    def dispatch(self: CallbackList, *args: Any, **kwargs: Any) -> None:
+        for method in self._hooks[hook]:
+            method(*args, **kwargs)
+
+    dispatch.__name__ = hook
+    dispatch.__doc__ = f"Calls ``{hook}`` of every callback that overrides it."
+    return dispatch
+
+
+for _hook in _HOOKS:
+    setattr(CallbackList, _hook, _dispatcher(_hook))
+del _hook

@@ -1,0 +1,279 @@
+"""The ``fit`` loop: epochs, chunks of steps, callbacks, validation, history.
+
+In-memory data is placed on the device(s) once; each epoch draws an order (a small
+int32 vector) and calls the train runner on chunks of steps, as
+:class:`~kerax.training.chunker.Chunker` sizes them; batches are gathered on the
+device. Iterables are consumed batch by batch through the one-step program. The train
+state is live for the whole fit (:mod:`kerax.training.live`), and the host waits for
+the device only where something reads a value: a progress refresh, a callback that
+reads its logs, the end of an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerax.training import data as _data
+from kerax.training import devices as _devices
+from kerax.training import evaluate_loop as _evaluate
+from kerax.training import live as _live
+from kerax.training.batches import flatten, host_batch, named
+from kerax.training.checks import check_targets
+from kerax.training.chunker import FREE, OBSERVED, SYNCED, Chunker
+from kerax.training.logs import LazyLogs, host_logs
+
+
+class ArrayData:
+    """In-memory training data, placed once: ``rows`` and its steps per epoch."""
+
+    def __init__(self, model: Any, xs: list, ys: list, sws: list, batch_size: int) -> None:
+        n = _data.count_samples(named(model.graph, xs, ys, sws))
+        self.rows = _devices.resident((xs, ys, sws), n)
+        self.groups = tuple(self.rows.groups)
+        self.steps = math.ceil(len(self.rows.index) / batch_size)
+
+
+def split_validation(
+    model: Any, xs: list, ys: list, sws: list, validation_split: float
+) -> tuple[tuple[list, list, list], tuple[list, list, list]]:
+    """``(train, validation)``: the last ``validation_split`` of the rows held out."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"`validation_split` must be in (0, 1), received {validation_split}.")
+    n = _data.count_samples(named(model.graph, xs, ys, sws))
+    cut = int(n * (1.0 - validation_split))
+    head, tail = np.arange(cut), np.arange(cut, n)
+    train = (_data.take(xs, head), _data.take(ys, head), _data.take(sws, head))
+    return train, (_data.take(xs, tail), _data.take(ys, tail), _data.take(sws, tail))
+
+
+def prepare_arrays(
+    model: Any,
+    x: Any,
+    y: Any,
+    sample_weight: Any,
+    class_weight: dict[int, float] | None,
+    validation_split: float,
+    validation_data: Any,
+    batch_size: int,
+) -> tuple[ArrayData, Any]:
+    """Checks, flattens and places in-memory data; returns it and the validation data."""
+    xs, ys, sws = flatten(model.graph, x, y, sample_weight)
+    if class_weight is not None:
+        if len(ys) != 1:
+            raise ValueError("`class_weight` is only supported for models with one output.")
+        sws = [_data.class_weights_to_sample_weights(ys[0], class_weight)]
+    check_targets(model.graph, model._loss.losses, ys)
+    model._fit_metrics_to(ys)
+    if validation_split and validation_data is None:
+        (xs, ys, sws), held_out = split_validation(model, xs, ys, sws, validation_split)
+        validation_data = _evaluate.Flat(*held_out)
+    return ArrayData(model, xs, ys, sws, batch_size), validation_data
+
+
+def watch_mode(cb: CallbackList) -> str:
+    """Who watches the training batches (see :mod:`kerax.training.chunker`)."""
+    if not cb.watches_training_batches():
+        return FREE
+    return OBSERVED if cb.observes_batches() else SYNCED
+
+
+def fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    epochs: int,
+    verbose: int,
+    callbacks: Sequence[Callback] | None,
+    validation_split: float,
+    validation_data: Any,
+    shuffle: bool,
+    class_weight: dict[int, float] | None,
+    sample_weight: Any,
+    initial_epoch: int,
+    steps_per_epoch: int | None,
+    validation_steps: int | None,
+    validation_batch_size: int | None,
+    validation_freq: int,
+) -> History:
+    """Runs :meth:`kerax.Model.fit` (arguments as there, already defaulted)."""
+    dist = _devices.distribution()
+    if dist is not None:
+        dist.check_batch_size(batch_size)
+    data = None
+    if _data.is_in_memory(x):
+        data, validation_data = prepare_arrays(
+            model,
+            x,
+            y,
+            sample_weight,
+            class_weight,
+            validation_split,
+            validation_data,
+            batch_size,
+        )
+    steps = data.steps if data is not None else steps_per_epoch
+
+    history = History()
+    cbs = [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else []), history]
+    cb = CallbackList(cbs, model, epochs=epochs, steps=steps, verbose=verbose)
+
+    model.stop_training = False
+    model._resume_epoch = None
+    if model._order_seed is None:
+        model._order_seed = _devices.new_order_seed()
+    _live.bind(model, _live.start(model))
+    logs: dict[str, float] | None = None
+    try:
+        cb.on_train_begin()
+        if model._resume_epoch is not None:  # set by BackupAndRestore
+            initial_epoch = max(initial_epoch, model._resume_epoch)
+        epoch_runner = _ArrayEpochs(model, data, cb, batch_size, verbose, shuffle) if data else None
+        for epoch in range(initial_epoch, epochs):
+            cb.on_epoch_begin(epoch)
+            if epoch_runner is not None:
+                logs = epoch_runner.run(epoch)
+            else:
+                logs = _iterable_epoch(model, x, cb, steps_per_epoch)
+            if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val = _evaluate.for_fit(
+                    model,
+                    validation_data,
+                    validation_batch_size or batch_size,
+                    validation_steps,
+                    cb,
+                )
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            cb.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        if epochs > initial_epoch:
+            _live.finalize_ema(model)
+        cb.on_train_end(logs)
+    finally:
+        _live.unbind(model)
+    return history
+
+
+class _ArrayEpochs:
+    """The epochs of a fit on in-memory data."""
+
+    def __init__(
+        self,
+        model: Any,
+        data: ArrayData,
+        cb: CallbackList,
+        batch_size: int,
+        verbose: int,
+        shuffle: bool,
+    ) -> None:
+        self.model, self.data, self.cb = model, data, cb
+        self.batch_size, self.verbose, self.shuffle = batch_size, verbose, shuffle
+        self.names = model.metrics_names
+        self.programs = model._programs()
+        self.looped = model._loops_well()
+        self.watch = watch_mode(cb)
+        self.chunk = Chunker(
+            data.steps, self.looped, model._steps_per_execution, verbose, self.watch
+        )
+        # Observers that read their logs get each step's, read back once per chunk.
+        self.per_step = self.watch == OBSERVED and self.chunk.looped and cb.reads_batch_logs()
+        if self.per_step:
+            self.runner = self.programs.train_logged_runner(batch_size, data.steps)
+        else:
+            self.runner = self.programs.train_runner(batch_size, self.chunk.looped)
+        self.order: jax.Array | None = None
+
+    def run(self, epoch: int) -> dict[str, float]:
+        model, data, cb, chunk = self.model, self.data, self.cb, self.chunk
+        if self.order is None or self.shuffle:
+            # Each epoch's order depends only on the model's order seed and the epoch,
+            # so a fit resumed from a checkpoint replays it exactly.
+            rng = np.random.default_rng([model._order_seed, epoch]) if self.shuffle else None
+            self.order = _devices.epoch_order(data.rows.index, rng, data.steps * self.batch_size)
+        hooks = self.watch != FREE
+        done, results = 0, None
+        while done < data.steps and not model.stop_training:
+            count = chunk.next(done)
+            if self.watch == SYNCED:
+                cb.on_train_batch_begin(done)
+            run = self.runner
+            if count > 1 and not chunk.looped:  # steps_per_execution, unrolled
+                run = self.programs.train_runner(self.batch_size, False, count)
+            # The runner resets the metrics on an epoch's first call and returns
+            # their results (no separate compiles for either).
+            out = run(model._ts, data.groups, self.order, done, count, done == 0)
+            model._ts, results = out[0], out[1]
+            if self.watch == SYNCED:
+                cb.on_train_batch_end(done, LazyLogs(self.names, results))
+            elif hooks:
+                self._observed(done, count, results, out[2] if self.per_step else None)
+            if self.verbose == 1 and chunk.report_due():
+                cb.progress(done + count, host_logs(self.names, results))
+            elif chunk.adaptive:
+                jax.block_until_ready(results)
+            done += count
+            chunk.measured(count)
+        if results is None:  # stopped before the epoch's first step
+            programs = self.programs
+            model._ts = model._ts._replace(metrics=programs.metrics_init()())
+            results = programs.results()(model._ts.metrics)
+        return host_logs(self.names, results)
+
+    def _observed(self, start: int, count: int, results: Any, rows: Any) -> None:
+        """Calls the observers' batch hooks for the steps of a finished chunk."""
+        per_step = None if rows is None else jax.device_get(rows)
+        for k in range(count):
+            self.cb.on_train_batch_begin(start + k)
+            if per_step is None:
+                logs: dict[str, Any] = LazyLogs(self.names, results)
+            else:
+                logs = {name: float(per_step[name][k]) for name in self.names}
+            self.cb.on_train_batch_end(start + k, logs)
+
+
+def _iterable_epoch(
+    model: Any, data: Any, cb: CallbackList, steps_per_epoch: int | None
+) -> dict[str, float]:
+    """One epoch over an iterable of batches, one step per batch."""
+    programs = model._programs()
+    step = programs.train_step()
+    model._ts = model._ts._replace(metrics=programs.metrics_init()())
+    watched = cb.watches_training_batches()
+    iterator = model.__dict__.get("_fit_iterator")
+    if iterator is None or iterator[0] is not data:
+        iterator = (data, iter(_data.iterate_batches(data)))
+    it = iterator[1]
+    size = None
+    i = 0
+    while steps_per_epoch is None or i < steps_per_epoch:
+        try:
+            bx, by, bsw = next(it)
+        except StopIteration:
+            if steps_per_epoch is None:
+                # A re-iterable (a list of batches) starts over next epoch.
+                iterator = (data, iter(_data.iterate_batches(data)))
+                break
+            raise ValueError(
+                f"The data ran out after {i} batches, but `steps_per_epoch` is {steps_per_epoch}."
+            ) from None
+        batch, size = host_batch(model.graph, model._loss.losses, bx, by, bsw, size)
+        if watched:
+            cb.on_train_batch_begin(i)
+        model._ts = step(model._ts, batch)
+        if watched:
+            cb.on_train_batch_end(
+                i, LazyLogs(model.metrics_names, programs.results()(model._ts.metrics))
+            )
+        i += 1
+        if model.stop_training:
+            break
+    model.__dict__["_fit_iterator"] = iterator
+    return host_logs(model.metrics_names, programs.results()(model._ts.metrics))

@@ -1,0 +1,127 @@
+"""The train state and its binding to the layer objects.
+
+Between fits a model keeps the parts of its train state that are not weights: the
+optimizer state, the loss scale, the RNG key and the step count (the weights live in
+the layers' value cells). :func:`start` assembles a :class:`TrainState` from those and
+the current weights; :func:`bind` makes it the *live* value of every layer of the
+model, so a callback (or another model sharing the layers) that reads a weight during
+``fit`` sees the current step's value, and a write lands in the state. :func:`unbind`
+hands the final arrays back by reference. Nothing is copied per step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from kerax import random as _random
+from kerax.training import devices as _devices
+from kerax.training.state import TrainState, merge, split
+
+
+class Live:
+    """The value cell binding of a model's layers to its live train state."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def read(self, layer: Any) -> dict[str, dict[str, Any]]:
+        key = self.model.lowered.layout.key(layer)
+        ts = self.model._ts
+        return {"params": ts.params.get(key, {}), "state": ts.state.get(key, {})}
+
+    def write(self, layer: Any, collection: str, name: str, value: Any) -> None:
+        key = self.model.lowered.layout.key(layer)
+        ts = self.model._ts
+        tree = dict(getattr(ts, collection))
+        tree[key] = {**tree[key], name: value}
+        self.model._ts = ts._replace(**{collection: tree})
+
+
+def start(model: Any) -> TrainState:
+    """A train state over the model's current weights and its kept training state."""
+    variables = _devices.place_variables(model.lowered.layout, model.lowered.layout.current())
+    if model._rng is None:
+        model._rng = _random.next_key()
+    ts = model._programs().train_state()(variables, _devices.place_rng(model._rng))
+    if model._opt_state is not None:
+        ts = ts._replace(opt_state=model._opt_state)
+    if model._loss_scale is not None and ts.loss_scale is not None:
+        ts = ts._replace(loss_scale=model._loss_scale)
+    if model._step is not None:
+        ts = ts._replace(step=model._step)
+    return ts
+
+
+def bind(model: Any, ts: TrainState) -> None:
+    """Makes ``ts`` the live value of the model's layers."""
+    model._ts = unalias(ts)
+    live = Live(model)
+    for layer in model.lowered.layout.layers:
+        layer._live = live
+
+
+def unbind(model: Any) -> None:
+    """Ends the binding: the final weights become the layers' values (by reference) and
+    the rest of the state is kept for the next fit."""
+    ts = model._ts
+    if ts is None:
+        return
+    for layer in model.lowered.layout.layers:
+        layer._live = None
+    keep(model, ts)
+    model._ts = None
+
+
+def keep(model: Any, ts: TrainState) -> None:
+    """Stores ``ts`` as the model's state between fits."""
+    model.lowered.layout.store({"params": ts.params, "state": ts.state})
+    model._opt_state, model._loss_scale = ts.opt_state, ts.loss_scale
+    model._rng, model._step = ts.rng, ts.step
+
+
+def finalize_ema(model: Any) -> None:
+    """With ``use_ema``, the weights become their moving average at the end of fit."""
+    opt = model.optimizer
+    if model._ts is None or not getattr(opt, "use_ema", False):
+        return
+    ts = model._ts
+    trained, frozen = split(ts.params, model.lowered.layout.trainable_mask())
+    averaged = opt.finalize_variable_values(trained, ts.opt_state)
+    model._ts = ts._replace(params=merge(averaged, frozen))
+
+
+def opt_state(model: Any) -> Any:
+    """The optimizer state: the live one during ``fit``, else the kept one."""
+    return model._ts.opt_state if model._ts is not None else model._opt_state
+
+
+def set_learning_rate(model: Any, value: Any) -> None:
+    """Writes the learning rate into the optimizer state (live and kept): an injected
+    hyper-parameter, so nothing recompiles."""
+
+    def with_rate(state: Any) -> Any:
+        hyper = dict(state.hyperparams)
+        hyper["learning_rate"] = jnp.asarray(value, jnp.asarray(hyper["learning_rate"]).dtype)
+        return state._replace(hyperparams=hyper)
+
+    if model._ts is not None and hasattr(model._ts.opt_state, "hyperparams"):
+        model._ts = model._ts._replace(opt_state=with_rate(model._ts.opt_state))
+    if model._opt_state is not None and hasattr(model._opt_state, "hyperparams"):
+        model._opt_state = with_rate(model._opt_state)
+
+
+def unalias(tree: Any) -> Any:
+    """Copies arrays that appear twice in ``tree``, so that donating it is legal."""
+    seen: set[int] = set()
+
+    def once(x: Any) -> Any:
+        if isinstance(x, jax.Array):
+            if id(x) in seen:
+                return jnp.copy(x)
+            seen.add(id(x))
+        return x
+
+    return jax.tree_util.tree_map(once, tree)

@@ -1,0 +1,98 @@
+"""Logs: the metric results the loops hand to callbacks and return to users.
+
+The compiled programs return results as device scalars. Converting them to Python
+floats waits for the device, so the loops never do it per step: a callback receives a
+:class:`LazyLogs`, a ``dict`` whose values are fetched the first time anything looks at
+them. A batch hook that ignores its logs costs no host sync, and the steps keep
+streaming to the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+
+def host_logs(names: Sequence[str], results: Any) -> dict[str, float]:
+    """The results as Python floats, in ``names`` order (one device sync)."""
+    values = jax.device_get(results)
+    return {k: float(values[k]) for k in names}
+
+
+def single_or_list(logs: dict[str, float]) -> Any:
+    """What ``evaluate`` and ``*_on_batch`` return without ``return_dict``."""
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _filled(name: str) -> Callable[..., Any]:
+    method = getattr(dict, name)
+
+    def reader(self: LazyLogs, *args: Any, **kwargs: Any) -> Any:
+        self._fill()
+        return method(self, *args, **kwargs)
+
+    reader.__name__ = name
+    reader.__doc__ = method.__doc__
+    return reader
+
+
+class LazyLogs(dict):
+    """A ``dict`` of logs whose values are read from the device on first use.
+
+    It behaves as the plain dict Keras hands to callbacks (reads, writes, ``dict(logs)``,
+    ``{**logs}``, ``json.dumps``, ``isinstance(logs, dict)``); the only difference is
+    when the device is waited for.
+
+    Args:
+        names: The keys, in order.
+        results: ``{name: device scalar}`` as a program returned it.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, names: Sequence[str], results: Any) -> None:
+        super().__init__()
+        self._pending: tuple[Sequence[str], Any] | None = (names, results)
+
+    def _fill(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            dict.update(self, host_logs(*pending))
+
+    def __reduce__(self) -> Any:
+        self._fill()
+        return (dict, (dict(self.items()),))
+
+
+for _name in (
+    "__getitem__",
+    "__iter__",
+    "__len__",
+    "__contains__",
+    "__repr__",
+    "__eq__",
+    "__ne__",
+    "__or__",
+    "__ror__",
+    "__ior__",
+    "__setitem__",
+    "__delitem__",
+    "__reversed__",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "copy",
+    "pop",
+    "popitem",
+    "setdefault",
+    "update",
+    "clear",
+):
+    setattr(LazyLogs, _name, _filled(_name))
+LazyLogs.__hash__ = None  # type: ignore[assignment]
+del _name

@@ -1,0 +1,113 @@
+"""The ``predict`` loop and ``predict_on_batch``.
+
+Batches have a fixed size (the last one padded), so prediction compiles once for any
+number of rows. Without a distribution, host batches go through the predict program;
+under one, the inputs are placed once, split by rows, and each batch is gathered on the
+device(s); with several processes each gets its own rows back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kerax.callbacks import Callback, CallbackList
+from kerax.training import data as _data
+from kerax.training import devices as _devices
+
+
+def predict(
+    model: Any,
+    x: Any,
+    *,
+    batch_size: int,
+    verbose: Any,
+    steps: int | None,
+    callbacks: Sequence[Callback] | None,
+) -> Any:
+    """Runs :meth:`kerax.Model.predict`; returns NumPy arrays nested as the outputs."""
+    graph = model.graph
+    cb = CallbackList(callbacks, model, steps=steps, verbose=verbose)
+    cb.on_predict_begin()
+    variables = _devices.place_variables(model.lowered.layout, model.get_variables())
+    n_out = len(graph.outputs)
+    if _data.is_in_memory(x):
+        xs = _data.flatten_x(graph, x)
+        n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
+        if _devices.distribution() is not None:
+            pieces = _resident(model, variables, xs, n, batch_size, cb)
+        else:
+            run = model._programs().predict_batch()
+            pieces = []
+            for i, start in enumerate(range(0, n, batch_size)):
+                # Fixed-size batches (the last one padded): one compile for any n.
+                batch = _data.pad_rows([a[start : start + batch_size] for a in xs], batch_size)
+                rows = min(batch_size, n - start)
+                cb.on_predict_batch_begin(i)
+                out = run(variables, batch)
+                if cb.watches("on_predict_batch_end"):
+                    out = [np.asarray(o)[:rows] for o in out]
+                    cb.on_predict_batch_end(i, {"outputs": graph.unflatten_outputs(out)})
+                pieces.append((out, rows))
+        flat = [
+            np.concatenate([np.asarray(out[j])[:rows] for out, rows in pieces])
+            for j in range(n_out)
+        ]
+    else:
+        chunks: list[list[np.ndarray]] = []
+        for i, (bx, _, _) in enumerate(_data.iterate_batches(x)):
+            if steps is not None and i >= steps:
+                break
+            cb.on_predict_batch_begin(i)
+            out = apply_local(model, variables, _data.flatten_x(graph, bx))
+            cb.on_predict_batch_end(i, {"outputs": graph.unflatten_outputs(out)})
+            chunks.append(out)
+        flat = [np.concatenate([c[j] for c in chunks]) for j in range(n_out)]
+    cb.on_predict_end()
+    return graph.unflatten_outputs(flat)
+
+
+def _resident(
+    model: Any,
+    variables: Any,
+    xs: Sequence[Any],
+    n: int,
+    batch_size: int,
+    cb: CallbackList,
+) -> list[tuple[list[np.ndarray], slice]]:
+    """``predict`` under a distribution: the inputs placed once, split by rows, and
+    each batch gathered on the device(s); this process gets its own rows back."""
+    batch_size = _devices.rounded(batch_size)
+    rows, steps, order = _devices.resident_in_order((xs,), n, batch_size)
+    run = model._programs().predict_runner(batch_size)
+    outs = []
+    for i in range(steps):
+        cb.on_predict_batch_begin(i)
+        outs.append(run(variables, rows.groups[0], order, i))
+        cb.on_predict_batch_end(i, {"outputs": model.graph.unflatten_outputs(outs[-1])})
+    flat = [
+        np.concatenate([_devices.to_host(o[j]) for o in outs])[rows.local]
+        for j in range(len(model.graph.outputs))
+    ]
+    return [(flat, n)]
+
+
+def apply_local(model: Any, variables: Any, xs: Sequence[Any]) -> list[np.ndarray]:
+    """Applies the model to one host batch; returns the outputs for its rows (with
+    several processes, for this process's rows). The batch is padded to split over
+    the batch axis."""
+    graph = model.graph
+    n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
+    size = _devices.rounded(n, global_batch=False)
+    padded = _data.pad_rows(xs, size) if size != n else list(xs)
+    out, _ = model._jitted_apply(False)(variables, _devices.put_batch(padded))
+    return _devices.local_outputs(out, n)
+
+
+def predict_on_batch(model: Any, x: Any) -> Any:
+    """Runs :meth:`kerax.Model.predict_on_batch`."""
+    variables = _devices.place_variables(model.lowered.layout, model.get_variables())
+    flat = apply_local(model, variables, _data.flatten_x(model.graph, x))
+    return model.graph.unflatten_outputs(flat)

@@ -1,0 +1,250 @@
+"""The compiled programs of training, built once per configuration and cached.
+
+A :class:`Programs` belongs to one compile of one model: its lowered graph, optimizer,
+loss and metrics. Anything that changes one of those (a new ``compile``, a Sequential
+that gains a layer, ``"accuracy"`` re-resolved from the labels' shapes) makes the model
+build a new ``Programs``, so no program ever outlives what it was traced from.
+
+Every program here is a ``jax.jit`` of a pure function from :mod:`kerax.training.steps`;
+the ones that advance the train state donate it. Programs are also keyed by the
+current distribution, which decides how batches are split over devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from kerax.graph.lower import Lowered
+from kerax.training import devices as _devices
+from kerax.training import steps as _steps
+from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
+from kerax.training.state import TrainState
+
+
+class Programs:
+    """Builds and caches the jitted programs of ``fit`` / ``evaluate`` / ``predict``.
+
+    Args:
+        lowered: The model's lowered graph.
+        tx: The optax transformation.
+        loss: The resolved losses (None when compiled without one).
+        metrics: The resolved metrics (the loss trackers first).
+        loss_scaling: Start dynamic loss scaling in a fresh train state.
+        on_trace: Called each time the train step is traced (a retrace is a recompile).
+    """
+
+    def __init__(
+        self,
+        lowered: Lowered,
+        tx: optax.GradientTransformation,
+        loss: CompiledLoss | None,
+        metrics: CompiledMetrics,
+        *,
+        loss_scaling: bool,
+        on_trace: Callable[[], None],
+    ) -> None:
+        self.lowered, self.tx, self.loss, self.metrics = lowered, tx, loss, metrics
+        self.loss_scaling = loss_scaling
+        self._on_trace = on_trace
+        self._mask = lowered.layout.trainable_mask()
+        self._cache: dict[Any, Any] = {}
+
+    def matches(
+        self, lowered: Lowered, tx: Any, loss: Any, metrics: Any, loss_scaling: bool
+    ) -> bool:
+        """Whether these programs were built from exactly these objects."""
+        return (
+            self.lowered is lowered
+            and self.tx is tx
+            and self.loss is loss
+            and self.metrics is metrics
+            and self.loss_scaling == loss_scaling
+        )
+
+    def _get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        dist = _devices.distribution()
+        key = (*key, id(dist) if dist is not None else None)
+        fn = self._cache.get(key)
+        if fn is None:
+            fn = self._cache[key] = build()
+        return fn
+
+    def _train_step(self) -> Callable[[TrainState, _steps.Batch], TrainState]:
+        return _steps.make_train_step(
+            self.lowered, self.tx, self.loss, self.metrics, self._mask, on_trace=self._on_trace
+        )
+
+    # ------------------------------------------------------------------ training
+    def train_state(self) -> Any:
+        """``(variables, rng) -> TrainState``: a fresh state (optimizer state included)."""
+
+        def build() -> Any:
+            tx, mask, metrics, scaling = self.tx, self._mask, self.metrics, self.loss_scaling
+            return jax.jit(
+                lambda v, rng: _steps.init_train_state(
+                    v, tx, mask, metrics, rng, loss_scaling=scaling
+                )
+            )
+
+        return self._get(("train_state",), build)
+
+    def train_runner(self, batch_size: int, looped: bool, unroll: int = 1) -> Any:
+        """``(ts, data, order, start, count, reset) -> (ts, results)`` on resident data.
+
+        Runs ``count`` steps from batch ``start`` of the epoch's ``order`` (``unroll``
+        steps, unrolled, when not ``looped``), resetting the metrics first when
+        ``reset``; returns the metric results after the last step. ``start``, ``count``
+        and ``reset`` are traced: one program serves every chunk size.
+        """
+
+        def build() -> Any:
+            runner = _steps.make_epoch_runner(
+                self._train_step(),
+                batch_size,
+                looped=looped,
+                unroll=unroll,
+                constrain=_devices.batch_constraint(),
+            )
+            metrics = self.metrics
+
+            def train(ts, data, order, start, count, reset):
+                ts = ts._replace(metrics=_reset_where(reset, metrics.init(), ts.metrics))
+                ts = runner(ts, data, order, start, count)
+                return ts, metrics.results(ts.metrics)
+
+            return jax.jit(train, donate_argnums=0)
+
+        return self._get(("train_runner", batch_size, looped, unroll), build)
+
+    def train_logged_runner(self, batch_size: int, capacity: int) -> Any:
+        """Like :meth:`train_runner` (looped), but also returns each step's results.
+
+        ``(ts, data, order, start, count, reset) -> (ts, results, per_step)``, where
+        ``per_step`` holds the results after each of the ``count`` steps in its first
+        ``count`` rows (``capacity`` rows in all, a static bound on ``count``). The logs
+        of every step stay on the device until the chunk ends; the host reads them
+        back once per chunk for callbacks that observe every batch.
+        """
+
+        def build() -> Any:
+            one = _steps.make_epoch_runner(
+                self._train_step(), batch_size, looped=False, constrain=_devices.batch_constraint()
+            )
+            metrics = self.metrics
+            shapes = jax.eval_shape(lambda: metrics.results(metrics.init()))
+
+            def train(ts, data, order, start, count, reset):
+                ts = ts._replace(metrics=_reset_where(reset, metrics.init(), ts.metrics))
+                rows = jax.tree_util.tree_map(
+                    lambda s: jnp.zeros((capacity, *s.shape), s.dtype), shapes
+                )
+
+                def body(k, carry):
+                    ts, rows = carry
+                    ts = one(ts, data, order, start + k, 1)
+                    results = metrics.results(ts.metrics)
+                    rows = jax.tree_util.tree_map(
+                        lambda r, v: jax.lax.dynamic_update_index_in_dim(r, v, k, 0),
+                        rows,
+                        results,
+                    )
+                    return ts, rows
+
+                ts, rows = jax.lax.fori_loop(0, count, body, (ts, rows))
+                return ts, metrics.results(ts.metrics), rows
+
+            return jax.jit(train, donate_argnums=0)
+
+        return self._get(("train_logged_runner", batch_size, capacity), build)
+
+    def train_step(self) -> Any:
+        """``(ts, batch) -> ts``: one step on a host batch (iterables, ``train_on_batch``)."""
+        return self._get(("train_step",), lambda: jax.jit(self._train_step(), donate_argnums=0))
+
+    # ------------------------------------------------------------------ evaluation
+    def eval_runner(self, batch_size: int, looped: bool) -> Any:
+        """``(variables, states, data, order, start, count, reset) -> (states, results)``:
+        evaluation steps on resident data (one step, at ``start``, when not ``looped``)."""
+
+        def build() -> Any:
+            step = _steps.make_eval_step(self.lowered, self.loss, self.metrics)
+            metrics, constrain = self.metrics, _devices.batch_constraint()
+
+            def one(variables, states, data, order, i):
+                batch = _steps.batch_at(data, order, i, batch_size, constrain)
+                return step(variables, states, batch)
+
+            def run(variables, states, data, order, start, count, reset):
+                states = _reset_where(reset, metrics.init(), states)
+                if not looped:
+                    states = one(variables, states, data, order, start)
+                else:
+                    states = jax.lax.fori_loop(
+                        start,
+                        start + count,
+                        lambda i, st: one(variables, st, data, order, i),
+                        states,
+                    )
+                return states, metrics.results(states)
+
+            return jax.jit(run, donate_argnums=1)
+
+        return self._get(("eval_runner", batch_size, looped), build)
+
+    def eval_step(self) -> Any:
+        """``(variables, states, batch) -> states``: evaluation on a host batch."""
+        return self._get(
+            ("eval_step",),
+            lambda: jax.jit(_steps.make_eval_step(self.lowered, self.loss, self.metrics)),
+        )
+
+    def metrics_init(self) -> Any:
+        """``() -> states``: fresh metric states (replicated under a distribution)."""
+
+        def build() -> Any:
+            dist = _devices.distribution()
+            return jax.jit(
+                self.metrics.init, out_shardings=None if dist is None else dist.replicated()
+            )
+
+        return self._get(("metrics_init",), build)
+
+    def results(self) -> Any:
+        """``(states) -> {name: value}``: the logged values of metric states."""
+        return self._get(("results",), lambda: jax.jit(self.metrics.results))
+
+    # ------------------------------------------------------------------ prediction
+    def predict_runner(self, batch_size: int) -> Any:
+        """``(variables, xs, order, i) -> outputs``: batch ``i`` of resident inputs."""
+
+        def build() -> Any:
+            lowered, constrain = self.lowered, _devices.batch_constraint()
+
+            def predict_rows(variables, xs, order, i):
+                batch = _steps.batch_at((xs, [], []), order, i, batch_size, constrain)
+                out, _ = lowered.apply(variables, batch.x, training=False)
+                return jax.tree_util.tree_leaves(out)
+
+            return jax.jit(predict_rows)
+
+        return self._get(("predict_runner", batch_size), build)
+
+    def predict_batch(self) -> Any:
+        """``(variables, xs) -> outputs``: the model on one host batch."""
+        lowered = self.lowered
+
+        def predict(variables, xs):
+            out, _ = lowered.apply(variables, xs, training=False)
+            return jax.tree_util.tree_leaves(out)
+
+        return self._get(("predict_batch",), lambda: jax.jit(predict))
+
+
+def _reset_where(reset: Any, initial: Any, states: Any) -> Any:
+    """``initial`` where ``reset`` (a traced bool), else ``states``, leaf by leaf."""
+    return jax.tree_util.tree_map(lambda i, s: jnp.where(reset, i, s), initial, states)
