@@ -32,6 +32,7 @@ from kerax.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from kerax.metrics._auc import AUC
 from kerax.metrics._base import (
     Mean,
     MeanMetricWrapper,
@@ -41,19 +42,13 @@ from kerax.metrics._base import (
     divide_no_nan,
 )
 from kerax.metrics._confusion import (
-    AUC,
     FalseNegatives,
     FalsePositives,
-    Precision,
-    PrecisionAtRecall,
-    Recall,
-    RecallAtPrecision,
-    SensitivityAtSpecificity,
-    SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
     confusion_counts,
 )
+from kerax.metrics._precision_recall import Precision, Recall
 from kerax.metrics._scores import (
     BinaryIoU,
     F1Score,
@@ -63,6 +58,12 @@ from kerax.metrics._scores import (
     OneHotIoU,
     OneHotMeanIoU,
     R2Score,
+)
+from kerax.metrics._sensitivity_specificity import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )
 from kerax.metrics._wrapped import (
     Accuracy,
