@@ -17,7 +17,8 @@ import optax
 from kerax.optimizers.base import Optimizer
 
 
-def _power(base: float, exponent: jax.Array) -> jax.Array:
+def power(base: float, exponent: jax.Array) -> jax.Array:
+    """``base ** exponent`` in the exponent's dtype (a bias correction's ``beta**t``)."""
     return jnp.power(jnp.asarray(base, exponent.dtype), exponent)
 
 
@@ -117,7 +118,7 @@ class Adam(Optimizer):
 
     def _update_variable(self, grad, var, slots, lr, step, shared):
         m, v = slots[0], slots[1]
-        alpha = lr * jnp.sqrt(1 - _power(self.beta_2, step)) / (1 - _power(self.beta_1, step))
+        alpha = lr * jnp.sqrt(1 - power(self.beta_2, step)) / (1 - power(self.beta_1, step))
         m = m + (grad - m) * (1 - self.beta_1)
         v = v + (jnp.square(grad) - v) * (1 - self.beta_2)
         new = (m, v)
@@ -184,7 +185,7 @@ class Adamax(_TwoMoments):
         m, u = slots
         m = m + (grad - m) * (1 - self.beta_1)
         u = jnp.maximum(self.beta_2 * u, jnp.abs(grad))
-        denominator = (1 - _power(self.beta_1, step)) * (u + self.epsilon)
+        denominator = (1 - power(self.beta_1, step)) * (u + self.epsilon)
         return var - (lr * m) / denominator, (m, u)
 
 
@@ -207,15 +208,15 @@ class Nadam(_TwoMoments):
 
     def _update_shared(self, shared, step):
         (product,) = shared
-        return (product * self.beta_1 * (1.0 - 0.5 * _power(0.96, step)),)
+        return (product * self.beta_1 * (1.0 - 0.5 * power(0.96, step)),)
 
     def _update_variable(self, grad, var, slots, lr, step, shared):
         dtype = var.dtype
         step = step.astype(dtype)
         beta_1 = jnp.asarray(self.beta_1, dtype)
         beta_2 = jnp.asarray(self.beta_2, dtype)
-        u_t = beta_1 * (1.0 - 0.5 * _power(0.96, step))
-        u_next = beta_1 * (1.0 - 0.5 * _power(0.96, step + 1))
+        u_t = beta_1 * (1.0 - 0.5 * power(0.96, step))
+        u_next = beta_1 * (1.0 - 0.5 * power(0.96, step + 1))
         product = shared[0].astype(dtype)
         product_next = product * u_next
         m, v = slots
@@ -246,8 +247,8 @@ class Lamb(_TwoMoments):
         m, v = slots
         m = m + (grad - m) * (1 - self.beta_1)
         v = v + (jnp.square(grad) - v) * (1 - self.beta_2)
-        m_hat = m / (1.0 - _power(self.beta_1, step))
-        v_hat = v / (1.0 - _power(self.beta_2, step))
+        m_hat = m / (1.0 - power(self.beta_1, step))
+        v_hat = v / (1.0 - power(self.beta_2, step))
         update = m_hat / (jnp.sqrt(v_hat) + self.epsilon)
         var_norm = jnp.sqrt(jnp.sum(jnp.square(var)))
         update_norm = jnp.sqrt(jnp.sum(jnp.square(update)))

@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from kerax.optimizers._adam import _power
+from kerax.optimizers._adam import power
 from kerax.optimizers.base import Optimizer
 
 
@@ -137,8 +137,8 @@ class Muon(Optimizer):
     def _adam_step(self, grad, var, slots, lr, step):
         m, v = slots
         step = step.astype(var.dtype)
-        beta_1_power = _power(self.adam_beta_1, step)
-        beta_2_power = _power(self.adam_beta_2, step)
+        beta_1_power = power(self.adam_beta_1, step)
+        beta_2_power = power(self.adam_beta_2, step)
         alpha = lr * jnp.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         m = m + (grad - m) * (1 - self.adam_beta_1)
         v = v + (jnp.square(grad) - v) * (1 - self.adam_beta_2)
