@@ -220,9 +220,20 @@ _HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))
 
 
 def _dispatcher(hook: str) -> Any:
-    def dispatch(self: CallbackList, *args: Any, **kwargs: Any) -> None:
-        for method in self._hooks[hook]:
-            method(*args, **kwargs)
+    # Keras always hands hooks a dict, ``{}`` where there is nothing to report.
+    if hook.endswith(("_begin", "_end")) and ("batch" in hook or "epoch" in hook):
+
+        def dispatch(self: CallbackList, index: int, logs: Logs = None) -> None:
+            logs = {} if logs is None else logs
+            for method in self._hooks[hook]:
+                method(index, logs)
+
+    else:
+
+        def dispatch(self: CallbackList, logs: Logs = None) -> None:  # type: ignore[misc]
+            logs = {} if logs is None else logs
+            for method in self._hooks[hook]:
+                method(logs)
 
     dispatch.__name__ = hook
     dispatch.__doc__ = f"Calls ``{hook}`` of every callback that overrides it."

@@ -60,3 +60,12 @@ def host_batch(
     valid[:n] = 1.0
     pad = lambda arrs: _devices.put_batch(_data.pad_rows(arrs, size))  # noqa: E731
     return _steps.Batch(pad(xs), pad(ys), pad(sws), _devices.put_batch([valid])[0]), size
+
+
+def known_length(data: Any) -> int | None:
+    """The number of batches of an iterable that knows it (a list, a Sequence), else
+    None."""
+    try:
+        return len(data)
+    except TypeError:
+        return None

@@ -8,6 +8,8 @@ step. Metric states are fresh for each evaluation; weights are read, never writt
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -17,10 +19,10 @@ import numpy as np
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
-from kerax.training.batches import flatten, host_batch, named
+from kerax.training.batches import flatten, host_batch, known_length, named
 from kerax.training.checks import check_targets
 from kerax.training.logs import LazyLogs, host_logs
-from kerax.training.progbar import format_logs
+from kerax.training.progbar import print_final
 
 
 class Flat(NamedTuple):
@@ -43,18 +45,23 @@ def evaluate(
     callbacks: Sequence[Callback] | None,
 ) -> dict[str, float]:
     """Runs :meth:`kerax.Model.evaluate`; returns the logs."""
-    cb = CallbackList(callbacks, model, steps=steps, verbose=verbose)
-    cb.on_test_begin()
+    started = time.perf_counter()
     if _data.is_in_memory(x):
         xs, ys, sws = flatten(model.graph, x, y, sample_weight)
         check_targets(model.graph, model._loss.losses, ys)
         model._fit_metrics_to(ys)
+        n = _data.count_samples(named(model.graph, xs, ys, sws))
+        steps = math.ceil(n / batch_size)
+    else:
+        steps = steps if steps is not None else known_length(x)
+    cb = CallbackList(callbacks, model, epochs=1, steps=steps, verbose=verbose)
+    cb.on_test_begin()
+    if _data.is_in_memory(x):
         logs = arrays(model, xs, ys, sws, batch_size, cb)
     else:
         logs = iterable(model, x, steps, cb)
     cb.on_test_end(logs)
-    if verbose not in (0, "0"):
-        print(format_logs(logs), flush=True)
+    print_final(steps, verbose, logs, started)
     return logs
 
 

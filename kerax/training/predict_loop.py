@@ -8,6 +8,8 @@ device(s); with several processes each gets its own rows back.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +18,8 @@ import numpy as np
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
+from kerax.training.batches import known_length
+from kerax.training.progbar import print_final
 
 
 def predict(
@@ -29,13 +33,18 @@ def predict(
 ) -> Any:
     """Runs :meth:`kerax.Model.predict`; returns NumPy arrays nested as the outputs."""
     graph = model.graph
-    cb = CallbackList(callbacks, model, steps=steps, verbose=verbose)
+    started = time.perf_counter()
+    if _data.is_in_memory(x):
+        xs = _data.flatten_x(graph, x)
+        n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
+        steps = math.ceil(n / batch_size)
+    else:
+        steps = steps if steps is not None else known_length(x)
+    cb = CallbackList(callbacks, model, epochs=1, steps=steps, verbose=verbose)
     cb.on_predict_begin()
     variables = _devices.place_variables(model.lowered.layout, model.get_variables())
     n_out = len(graph.outputs)
     if _data.is_in_memory(x):
-        xs = _data.flatten_x(graph, x)
-        n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
         if _devices.distribution() is not None:
             pieces = _resident(model, variables, xs, n, batch_size, cb)
         else:
@@ -66,6 +75,7 @@ def predict(
             chunks.append(out)
         flat = [np.concatenate([c[j] for c in chunks]) for j in range(n_out)]
     cb.on_predict_end()
+    print_final(steps, verbose, {}, started)
     return graph.unflatten_outputs(flat)
 
 

@@ -67,3 +67,13 @@ class Progbar:
             sys.stdout.flush()
         elif finalize:
             print(line, flush=True)
+
+
+def print_final(target: int | None, verbose: Any, logs: dict[str, Any], started: float) -> None:
+    """The last line of ``evaluate`` / ``predict`` at ``verbose`` 1 or 2 ("auto" is 1),
+    as Keras prints it: ``3/3 ━━━━ 0s 2ms/step - loss: 0.31``."""
+    level = 1 if verbose == "auto" else int(verbose)
+    if level:
+        bar = Progbar(target, level)
+        bar.start = started
+        bar.update(target or 0, logs, finalize=True)
