@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import jax
+import numpy as np
 
 from kerax.errors import GraphError
 from kerax.graph.spec import TensorSpec
@@ -159,39 +160,69 @@ class Graph:
         """Flattens ``data`` in the graph's input order.
 
         Accepts the inputs nested as the model was built, a list in input order, a
-        single array for a one-input model, or a dict keyed by input names.
+        single array (or nested lists of numbers) for a one-input model, or a dict keyed
+        by input names (or by the InputLayers' names).
 
         Raises:
-            ValueError: On a missing input name or a wrong number of inputs.
+            ValueError: On missing or unknown dict keys, or a wrong number of inputs;
+                naming the model, the inputs with their shapes, and what was received.
         """
         n = len(self.inputs)
         if isinstance(data, Mapping):
-            names = self.input_names
-            missing = [name for name in names if name not in data]
-            if missing:
-                layer_names = [ref.layer for ref in self.inputs]
-                if all(k in data for k in layer_names):
-                    return [data[k] for k in layer_names]
-                raise ValueError(
-                    f"Model '{self.name}' is missing input(s) {missing} in the dict it "
-                    f"received (keys {sorted(data)}). Expected keys: {names}."
-                )
-            return [data[name] for name in names]
+            return self._from_dict(data)
         if n == 1 and not isinstance(data, list | tuple):
             return [data]
         if isinstance(data, list | tuple):
+            if n == 1 and data and _plain_numbers(data):
+                return [data]  # nested lists of numbers: one array
             if len(data) == 1 and n == 1 and isinstance(data[0], list | tuple):
                 data = data[0]
             if len(data) != n:
+                shapes = "[" + ", ".join(_shape_text(v) for v in data) + "]"
                 raise ValueError(
-                    f"Model '{self.name}' expects {n} input(s) {self.input_names}, but it "
-                    f"received {len(data)}."
+                    f'Model "{self.name}" expects {n} input(s) {self._expected()}, but it '
+                    f"received a {type(data).__name__} of {len(data)} with shapes {shapes}. "
+                    "Pass one array per input, in this order, or a dict keyed by input name."
                 )
             return list(data)
         raise ValueError(
-            f"Model '{self.name}' expects {n} inputs {self.input_names}; received a "
-            f"{type(data).__name__}. Pass a list or a dict keyed by input name."
+            f'Model "{self.name}" expects {n} inputs {self._expected()}; received a '
+            f"{type(data).__name__} of shape {_shape_text(data)}. Pass a list in this "
+            "order, or a dict keyed by input name."
         )
+
+    def _from_dict(self, data: Mapping[Any, Any]) -> list[Any]:
+        names = self.input_names
+        layer_names = [ref.layer for ref in self.inputs]
+        for keys in (names, layer_names):
+            if all(k in data for k in keys) and all(k in keys for k in data):
+                return [data[k] for k in keys]
+        missing = [k for k in names if k not in data]
+        if missing and all(k in data for k in layer_names):
+            names, missing = layer_names, []
+        unknown = [k for k in data if k not in names]
+        problems = []
+        if missing:
+            problems.append(f"lacks input(s) {missing}")
+        if unknown:
+            import difflib
+
+            close = {
+                k: difflib.get_close_matches(str(k), [str(m) for m in names], n=1) for k in unknown
+            }
+            hints = "".join(f" ({k!r}: did you mean {c[0]!r}?)" for k, c in close.items() if c)
+            problems.append(f"has unknown key(s) {unknown}{hints}")
+        received = "{" + ", ".join(f"{k!r}: {_shape_text(v)}" for k, v in data.items()) + "}"
+        raise ValueError(
+            f'Model "{self.name}" received a dict of inputs {received} that '
+            f"{' and '.join(problems)}. Expected exactly the keys {self._expected()}: "
+            "rename, add or remove the keys that differ."
+        )
+
+    def _expected(self) -> str:
+        """The inputs for messages: ``{'title': (None, 4), 'body': (None, 2)}``."""
+        pairs = zip(self.input_names, self.input_specs, strict=True)
+        return "{" + ", ".join(f"{name!r}: {spec.shape}" for name, spec in pairs) + "}"
 
     def unflatten_outputs(self, flat: list[Any]) -> Any:
         return jax.tree_util.tree_unflatten(self.output_tree, flat)
@@ -211,6 +242,27 @@ class Graph:
             if node.id == (ref.layer, ref.node):
                 return node.outputs[ref.index]
         raise KeyError(ref)
+
+
+def _is_array_like(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _plain_numbers(value: Any) -> bool:
+    """Whether ``value`` is nested lists / tuples of Python numbers (no arrays)."""
+    if isinstance(value, list | tuple):
+        return all(_plain_numbers(v) for v in value)
+    return isinstance(value, bool | int | float)
+
+
+def _shape_text(value: Any) -> str:
+    """The shape of ``value`` for messages, or its type when it has none."""
+    if _is_array_like(value):
+        return str(tuple(value.shape))
+    try:
+        return str(np.shape(value))
+    except ValueError:
+        return f"a ragged {type(value).__name__}"
 
 
 def _tree_keys(tree: Any) -> list[str] | None:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
-import numpy as np
 
 from kerax import _naming
 from kerax import random as _random
@@ -18,6 +17,8 @@ from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
 from kerax.graph.trace import trace
 from kerax.layers._base import Layer
+from kerax.training import checks as _checks
+from kerax.training import data as _data
 from kerax.training.trainer import Trainer
 
 
@@ -167,33 +168,15 @@ class Model(Trainer, Layer):
         return graph.unflatten_outputs(outs)
 
     def _check_input_spec(self, inputs: Sequence[TensorSpec]) -> None:
-        expected = self.graph.input_specs
-        if len(inputs) != len(expected):
-            raise ValueError(
-                f'Model "{self.name}" expects {len(expected)} input(s) with shapes '
-                f"{[s.shape for s in expected]}, but it was called on {len(inputs)} input(s) "
-                f"with shapes {[s.shape for s in inputs]}."
-            )
-        for i, (want, got) in enumerate(zip(expected, inputs, strict=True)):
-            compatible = want.ndim == got.ndim and all(
-                a is None or b is None or a == b for a, b in zip(want.shape, got.shape)
-            )
-            if not compatible:
-                raise ValueError(
-                    f'Input {i} of model "{self.name}" is incompatible with the model: '
-                    f"expected shape {want.shape}, received shape {got.shape}."
-                )
+        _checks.check_input_specs(self.graph, inputs)
 
     def _call_eager(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _frame.ACTIVE.get() is not None:
             return Layer._call_eager(self, args, kwargs)
         inputs = args[0] if args else kwargs.pop("inputs")
         training = bool(kwargs.pop("training", False))
-        flat = [
-            np.asarray(x) if not isinstance(x, jax.Array) else x
-            for x in self.graph.flatten_inputs(inputs)
-        ]
-        self._check_input_spec([TensorSpec.from_value(x) for x in flat])
+        # The same check (and reshape of a trailing unit axis) as predict: before tracing.
+        flat = _data.flatten_x(self.graph, inputs)
         if training:
             outputs, state = self._jitted_apply(True)(
                 self.get_variables(), flat, _random.next_key()

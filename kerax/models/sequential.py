@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from kerax import _naming
 from kerax.graph import symbolic
@@ -12,6 +14,7 @@ from kerax.graph.trace import trace
 from kerax.layers._base import Layer
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.models.functional import Model
+from kerax.training import checks as _checks
 from kerax.training.trainer import Trainer
 
 
@@ -123,12 +126,55 @@ class Sequential(Model):
         self._rebuild(Input(batch_shape=(None, *tuple(input_shape)[1:])))
 
     def _ensure_graph(self, x: Any) -> None:
-        """Builds a deferred Sequential from the first data it sees."""
+        """Builds a deferred Sequential from the first data it sees.
+
+        Raises:
+            ValueError: If ``x`` is not one array of numbers (a Sequential has one
+                input); the model stays unbuilt.
+        """
         if self._graph is not None or x is None:
             return
-        first = x[0] if isinstance(x, list | tuple) else x
+        first = self._only_input(x)
+        try:
+            first = (
+                first if hasattr(first, "shape") and hasattr(first, "dtype") else np.asarray(first)
+            )
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f'Sequential "{self.name}" could not make an array of the data it was first '
+                f"given ({type(first).__name__}: {err}), so it cannot be built from it."
+            ) from None
+        kind = _checks.dtype_category(first.dtype)
+        if kind not in ("bool", "int", "float") or np.ndim(first) == 0:
+            what = {"text": "text", "complex": "complex numbers"}.get(kind, "Python objects")
+            what = "a scalar" if kind in ("bool", "int", "float") else f"an array of {what}"
+            raise ValueError(
+                f'Sequential "{self.name}" has no input shape yet and cannot be built from '
+                f"{what} (shape {tuple(np.shape(first))}, dtype {first.dtype}): it takes "
+                "numbers with a batch axis first. Pass such an array, or give the model an "
+                "Input(shape=...)."
+            )
         spec = TensorSpec.from_value(first)
         self._rebuild(Input(batch_shape=(None, *spec.shape[1:]), dtype=spec.dtype))
+
+    def _only_input(self, x: Any) -> Any:
+        """The one input array in ``x`` (an array, a one-item list or dict, or lists)."""
+        items: list[Any] | None = None
+        if isinstance(x, Mapping):
+            items = list(x.values())
+        elif isinstance(x, list | tuple) and any(
+            hasattr(v, "shape") and hasattr(v, "dtype") for v in x
+        ):
+            items = list(x)
+        if items is None:
+            return x
+        if len(items) != 1:
+            shapes = [tuple(np.shape(v)) for v in items]
+            raise ValueError(
+                f'Sequential "{self.name}" takes one input, but it received '
+                f"{len(items)} arrays with shapes {shapes}. Pass a single array."
+            )
+        return items[0]
 
     def _rebuild(self, input_tensor: symbolic.KerasTensor) -> None:
         stack = list(self._stack)

@@ -16,11 +16,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax.graph.ir import Graph
+from kerax.training import checks as _checks
 
 
 def is_in_memory(x: Any) -> bool:
-    """Whether ``x`` is arrays (or a list / dict of arrays), not an iterable of batches."""
-    if isinstance(x, np.ndarray | jax.Array):
+    """Whether ``x`` is arrays (or a list / dict of arrays), not an iterable of batches.
+
+    A lone scalar or string counts as in-memory data, so that it reaches the input
+    check (and its message) rather than being iterated over.
+    """
+    if isinstance(x, np.ndarray | jax.Array | np.generic | str | bytes | int | float | complex):
         return True
     if isinstance(x, Mapping):
         return all(is_in_memory(v) for v in x.values())
@@ -41,12 +46,48 @@ def _looks_numeric(x: Any) -> bool:
     return arr.dtype != object
 
 
-def _array(value: Any, what: str) -> np.ndarray | jax.Array:
+def _array(
+    value: Any,
+    what: str,
+    model: str | None = None,
+    *,
+    expected: Any = None,
+    numbers_only: bool = True,
+) -> np.ndarray | jax.Array:
+    """``value`` as an array: float64 becomes float32 and int64 int32, as JAX computes.
+
+    Args:
+        value: An array, or what NumPy makes one of.
+        what: How messages call it (``"y"``, ``'input 0 "title"'``).
+        model: The model's name, for messages.
+        expected: The shape it should have, for messages.
+        numbers_only: Whether text and objects are refused here; inputs pass them on to
+            :func:`kerax.training.checks.check_inputs`, which words those errors.
+
+    Raises:
+        ValueError: If ``value`` makes no array (ragged lists), or, with
+            ``numbers_only``, no array of numbers; naming ``what`` and the model.
+    """
     if isinstance(value, jax.Array):
         return value
-    arr = np.asarray(value)
-    if arr.dtype == object:
-        raise TypeError(f"Could not convert {what} to an array: received {type(value).__name__}.")
+    owner = f' of model "{model}"' if model else ""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        shape = "" if expected is None else f" (expected shape {expected})"
+        raise ValueError(
+            f"Could not make an array of {what}{owner}{shape} from the "
+            f"{type(value).__name__} it received ({err}). Pass a NumPy array, or nested "
+            "lists of equal lengths."
+        ) from None
+    if arr.dtype.kind in "OUSVMm":
+        if not numbers_only:
+            return arr
+        raise ValueError(
+            f"{what[:1].upper()}{what[1:]}{owner} must hold numbers; received an array of "
+            f"dtype {arr.dtype} with shape {arr.shape}. Convert it first, e.g. "
+            'np.asarray(values, dtype="float32").'
+        )
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)
     if arr.dtype == np.int64:
@@ -55,10 +96,27 @@ def _array(value: Any, what: str) -> np.ndarray | jax.Array:
 
 
 def flatten_x(graph: Graph, x: Any) -> list[Any]:
-    """The inputs as arrays, in the graph's input order."""
+    """The inputs as arrays, in the graph's input order, checked against the model's
+    inputs (see :func:`kerax.training.checks.check_inputs`) before anything is traced.
+
+    Data with one trailing unit axis more or less than an input (``(n,)`` for an
+    ``Input(shape=(1,))``) is reshaped to fit, as Keras does.
+
+    Raises:
+        ValueError: On a wrong structure (missing or unknown dict keys, a wrong number
+            of inputs), dtype, rank, dimension or number of rows.
+    """
     flat = graph.flatten_inputs(x)
-    names = graph.input_names
-    return [_array(v, f"input '{names[i]}'") for i, v in enumerate(flat)]
+    arrays = [
+        _array(v, f'input {i} "{name}"', graph.name, expected=spec.shape, numbers_only=False)
+        for i, (v, name, spec) in enumerate(zip(flat, graph.input_names, graph.input_specs))
+    ]
+    _checks.check_inputs(graph, arrays)
+    out = []
+    for spec, a in zip(graph.input_specs, arrays, strict=True):
+        shape = _checks.adjusted_shape(spec.shape, tuple(np.shape(a)))
+        out.append(a if shape == np.shape(a) else a.reshape(shape))
+    return out
 
 
 def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
@@ -79,7 +137,8 @@ def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
                 f"'{graph.name}'. Output names: {names}."
             )
         return [
-            None if y.get(name) is None else _array(y[name], f"{what}['{name}']") for name in names
+            None if y.get(name) is None else _array(y[name], f"{what}['{name}']", graph.name)
+            for name in names
         ]
     if isinstance(y, list | tuple) and n > 1:
         if len(y) != n:
@@ -87,26 +146,33 @@ def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
                 f"Model '{graph.name}' has {n} outputs {names}, but `{what}` is a list of "
                 f"{len(y)} arrays."
             )
-        return [None if v is None else _array(v, f"{what}[{i}]") for i, v in enumerate(y)]
+        return [
+            None if v is None else _array(v, f"{what}[{i}]", graph.name) for i, v in enumerate(y)
+        ]
     if n == 1:
         if isinstance(y, list | tuple) and len(y) == 1 and is_in_memory(y[0]):
             y = y[0]
-        return [_array(y, what)]
-    return [_array(y, what)] * n
+        return [_array(y, what, graph.name)]
+    return [_array(y, what, graph.name)] * n
 
 
-def count_samples(arrays: Sequence[tuple[str, Any]]) -> int:
-    """The common number of examples; raises ValueError naming the arrays that differ."""
-    sizes = {name: int(np.shape(a)[0]) for name, a in arrays if a is not None and np.ndim(a) > 0}
-    if not sizes:
-        raise ValueError("No data was given: `x` is empty.")
-    if len(set(sizes.values())) > 1:
-        listing = ", ".join(f"{name}: {size}" for name, size in sizes.items())
-        raise ValueError(
-            f"Data cardinality is ambiguous: all arrays must have the same number of "
-            f"samples. Received sizes {listing}."
-        )
-    return next(iter(sizes.values()))
+def count_samples(arrays: Sequence[tuple[str, Any]], *, model: str | None = None) -> int:
+    """The common number of examples of ``(name, array)`` pairs (None arrays skipped).
+
+    Args:
+        arrays: The arrays, each with the name messages use (``"x['title']"``).
+        model: The model's name, for the messages.
+
+    Raises:
+        ValueError: If there is no data, or the arrays differ in rows; naming them.
+    """
+    shapes = {name: tuple(np.shape(a)) for name, a in arrays if a is not None and np.ndim(a) > 0}
+    if not shapes:
+        owner = f' for model "{model}"' if model else ""
+        raise ValueError(f"No data was given{owner}: `x` is empty.")
+    if len({shape[0] for shape in shapes.values()}) > 1:
+        raise _checks.cardinality_error(shapes, model)
+    return int(next(iter(shapes.values()))[0])
 
 
 def class_weights_to_sample_weights(y: Any, class_weight: Mapping[int, float]) -> np.ndarray:
@@ -132,7 +198,16 @@ def take(arrays: Sequence[Any], idx: np.ndarray) -> list[Any]:
 
 
 def iterate_batches(data: Iterable[Any]) -> Iterator[tuple[Any, Any, Any]]:
-    """Yields ``(x, y, sample_weight)`` from an iterable of batches."""
+    """Yields ``(x, y, sample_weight)`` from an iterable of batches.
+
+    Raises:
+        TypeError: If ``data`` is neither arrays nor iterable.
+    """
+    if not isinstance(data, Iterable):
+        raise TypeError(
+            "Expected the data as arrays (or a list / dict of arrays keyed by input name), "
+            f"or an iterable of batches; received {type(data).__name__}: {data!r:.80}."
+        )
     for batch in data:
         if (
             isinstance(batch, tuple | list)
