@@ -166,29 +166,60 @@ class ProgbarLogger(Callback):
 
 
 class CallbackList(Callback):
-    """Dispatches every hook to a list of callbacks, in order.
+    """Dispatches every hook to a list of callbacks, in order (for custom loops too).
 
     Each hook calls only the callbacks that override it (bound methods gathered once),
     so a hook nobody overrides costs one empty loop per batch.
 
     Args:
         callbacks: The callbacks.
+        add_history: Append a :class:`History` if there is none.
+        add_progbar: Append a :class:`ProgbarLogger` if there is none.
         model: The model they watch.
         **params: Shared with every callback as ``callback.params``.
     """
 
-    def __init__(self, callbacks: Sequence[Callback] | None, model: Any, **params: Any) -> None:
+    def __init__(
+        self,
+        callbacks: Sequence[Callback] | None = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ) -> None:
         super().__init__()
         self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            cb.set_model(model)
-            cb.set_params(params)
-        self.model = model
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
+        if add_history and not any(isinstance(cb, History) for cb in self.callbacks):
+            self.callbacks.append(History())
+        self.set_model(model)
+        self.set_params(params)
+        self._gather()
+
+    def _gather(self) -> None:
         self._hooks = {
             hook: [getattr(cb, hook) for cb in self.callbacks if cb.overrides(hook)]
             for hook in _HOOKS
         }
         self._bars = [cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)]
+
+    def append(self, callback: Callback) -> None:
+        """Adds a callback at the end (it gets the list's model and params)."""
+        callback.set_model(self.model)
+        callback.set_params(self.params)
+        self.callbacks.append(callback)
+        self._gather()
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+        for cb in self.callbacks:
+            cb.set_params(params)
 
     def needs_batch_hooks(self) -> bool:
         return any(cb.needs_batch_hooks() for cb in self.callbacks)

@@ -95,11 +95,19 @@ class BackupAndRestore(Callback):
     Args:
         backup_dir: Directory of the backup.
         save_freq: ``"epoch"`` (only epochs are supported).
+        double_checkpoint: Accepted for Keras compatibility. Keras keeps a second copy
+            so that a crash while writing leaves one intact; kerax's backups are
+            written to a temporary name and renamed into place, so the previous one
+            always survives.
         delete_checkpoint: Delete the backup when training completes.
     """
 
     def __init__(
-        self, backup_dir: str, save_freq: Any = "epoch", delete_checkpoint: bool = True
+        self,
+        backup_dir: str,
+        save_freq: Any = "epoch",
+        double_checkpoint: bool = False,
+        delete_checkpoint: bool = True,
     ) -> None:
         super().__init__()
         if save_freq != "epoch":
@@ -107,6 +115,7 @@ class BackupAndRestore(Callback):
                 f"Only save_freq='epoch' is supported; received save_freq={save_freq!r}."
             )
         self.backup_dir, self.delete_checkpoint = str(backup_dir), delete_checkpoint
+        self.double_checkpoint = double_checkpoint
         self._completed = False
 
     def on_train_begin(self, logs=None):

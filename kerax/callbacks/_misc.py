@@ -36,13 +36,30 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training as soon as the loss of a batch is NaN or infinite."""
+    """Stops training as soon as the loss of a batch is NaN or infinite.
+
+    It reads each batch's loss, so ``fit`` runs one step per call with it (see
+    :attr:`Callback.async_safe`).
+
+    Args:
+        raise_error: Raise a ``RuntimeError`` at once instead of stopping gracefully
+            (then ``on_train_end`` is not called).
+    """
+
+    def __init__(self, raise_error: bool = False) -> None:
+        super().__init__()
+        self.raise_error = raise_error
 
     def on_train_batch_end(self, batch, logs=None):
         import math
 
         loss = (logs or {}).get("loss")
         if loss is not None and (math.isnan(loss) or math.isinf(loss)):
+            if self.raise_error:
+                raise RuntimeError(
+                    f"The loss is {loss} at batch {batch}: terminating training "
+                    "(TerminateOnNaN(raise_error=True))."
+                )
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 

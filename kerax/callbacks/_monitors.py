@@ -46,6 +46,10 @@ class _Monitor(Callback):
             )
         return value
 
+    def get_monitor_value(self, logs: dict[str, Any] | None) -> float | None:
+        """The monitored value in ``logs`` (None, with a warning, when absent)."""
+        return self._value(logs)
+
 
 class EarlyStopping(_Monitor):
     """Stops training when ``monitor`` has stopped improving.
@@ -145,6 +149,10 @@ class ReduceLROnPlateau(_Monitor):
         self.cooldown, self.min_lr = cooldown, min_lr
         self.wait = self.cooldown_counter = 0
         self.best: float | None = None
+
+    def in_cooldown(self) -> bool:
+        """Whether the rate was reduced less than ``cooldown`` epochs ago."""
+        return self.cooldown_counter > 0
 
     def on_train_begin(self, logs=None):
         self.wait = self.cooldown_counter = 0

@@ -54,7 +54,7 @@ def evaluate(
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)
-    cb = CallbackList(callbacks, model, epochs=1, steps=steps, verbose=verbose)
+    cb = CallbackList(callbacks, model=model, epochs=1, steps=steps, verbose=verbose)
     cb.on_test_begin()
     if _data.is_in_memory(x):
         logs = arrays(model, xs, ys, sws, batch_size, cb)

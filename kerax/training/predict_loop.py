@@ -40,7 +40,7 @@ def predict(
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)
-    cb = CallbackList(callbacks, model, epochs=1, steps=steps, verbose=verbose)
+    cb = CallbackList(callbacks, model=model, epochs=1, steps=steps, verbose=verbose)
     cb.on_predict_begin()
     variables = _devices.place_variables(model.lowered.layout, model.get_variables())
     n_out = len(graph.outputs)
