@@ -123,7 +123,7 @@ def fit(
 
     history = History()
     cbs = [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else []), history]
-    cb = CallbackList(cbs, model, epochs=epochs, steps=steps, verbose=verbose)
+    cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
 
     model.stop_training = False
     model._resume_epoch = None
