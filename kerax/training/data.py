@@ -150,9 +150,9 @@ def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
             None if v is None else _array(v, f"{what}[{i}]", graph.name) for i, v in enumerate(y)
         ]
     if n == 1:
-        if isinstance(y, list | tuple) and len(y) == 1 and is_in_memory(y[0]):
-            y = y[0]
-        return [_array(y, what, graph.name)]
+        if isinstance(y, list | tuple) and len(y) == 1 and (y[0] is None or is_in_memory(y[0])):
+            y = y[0]  # a list in output order, as flattened data is (``[None]`` included)
+        return [None if y is None else _array(y, what, graph.name)]
     return [_array(y, what, graph.name)] * n
 
 

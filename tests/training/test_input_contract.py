@@ -256,6 +256,25 @@ def test_bad_validation_data_names_the_problem(tiny, pair, case):
     bench.model.set_weights(bench.weights)
 
 
+def test_validation_data_can_be_checked_before_training(tiny, pair):
+    """``check_validation_data`` is what ``fit`` needs to refuse bad validation data
+    before its first step; flattened data (from ``validation_split``) passes."""
+    from kerax.training.checks import check_validation_data
+
+    losses = tiny.model._loss.losses
+    for case in ("feature size", "labels that do not fit the loss", "fewer target rows"):
+        bad = BAD[case]
+        with pytest.raises(ValueError) as info:
+            check_validation_data(tiny.model.graph, losses, (bad.x(), bad.y()))
+        for part in (*bad.names, '"tiny"'):
+            assert part in str(info.value)
+    with pytest.raises(ValueError, match=r'"pair".*right.*\(None, 4\)'):
+        check_validation_data(pair.model.graph, pair.model._loss.losses, ({"left": X3}, Y))
+    check_validation_data(tiny.model.graph, losses, (X3, Y))
+    check_validation_data(tiny.model.graph, losses, ([X3], [Y], [None]))
+    check_validation_data(tiny.model.graph, losses, iter([(X4, Y)]))  # batches: not consumed
+
+
 WIRING = (
     "needs the trainer wiring described in the issue-11 report: "
     "checks.check_validation_data before training, count_samples(..., model=)"
