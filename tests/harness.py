@@ -13,6 +13,9 @@
    finite gradients, and changes the trainable weights (when there are any).
 
 It returns the model it built, so a test can go on with layer-specific checks.
+
+``weight_signature`` and ``copy_keras_weights`` compare a layer or model with its Keras
+twin (``tests/layers/test_weight_order.py`` runs them over every layer class).
 """
 
 from __future__ import annotations
@@ -184,3 +187,27 @@ def _as_tuples(tree: Any) -> Any:
     if isinstance(tree, list | tuple):
         return [_as_tuples(t) for t in tree]
     return tree
+
+
+def weight_signature(layer: Any) -> list[tuple[str, tuple[int, ...], str, bool]]:
+    """``(name, shape, dtype, trainable)`` of each of ``layer.weights``, in order; the
+    same for a kerax layer and a Keras 3 one, so the two can be compared."""
+    return [(w.name, tuple(w.shape), str(w.dtype), bool(w.trainable)) for w in layer.weights]
+
+
+def copy_keras_weights(reference: Any, layer: Any, seed: int = 123) -> None:
+    """Gives the Keras ``reference`` random weights and copies them into the kerax
+    ``layer`` with ``layer.set_weights(reference.get_weights())``.
+
+    The values are drawn with NumPy (Keras's initializers compile once per shape, slow
+    on CPU); weights named ``*variance`` are kept positive.
+    """
+    rng = np.random.default_rng(seed)
+    weights = []
+    for w in reference.weights:
+        value = rng.normal(scale=0.5, size=tuple(w.shape))
+        if "variance" in w.name:
+            value = np.abs(value) + 0.5
+        weights.append(value.astype(str(w.dtype)))
+    reference.set_weights(weights)
+    layer.set_weights(reference.get_weights())

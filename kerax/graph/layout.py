@@ -22,6 +22,7 @@ import jax
 from kerax.graph.frame import stable_hash
 
 if TYPE_CHECKING:
+    from kerax.graph.ir import Graph, Ref
     from kerax.layers._base import Layer
 
 Variables = dict[str, dict[str, dict[str, Any]]]
@@ -152,3 +153,48 @@ class Layout:
                 if spec.regularizer is not None and spec.trainable:
                     penalties.append(spec.regularizer(params[key][spec.name]))
         return penalties
+
+
+def keras_layer_order(graph: Graph) -> list[Layer]:
+    """The layers of ``graph`` in the order Keras 3 lists a functional model's layers,
+    which is also the order of ``model.weights``.
+
+    Keras orders by depth, counted from the outputs (a layer's depth is the deepest of
+    its calls), deepest first; ties go to the order in which a depth-first walk back
+    from the outputs first meets each layer. For a chain this is the order of the calls;
+    for branches it can differ from the order of first use (``Graph.layers``).
+    """
+    nodes = {node.id: node for node in graph.nodes}
+    first_seen: dict[str, int] = {}
+    finished: set[tuple[str, int]] = set()
+    post_order: list[tuple[str, int]] = []
+
+    def visit(ref: Ref) -> None:
+        node_id = (ref.layer, ref.node)
+        if node_id in finished:
+            return
+        first_seen.setdefault(ref.layer, len(first_seen))
+        node = nodes.get(node_id)  # graph inputs have no node
+        if node is not None:
+            for parent in node.refs():
+                visit(parent)
+        finished.add(node_id)
+        post_order.append(node_id)
+
+    for ref in graph.outputs:
+        visit(ref)
+    node_depth: dict[tuple[str, int], int] = {}
+    layer_depth: dict[str, int] = {}
+    for node_id in reversed(post_order):
+        depth = max(node_depth.get(node_id, 0), layer_depth.get(node_id[0], 0))
+        layer_depth[node_id[0]] = node_depth[node_id] = depth
+        node = nodes.get(node_id)
+        for parent in node.refs() if node is not None else ():
+            parent_id = (parent.layer, parent.node)
+            node_depth[parent_id] = max(depth + 1, node_depth.get(parent_id, 0))
+    for ref in graph.inputs:  # inputs no output depends on
+        layer_depth.setdefault(ref.layer, 0)
+        first_seen.setdefault(ref.layer, -1)
+    by_name = graph.layer_map
+    ranked = sorted(layer_depth, key=lambda name: (-layer_depth[name], first_seen[name]))
+    return [by_name[name] for name in ranked]

@@ -236,12 +236,25 @@ class Layer:
         frozen = [self._handles[s.name] for s in self._weight_specs if not s.trainable]
         return trainable + frozen
 
+    def _sublayers_in_weight_order(self) -> list[Layer]:
+        """The sublayers in the order Keras lists their weights: for a model with a
+        graph, Keras's layer order (by depth, see ``layout.keras_layer_order``), which
+        can differ from the order of first use; otherwise the tracking order."""
+        graph = self.__dict__.get("_graph")
+        if graph is None:
+            return self._sublayers()
+        from kerax.graph import layout as _layout
+
+        ordered = _layout.keras_layer_order(graph)
+        return ordered + [s for s in self._sublayers() if not any(s is o for o in ordered)]
+
     @property
     def weights(self) -> list[Variable]:
         """All weights, in Keras's order: own trainable, own non-trainable, sublayers'."""
         out: list[Variable] = []
         seen: set[int] = set()
-        for w in self._own_weights() + [w for s in self._sublayers() for w in s.weights]:
+        subs = self._sublayers_in_weight_order()
+        for w in self._own_weights() + [w for s in subs for w in s.weights]:
             if id(w) not in seen:
                 seen.add(id(w))
                 out.append(w)
