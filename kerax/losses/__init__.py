@@ -27,25 +27,6 @@ from kerax.losses._base import (
 from kerax.losses._base import (
     _squeeze_sparse as _squeeze_sparse,
 )
-from kerax.losses._classes import (
-    BinaryCrossentropy,
-    BinaryFocalCrossentropy,
-    CategoricalCrossentropy,
-    CategoricalFocalCrossentropy,
-    CategoricalHinge,
-    CosineSimilarity,
-    Hinge,
-    Huber,
-    KLDivergence,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredError,
-    MeanSquaredLogarithmicError,
-    Poisson,
-    SparseCategoricalCrossentropy,
-    SquaredHinge,
-)
 from kerax.losses._functions import (
     _log_probs as _log_probs,
 )
@@ -67,6 +48,25 @@ from kerax.losses._functions import (
     poisson,
     sparse_categorical_crossentropy,
     squared_hinge,
+)
+from kerax.losses._hinge import CategoricalHinge, Hinge, SquaredHinge
+from kerax.losses._probabilistic import (
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+)
+from kerax.losses._regression import (
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
 )
 
 mse = MSE = mean_squared_error
