@@ -102,8 +102,9 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def run_jax(w: Workload) -> dict[str, Any]:
-    """Hand-written JAX + optax: one jitted, donated step per batch (the 1.00x reference)."""
+def run_jax(w: Workload, sync: bool = False) -> dict[str, Any]:
+    """Hand-written JAX + optax: one jitted, donated step per batch (the 1.00x reference).
+    With ``sync``, each step's loss is read on the host (a device sync per step)."""
     import jax
     import optax
 
@@ -120,11 +121,24 @@ def run_jax(w: Workload) -> dict[str, Any]:
     (batches, opt_state), setup_s = _timed(lambda: (_device_batches(w, xs, ys), tx.init(params)))
     nb = len(batches)
 
+    losses: list[float] = []
+
     def call(state: Any, i: int) -> Any:
         bx, by = batches[i % nb]
-        return step(state[0], state[1], bx, by)
+        out = step(state[0], state[1], bx, by)
+        if sync:
+            losses.append(float(out[2]))
+        return out
 
     return _time_loop(call, (params, opt_state, None), w, setup_s=setup_s, init_s=init_s)
+
+
+def run_jax_sync(w: Workload) -> dict[str, Any]:
+    """The hand-written loop, reading each step's loss on the host (``float(loss)``): one
+    device sync per step, what a callback reading ``logs["loss"]`` costs any framework."""
+    out = run_jax(w, sync=True)
+    out["note"] = "float(loss) each step"
+    return out
 
 
 def run_jax_scan(w: Workload) -> dict[str, Any]:
@@ -231,7 +245,7 @@ def run_kerax_step(w: Workload) -> dict[str, Any]:
 def _fit_timing(
     w: Workload, fit: Callable[[Any], Any], make_callback: Callable, init_s: float
 ) -> dict:
-    """Runs ``fit`` for 1 + ``fit_epochs`` epochs; times epochs from their ends."""
+    """Runs ``fit`` (a compile epoch, then timed ones); times epochs from their ends."""
     ends: list[float] = []
     callback = make_callback(ends)
     t0 = time.perf_counter()
@@ -251,13 +265,93 @@ def _fit_args(w: Workload) -> tuple[Any, Any]:
     return (xs[0] if len(xs) == 1 else xs), (ys[0] if len(ys) == 1 else ys)
 
 
-def run_kerax_fit(w: Workload, steps_per_execution: int = 1) -> dict[str, Any]:
+#: ``fit`` with callbacks (issue 12): mode -> note in the table.
+CALLBACK_MODES = {
+    None: "",
+    "timer": "timer callback: on_train_batch_begin records perf_counter()",
+    "logs": 'on_train_batch_end reads logs["loss"]',
+    "verbose": "verbose=1, stdout to a null sink",
+}
+
+
+def _fit_callback(base: type, mode: str | None, ends: list[float]) -> Any:
+    """The callback a ``fit`` row runs with; its ``on_epoch_end`` records the epoch ends.
+
+    - ``None`` and ``"verbose"``: only ``on_epoch_end``;
+    - ``"timer"``: the issue's timer, ``on_train_begin`` / ``on_epoch_begin`` /
+      ``on_epoch_end`` / ``on_train_batch_begin`` record ``time.perf_counter()`` (a
+      callback that only observes batches);
+    - ``"logs"``: ``on_train_batch_end`` reads ``logs["loss"]`` (a host sync per step,
+      in any framework).
+    """
+
+    class EpochEnds(base):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            ends.append(time.perf_counter())
+
+    class Timer(base):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self.times.append(time.perf_counter())
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.times.append(time.perf_counter())
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            now = time.perf_counter()
+            self.times.append(now)
+            ends.append(now)
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            self.times.append(time.perf_counter())
+
+    class LossReader(EpochEnds):
+        def __init__(self) -> None:
+            super().__init__()
+            self.losses: list[float] = []
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            self.losses.append(logs["loss"])
+
+    return {"timer": Timer, "logs": LossReader}.get(mode, EpochEnds)()
+
+
+def _run_fit(
+    w: Workload, model: Any, base: type, init_s: float, mode: str | None
+) -> dict[str, Any]:
+    """Times ``model.fit`` (already compiled) with the callback of ``mode``."""
+    import contextlib
+    import os
+
+    x, y = _fit_args(w)
+    verbose = 1 if mode == "verbose" else 0
+    # The callback rows time 3 epochs after the first in quick mode too (the issue's
+    # ``epochs=3`` plus the compile epoch).
+    timed = w.fit_epochs if mode is None else max(w.fit_epochs, 3)
+
+    def fit(callback: Any) -> None:
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            model.fit(
+                x, y, batch_size=w.batch, epochs=1 + timed, verbose=verbose, callbacks=[callback]
+            )
+
+    out = _fit_timing(w, fit, lambda ends: _fit_callback(base, mode, ends), init_s)
+    if CALLBACK_MODES[mode]:
+        out["note"] = CALLBACK_MODES[mode]
+    return out
+
+
+def run_kerax_fit(
+    w: Workload, steps_per_execution: int = 1, mode: str | None = None
+) -> dict[str, Any]:
     """kerax ``model.fit`` (``verbose=0``, default ``steps_per_execution``)."""
     import kerax
 
     if missing := _kerax_missing(w):
         return {"status": missing}
-    x, y = _fit_args(w)
     model, init_s = _kerax_model(w)
     name, weights = loss_spec(w)
     model.compile(
@@ -266,19 +360,7 @@ def run_kerax_fit(w: Workload, steps_per_execution: int = 1) -> dict[str, Any]:
         loss_weights=weights,
         steps_per_execution=steps_per_execution,
     )
-
-    def make_callback(ends: list[float]) -> Any:
-        class EpochEnds(kerax.callbacks.Callback):
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                ends.append(time.perf_counter())
-
-        return EpochEnds()
-
-    def fit(callback: Any) -> None:
-        epochs = 1 + w.fit_epochs
-        model.fit(x, y, batch_size=w.batch, epochs=epochs, verbose=0, callbacks=[callback])
-
-    return _fit_timing(w, fit, make_callback, init_s)
+    return _run_fit(w, model, kerax.callbacks.Callback, init_s, mode)
 
 
 def run_kerax_fit_spe(w: Workload) -> dict[str, Any]:
@@ -300,11 +382,10 @@ def _keras_model(w: Workload) -> tuple[Any, float]:
     return model, time.perf_counter() - t0
 
 
-def run_keras_fit(w: Workload) -> dict[str, Any]:
+def run_keras_fit(w: Workload, mode: str | None = None) -> dict[str, Any]:
     """Keras 3 ``model.fit`` on the JAX backend (``verbose=0``)."""
     import keras
 
-    x, y = _fit_args(w)
     model, init_s = _keras_model(w)
     name, weights = loss_spec(w)
     model.compile(
@@ -312,19 +393,17 @@ def run_keras_fit(w: Workload) -> dict[str, Any]:
         loss=[name] * len(model.outputs),
         loss_weights=weights,
     )
+    return _run_fit(w, model, keras.callbacks.Callback, init_s, mode)
 
-    def make_callback(ends: list[float]) -> Any:
-        class EpochEnds(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                ends.append(time.perf_counter())
 
-        return EpochEnds()
+def partial_fit(runner: Callable[..., Any], mode: str) -> Callable[[Workload], Any]:
+    """``runner`` with the callback ``mode`` (see :data:`CALLBACK_MODES`)."""
 
-    def fit(callback: Any) -> None:
-        epochs = 1 + w.fit_epochs
-        model.fit(x, y, batch_size=w.batch, epochs=epochs, verbose=0, callbacks=[callback])
+    def run(w: Workload) -> dict[str, Any]:
+        return runner(w, mode=mode)
 
-    return _fit_timing(w, fit, make_callback, init_s)
+    run.__name__ = f"{runner.__name__}_{mode}"
+    return run
 
 
 # ---------------------------------------------------------------------------- Flax NNX
@@ -415,6 +494,23 @@ TRAIN = {
     "kerax_fit_spe": ("kerax fit, steps_per_execution=K", run_kerax_fit_spe),
     "keras_fit": ("Keras 3 fit (JAX)", run_keras_fit),
     "nnx": ("Flax NNX nnx.jit", run_nnx),
+}
+#: ``fit`` with callbacks (issue 12), run with ``run.py --callbacks``; "base" rows are
+#: the plain ``fit`` rows (``kerax_fit``, ``keras_fit``) they compare with.
+CALLBACKS = {
+    "jax_sync": ("hand-written JAX loop, float(loss) each step", run_jax_sync),
+    "kerax_fit_timer": ("kerax fit + batch callback", partial_fit(run_kerax_fit, "timer")),
+    "keras_fit_timer": ("Keras fit + batch callback", partial_fit(run_keras_fit, "timer")),
+    "kerax_fit_logs": (
+        "kerax fit + logs-reading batch callback",
+        partial_fit(run_kerax_fit, "logs"),
+    ),
+    "keras_fit_logs": (
+        "Keras fit + logs-reading batch callback",
+        partial_fit(run_keras_fit, "logs"),
+    ),
+    "kerax_fit_verbose": ("kerax fit, verbose=1", partial_fit(run_kerax_fit, "verbose")),
+    "keras_fit_verbose": ("Keras fit, verbose=1", partial_fit(run_keras_fit, "verbose")),
 }
 PREDICT = {
     "jax_apply": ("hand-written jitted apply", run_jax_apply),

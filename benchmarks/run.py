@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--quick] [--out FILE] [--rounds N] [--only A32,B]
     python benchmarks/run.py --one WORKLOAD FRAMEWORK [--quick]   # one JSON line
+    python benchmarks/run.py --callbacks [--quick]   # fit with batch callbacks (issue 12)
 
 Each (workload, framework) configuration runs in its own subprocess (a fresh process:
 its compile is cold and its peak RSS is its own). Rounds alternate the order of the
@@ -49,7 +50,7 @@ def run_one(workload: str, framework: str, quick: bool) -> dict[str, Any]:
         w = dataclasses.replace(
             w, chunks=max(3, w.chunks // 4), fit_epochs=min(w.fit_epochs, 1) if w.fit_epochs else 0
         )
-    runner = {**frameworks.TRAIN, **frameworks.PREDICT}[framework][1]
+    runner = {**frameworks.TRAIN, **frameworks.CALLBACKS, **frameworks.PREDICT}[framework][1]
     record: dict[str, Any] = {"workload": workload, "framework": framework}
     try:
         out = runner(w)
@@ -175,7 +176,7 @@ def render(summary: dict, workloads: list[str], header: str) -> str:
         "| examples / s | peak RSS MB | × | rounds | note |",
         "| --- " * 13 + "|",
     ]
-    names = {**frameworks.TRAIN, **frameworks.PREDICT}
+    names = {**frameworks.TRAIN, **frameworks.CALLBACKS, **frameworks.PREDICT}
     for wl in train_keys + predict_keys:
         for fw in names:
             c = summary.get((wl, fw))
@@ -197,6 +198,72 @@ def render(summary: dict, workloads: list[str], header: str) -> str:
             )
     lines += ["", "Workloads:", ""]
     lines += [f"- {k}: {WORKLOADS[k].title}" for k in workloads]
+    return "\n".join(lines) + "\n"
+
+
+#: The callback table (``--callbacks``): row title -> (kerax framework, Keras framework).
+CALLBACK_ROWS = {
+    "fit, no callback": ("kerax_fit", "keras_fit"),
+    "fit + batch callback (timer, observes)": ("kerax_fit_timer", "keras_fit_timer"),
+    "fit + logs-reading batch callback": ("kerax_fit_logs", "keras_fit_logs"),
+    "fit, verbose=1": ("kerax_fit_verbose", "keras_fit_verbose"),
+}
+#: The frameworks ``--callbacks`` runs (the references first).
+CALLBACK_FRAMEWORKS = ["jax", "jax_sync", *(fw for pair in CALLBACK_ROWS.values() for fw in pair)]
+
+
+def _per_round(records: list[dict[str, Any]], wl: str, num: str, den: str) -> list[float]:
+    """``num``'s step time over ``den``'s, per round where both ran."""
+    by_round: dict[int, dict[str, float]] = {}
+    for r in records:
+        if r["workload"] == wl and r["status"] == "ok":
+            by_round.setdefault(r["round"], {})[r["framework"]] = r["step_ms"]
+    return [g[num] / g[den] for g in by_round.values() if num in g and den in g]
+
+
+def render_callbacks(records: list[dict[str, Any]], workloads: list[str]) -> str:
+    """The issue-12 table: kerax and Keras ``fit`` side by side with and without batch
+    callbacks; every ratio taken per round (same process round), then the median."""
+
+    def ratio(values: list[float]) -> str:
+        if not values:
+            return "–"
+        lo, hi = min(values), max(values)
+        spread = f" ({lo:.2f}–{hi:.2f})" if len(values) > 1 else ""
+        return f"{statistics.median(values):.2f}×{spread}"
+
+    def ms(wl: str, fw: str) -> str:
+        values = [
+            r["step_ms"]
+            for r in records
+            if r["workload"] == wl and r["framework"] == fw and r["status"] == "ok"
+        ]
+        return f"{statistics.median(values):.3g}" if values else "–"
+
+    lines = [
+        "fit with batch callbacks: ms / step, and ratios taken per round then the median "
+        "(range over rounds in brackets). Keras / kerax > 1: kerax is faster.",
+        "",
+        "| workload | row | kerax ms/step | Keras ms/step | Keras / kerax "
+        "| kerax / hand-written loop | kerax / hand-written, synced per step "
+        "| Keras / hand-written loop |",
+        "| --- " * 8 + "|",
+    ]
+    for wl in workloads:
+        for title, (kx, ks) in CALLBACK_ROWS.items():
+            if not any(r["workload"] == wl and r["framework"] in (kx, ks) for r in records):
+                continue
+            lines.append(
+                f"| {wl} | {title} | {ms(wl, kx)} | {ms(wl, ks)} "
+                f"| {ratio(_per_round(records, wl, ks, kx))} "
+                f"| {ratio(_per_round(records, wl, kx, 'jax'))} "
+                f"| {ratio(_per_round(records, wl, kx, 'jax_sync'))} "
+                f"| {ratio(_per_round(records, wl, ks, 'jax'))} |"
+            )
+        lines.append(
+            f"| {wl} | hand-written loop / synced per step | {ms(wl, 'jax')} "
+            f"/ {ms(wl, 'jax_sync')} | | | | | |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -237,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frameworks", help="comma-separated frameworks")
     parser.add_argument("--one", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"))
     parser.add_argument("--raw", type=Path, help="also write every record as JSON lines here")
+    parser.add_argument(
+        "--callbacks",
+        action="store_true",
+        help="fit with batch callbacks, kerax vs Keras (issue 12): A32 and B unless --only",
+    )
     args = parser.parse_args(argv)
 
     if args.one:
@@ -247,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     import frameworks
     from workloads import WORKLOADS
 
-    workloads = args.only.split(",") if args.only else list(WORKLOADS)
+    default = ["A32", "B"] if args.callbacks else list(WORKLOADS)
+    workloads = args.only.split(",") if args.only else default
     only_fw = set(args.frameworks.split(",")) if args.frameworks else None
     rounds = args.rounds or (1 if args.quick else 3)
     t_start = time.perf_counter()
@@ -261,10 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         done_rounds = rnd + 1
         for wl in workloads:
             fws = list(frameworks.PREDICT if WORKLOADS[wl].predict else frameworks.TRAIN)
+            if args.callbacks:
+                fws = [] if WORKLOADS[wl].predict else list(CALLBACK_FRAMEWORKS)
             if not WORKLOADS[wl].scan_unroll:  # elsewhere fit already loops whole epochs
                 fws = [f for f in fws if f != "kerax_fit_spe"]
             if only_fw:
-                fws = [f for f in fws if f in only_fw or f in ("jax", "jax_apply")]
+                keep = ("jax", "jax_apply", *(("jax_sync",) if args.callbacks else ()))
+                fws = [f for f in fws if f in only_fw or f in keep]
             shift = rnd % len(fws)
             for fw in fws[shift:] + fws[:shift]:  # alternate the order across rounds
                 if rnd >= MAX_ROUNDS.get((wl, fw), rounds):
@@ -286,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     elapsed = time.perf_counter() - t_start
-    table = render(summarize(records), workloads, machine_header(args.quick, done_rounds, elapsed))
+    header = machine_header(args.quick, done_rounds, elapsed)
+    if args.callbacks:
+        table = header + "\n\n" + render_callbacks(records, workloads)
+    else:
+        table = render(summarize(records), workloads, header)
     print(table)
     if args.out:
         args.out.write_text(table)
