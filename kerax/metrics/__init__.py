@@ -48,17 +48,9 @@ from kerax.metrics._confusion import (
     TruePositives,
     confusion_counts,
 )
+from kerax.metrics._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerax.metrics._precision_recall import Precision, Recall
-from kerax.metrics._scores import (
-    BinaryIoU,
-    F1Score,
-    FBetaScore,
-    IoU,
-    MeanIoU,
-    OneHotIoU,
-    OneHotMeanIoU,
-    R2Score,
-)
+from kerax.metrics._scores import F1Score, FBetaScore, R2Score
 from kerax.metrics._sensitivity_specificity import (
     PrecisionAtRecall,
     RecallAtPrecision,
