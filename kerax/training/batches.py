@@ -30,6 +30,14 @@ def named(
     )
 
 
+def count_rows(
+    graph: Graph, xs: Sequence[Any], ys: Sequence[Any] = (), sws: Sequence[Any] = ()
+) -> int:
+    """The common number of rows of the arrays; a ValueError naming the model and the
+    arrays that differ otherwise."""
+    return _data.count_samples(named(graph, xs, ys, sws), model=graph.name)
+
+
 def flatten(graph: Graph, x: Any, y: Any, sample_weight: Any) -> tuple[list, list, list]:
     """Inputs, targets and sample weights as flat lists in the graph's order."""
     return (
@@ -51,7 +59,7 @@ def host_batch(
             than ``size``.
     """
     xs, ys, sws = flatten(graph, x, y, sw)
-    n = _data.count_samples(named(graph, xs, ys, sws))
+    n = count_rows(graph, xs, ys, sws)
     _checks.check_targets(graph, losses, ys)
     size = size or _devices.rounded(n, global_batch=False)
     if n > size:

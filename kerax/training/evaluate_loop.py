@@ -19,7 +19,7 @@ import numpy as np
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
-from kerax.training.batches import flatten, host_batch, known_length, named
+from kerax.training.batches import count_rows, flatten, host_batch, known_length
 from kerax.training.checks import check_targets
 from kerax.training.logs import LazyLogs, host_logs
 from kerax.training.progbar import print_final
@@ -50,7 +50,7 @@ def evaluate(
         xs, ys, sws = flatten(model.graph, x, y, sample_weight)
         check_targets(model.graph, model._loss.losses, ys)
         model._fit_metrics_to(ys)
-        n = _data.count_samples(named(model.graph, xs, ys, sws))
+        n = count_rows(model.graph, xs, ys, sws)
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)
@@ -97,7 +97,7 @@ def arrays(
 ) -> dict[str, float]:
     """Evaluates in-memory data placed on the device(s) once."""
     batch_size = _devices.rounded(batch_size)
-    n = _data.count_samples(named(model.graph, xs, ys, sws))
+    n = count_rows(model.graph, xs, ys, sws)
     rows, steps, order = _devices.resident_in_order((xs, ys, sws), n, batch_size)
     watched = cb.watches("on_test_batch_begin") or cb.watches("on_test_batch_end")
     looped = model._loops_well() and not watched

@@ -23,17 +23,17 @@ from kerax.training import data as _data
 from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
 from kerax.training import live as _live
-from kerax.training.batches import flatten, host_batch, named
+from kerax.training.batches import count_rows, flatten, host_batch
 from kerax.training.checks import check_targets
 from kerax.training.chunker import FREE, OBSERVED, SYNCED, Chunker
-from kerax.training.logs import LazyLogs, host_logs
+from kerax.training.logs import LazyLogs, host_logs, host_rows
 
 
 class ArrayData:
     """In-memory training data, placed once: ``rows`` and its steps per epoch."""
 
     def __init__(self, model: Any, xs: list, ys: list, sws: list, batch_size: int) -> None:
-        n = _data.count_samples(named(model.graph, xs, ys, sws))
+        n = count_rows(model.graph, xs, ys, sws)
         self.rows = _devices.resident((xs, ys, sws), n)
         self.groups = tuple(self.rows.groups)
         self.steps = math.ceil(len(self.rows.index) / batch_size)
@@ -45,7 +45,7 @@ def split_validation(
     """``(train, validation)``: the last ``validation_split`` of the rows held out."""
     if not 0.0 < validation_split < 1.0:
         raise ValueError(f"`validation_split` must be in (0, 1), received {validation_split}.")
-    n = _data.count_samples(named(model.graph, xs, ys, sws))
+    n = count_rows(model.graph, xs, ys, sws)
     cut = int(n * (1.0 - validation_split))
     head, tail = np.arange(cut), np.arange(cut, n)
     train = (_data.take(xs, head), _data.take(ys, head), _data.take(sws, head))
@@ -163,7 +163,14 @@ def fit(
 
 
 class _ArrayEpochs:
-    """The epochs of a fit on in-memory data."""
+    """The epochs of a fit on in-memory data.
+
+    The per-step path (a callback that acts between steps) is kept lean: the
+    arguments of a call other than the train state are device arrays built once (the
+    batch index comes back from the previous call, already on the device), the
+    results come back as one vector when they pack (one transfer when a hook reads
+    them), and nothing else runs between two calls but the hooks.
+    """
 
     def __init__(
         self,
@@ -190,30 +197,65 @@ class _ArrayEpochs:
         else:
             self.runner = self.programs.train_runner(batch_size, self.chunk.looped)
         self.order: jax.Array | None = None
+        # The scalar arguments, on the device once (a Python scalar is transferred
+        # on every call): the first batch index, a one-step count, the reset flags.
+        zero, one, true, false = _devices.replicated(
+            (np.int32(0), np.int32(1), np.bool_(True), np.bool_(False))
+        )
+        self.zero, self.one, self.reset = zero, one, {True: true, False: false}
 
     def run(self, epoch: int) -> dict[str, float]:
-        model, data, cb, chunk = self.model, self.data, self.cb, self.chunk
+        model, data = self.model, self.data
         if self.order is None or self.shuffle:
             # Each epoch's order depends only on the model's order seed and the epoch,
             # so a fit resumed from a checkpoint replays it exactly.
             rng = np.random.default_rng([model._order_seed, epoch]) if self.shuffle else None
             self.order = _devices.epoch_order(data.rows.index, rng, data.steps * self.batch_size)
+        results = self._synced() if self.watch == SYNCED else self._chunked()
+        if results is None:  # stopped before the epoch's first step
+            programs = self.programs
+            model._ts = model._ts._replace(metrics=programs.metrics_init()())
+            results = programs.results()(model._ts.metrics)
+        return host_logs(self.names, results)
+
+    def _synced(self) -> Any:
+        """One step per call, the batch hooks around each (the chunker gives one step
+        per call here); returns the last results."""
+        model, cb, chunk, names = self.model, self.cb, self.chunk, self.names
+        run, groups, order, one = self.runner, self.data.groups, self.order, self.one
+        steps, progress = self.data.steps, self.verbose == 1
+        start, reset, keep = self.zero, self.reset[True], self.reset[False]
+        done, results = 0, None
+        while done < steps and not model.stop_training:
+            cb.on_train_batch_begin(done)
+            # The runner resets the metrics on an epoch's first call and returns
+            # their results (no separate compiles for either).
+            model._ts, results, start = run(model._ts, groups, order, start, one, reset)
+            reset = keep
+            cb.on_train_batch_end(done, LazyLogs(names, results))
+            done += 1
+            if progress and chunk.report_due():
+                cb.progress(done, host_logs(names, results))
+        return results
+
+    def _chunked(self) -> Any:
+        """Calls of as many steps as the chunker sizes them; observers' hooks after each
+        call. Returns the last results."""
+        model, data, cb, chunk = self.model, self.data, self.cb, self.chunk
         hooks = self.watch != FREE
+        start, reset = self.zero, self.reset[True]
         done, results = 0, None
         while done < data.steps and not model.stop_training:
             count = chunk.next(done)
-            if self.watch == SYNCED:
-                cb.on_train_batch_begin(done)
             run = self.runner
             if count > 1 and not chunk.looped:  # steps_per_execution, unrolled
                 run = self.programs.train_runner(self.batch_size, False, count)
-            # The runner resets the metrics on an epoch's first call and returns
-            # their results (no separate compiles for either).
-            out = run(model._ts, data.groups, self.order, done, count, done == 0)
-            model._ts, results = out[0], out[1]
-            if self.watch == SYNCED:
-                cb.on_train_batch_end(done, LazyLogs(self.names, results))
-            elif hooks:
+            # A loop takes its step count (traced); an unrolled call ignores it.
+            steps = count if chunk.looped else self.one
+            out = run(model._ts, data.groups, self.order, start, steps, reset)
+            model._ts, results, start = out[0], out[1], out[-1]
+            reset = self.reset[False]
+            if hooks:
                 self._observed(done, count, results, out[2] if self.per_step else None)
             if self.verbose == 1 and chunk.report_due():
                 cb.progress(done + count, host_logs(self.names, results))
@@ -221,21 +263,17 @@ class _ArrayEpochs:
                 jax.block_until_ready(results)
             done += count
             chunk.measured(count)
-        if results is None:  # stopped before the epoch's first step
-            programs = self.programs
-            model._ts = model._ts._replace(metrics=programs.metrics_init()())
-            results = programs.results()(model._ts.metrics)
-        return host_logs(self.names, results)
+        return results
 
     def _observed(self, start: int, count: int, results: Any, rows: Any) -> None:
         """Calls the observers' batch hooks for the steps of a finished chunk."""
-        per_step = None if rows is None else jax.device_get(rows)
+        per_step = None if rows is None else host_rows(self.names, rows, count)
         for k in range(count):
             self.cb.on_train_batch_begin(start + k)
             if per_step is None:
                 logs: dict[str, Any] = LazyLogs(self.names, results)
             else:
-                logs = {name: float(per_step[name][k]) for name in self.names}
+                logs = per_step[k]
             self.cb.on_train_batch_end(start + k, logs)
 
 

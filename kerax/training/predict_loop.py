@@ -18,7 +18,7 @@ import numpy as np
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
-from kerax.training.batches import known_length
+from kerax.training.batches import count_rows, known_length
 from kerax.training.progbar import print_final
 
 
@@ -36,7 +36,7 @@ def predict(
     started = time.perf_counter()
     if _data.is_in_memory(x):
         xs = _data.flatten_x(graph, x)
-        n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
+        n = count_rows(graph, xs)
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)
@@ -109,7 +109,7 @@ def apply_local(model: Any, variables: Any, xs: Sequence[Any]) -> list[np.ndarra
     several processes, for this process's rows). The batch is padded to split over
     the batch axis."""
     graph = model.graph
-    n = _data.count_samples([(f"x['{m}']", a) for m, a in zip(graph.input_names, xs)])
+    n = count_rows(graph, xs)
     size = _devices.rounded(n, global_batch=False)
     padded = _data.pad_rows(xs, size) if size != n else list(xs)
     out, _ = model._jitted_apply(False)(variables, _devices.put_batch(padded))

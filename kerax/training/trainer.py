@@ -1,10 +1,10 @@
-"""``compile`` / ``fit`` / ``evaluate`` / ``predict``: the Keras training API.
+"""``fit`` / ``evaluate`` / ``predict`` and the on-batch calls: the Keras training API.
 
 This is the mutable facade over the pure programs of training; each public method is a
 short sequence of calls into the pieces (``kerax/training/README.md`` has the map):
-:mod:`~kerax.training.resolve` (compile arguments), :mod:`~kerax.training.programs`
-(the jitted programs), :mod:`~kerax.training.live` (the train state bound to the
-layers), :mod:`~kerax.training.devices` (placement) and the loops
+:mod:`~kerax.training.compiled` (``compile`` and the programs it configures),
+:mod:`~kerax.training.live` (the train state bound to the layers),
+:mod:`~kerax.training.devices` (placement) and the loops
 (:mod:`~kerax.training.fit_loop`, :mod:`~kerax.training.evaluate_loop`,
 :mod:`~kerax.training.predict_loop`).
 """
@@ -15,47 +15,34 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
-import optax
 
-from kerax import optimizers as _optimizers
 from kerax.callbacks import Callback, History
-from kerax.errors import NotCompiledError
 from kerax.training import data as _data
 from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
 from kerax.training import fit_loop as _fit
 from kerax.training import live as _live
 from kerax.training import predict_loop as _predict
-from kerax.training import resolve as _resolve
 from kerax.training.batches import host_batch
-from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
+from kerax.training.checks import check_validation_data
+from kerax.training.compiled import Compiled
 from kerax.training.logs import host_logs, single_or_list
-from kerax.training.programs import Programs
 from kerax.training.state import TrainState
 
 
-class Trainer:
+class Trainer(Compiled):
     """Mixin giving a model Keras's training API (see :class:`kerax.Model`).
 
-    State it owns: the compile (``optimizer``, ``_tx``, ``_compile_args`` and their
-    resolution ``_loss`` / ``_metrics``), the compiled programs built from it
-    (``_programs()``), and the training state kept between fits (``_opt_state``,
-    ``_loss_scale``, ``_rng``, ``_step``, ``_order_seed``); during ``fit`` the live
-    train state ``_ts`` (see :mod:`kerax.training.live`).
+    State it owns, besides the compile's (:class:`Compiled`): the training state kept
+    between fits (``_opt_state``, ``_loss_scale``, ``_rng``, ``_step``,
+    ``_order_seed``) and, during ``fit``, the live train state ``_ts`` (see
+    :mod:`kerax.training.live`).
     """
 
     def __init__(self) -> None:
-        self.optimizer: Any = None
-        self.compiled = False
-        self._compile_args: _resolve.CompileArgs = (None, None, None, None)
+        Compiled.__init__(self)
         self.stop_training = False
         self.history: History | None = None
-        self._loss: CompiledLoss | None = None
-        self._metrics: CompiledMetrics | None = None
-        self._metric_shapes: tuple[Any, ...] | None = None
-        self._tx: optax.GradientTransformation | None = None
-        self._auto_scale_loss = True
-        self._compiled_programs: Programs | None = None
         self._ts: TrainState | None = None
         self._opt_state: Any = None
         self._loss_scale: Any = None
@@ -63,157 +50,6 @@ class Trainer:
         self._step: jax.Array | None = None  # steps taken, across fits (keys fold it in)
         self._order_seed: int | None = None
         self._resume_epoch: int | None = None
-        self._steps_per_execution = 1
-        #: How many times the train step was traced (a retrace is a recompile).
-        self.train_step_traces = 0
-
-    # ------------------------------------------------------------------ compile
-    def compile(
-        self,
-        optimizer: Any = "rmsprop",
-        loss: Any = None,
-        loss_weights: Any = None,
-        metrics: Any = None,
-        weighted_metrics: Any = None,
-        run_eagerly: bool = False,
-        steps_per_execution: int = 1,
-        jit_compile: Any = True,
-        auto_scale_loss: bool = True,
-    ) -> None:
-        """Configures the model for training.
-
-        Args:
-            optimizer: Name (``"rmsprop"``, ``"adam"``, ``"sgd"``), optimizer instance,
-                or any ``optax.GradientTransformation``.
-            loss: One loss for every output (name, instance or ``fn(y_true, y_pred)``),
-                a list with one per output, or a dict keyed by output name.
-            loss_weights: Per-output weights of the total loss: a list or a dict.
-            metrics: Metrics for every output (a list), or per output (a dict).
-            weighted_metrics: Metrics that take ``sample_weight`` into account.
-            run_eagerly: Unsupported (kerax always compiles); must be False.
-            steps_per_execution: Train steps run per compiled call. ``fit`` already
-                runs whole epochs per call where it can; on CPU, models with
-                convolutions run one step per call (XLA's CPU convolutions are slow
-                inside loops), and there ``steps_per_execution=k`` unrolls ``k`` steps
-                into one call: faster per step, at the cost of a second compile and
-                memory that grows with ``k``.
-            jit_compile: Accepted for Keras compatibility; kerax always jits.
-            auto_scale_loss: With float16 layers, scale the loss dynamically (as
-                Keras wraps the optimizer in a ``LossScaleOptimizer``); False turns
-                it off.
-
-        Raises:
-            ValueError: On unknown names (the closest known names are listed), or loss
-                and weight lists that do not match the outputs.
-        """
-        if run_eagerly:
-            raise ValueError("kerax always compiles its steps: `run_eagerly=True` is unsupported.")
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(
-                f"`steps_per_execution` must be a positive integer, received {steps_per_execution!r}."
-            )
-        opt = _optimizers.get(optimizer)
-        args = (loss, loss_weights, metrics, weighted_metrics)
-        # Everything is resolved before anything is stored, so that a compile that
-        # fails (an unknown name, a list that does not fit the outputs) leaves the
-        # previous configuration in place.
-        if self.built:
-            resolved = _resolve.resolve(self.graph, args)
-        else:
-            check_names(loss, metrics, weighted_metrics)
-            resolved = (None, None)
-        if isinstance(opt, _optimizers.Optimizer):
-            opt._model = self
-            tx = opt.transform()
-        else:
-            tx = opt
-        self._compile_args = args
-        self._loss, self._metrics = resolved
-        self._metric_shapes = None
-        self._tx = tx
-        self.optimizer = opt
-        self._steps_per_execution = steps_per_execution
-        self._opt_state = None
-        self._loss_scale = None  # a new compile starts a new scale, as a new optimizer
-        self._auto_scale_loss = bool(auto_scale_loss)
-        self.compiled = True
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """Names of the logged values: ``"loss"``, per-output losses, then metrics."""
-        return self._metrics.names if self._metrics is not None else []
-
-    def _compile_config(self) -> dict[str, Any]:
-        return _resolve.compile_config(self._compile_args, self.optimizer)
-
-    def _resolve_compile(self) -> None:
-        """Resolves losses and metrics against the outputs (deferred until built)."""
-        self._loss, self._metrics = _resolve.resolve(self.graph, self._compile_args)
-        self._metric_shapes = None
-
-    def _fit_metrics_to(self, ys: Sequence[Any]) -> None:
-        """Re-resolves ``"accuracy"`` once the targets' shapes are known, as Keras does;
-        only a different choice replaces the metrics (and so the programs)."""
-        shapes = _resolve.label_shapes(ys)
-        if shapes != self._metric_shapes:
-            refined = _resolve.refined_metrics(
-                self.graph, self._compile_args, self._metrics, shapes
-            )
-            if refined is not None:
-                self._metrics = refined
-            self._metric_shapes = shapes
-
-    def _programs(self) -> Programs:
-        """The compiled programs of the current compile (rebuilt when the graph, the
-        optimizer, the losses or the metrics change)."""
-        from kerax.training.steps import needs_loss_scaling
-
-        lowered, programs = self.lowered, self._compiled_programs
-        scaling = self._auto_scale_loss and needs_loss_scaling(lowered)
-        if programs is None or not programs.matches(
-            lowered, self._tx, self._loss, self._metrics, scaling
-        ):
-            programs = self._compiled_programs = Programs(
-                lowered,
-                self._tx,
-                self._loss,
-                self._metrics,
-                loss_scaling=scaling,
-                on_trace=self._count_trace,
-            )
-        return programs
-
-    def _count_trace(self) -> None:
-        self.train_step_traces += 1
-
-    def _ensure_graph(self, x: Any) -> None:
-        """Hook for models whose graph is built from the first data (Sequential)."""
-
-    def _prepare(self, x: Any, what: str, need_loss: bool = True) -> None:
-        self._ensure_graph(x)
-        self._require_compiled(what, need_loss)
-        if self._metrics is None:
-            self._resolve_compile()
-
-    def _require_compiled(self, what: str, need_loss: bool = True) -> None:
-        if not self.compiled:
-            raise NotCompiledError(
-                f"You must call `compile()` before using the model with `{what}()` "
-                f"(model '{self.name}')."
-            )
-        if need_loss and self._loss is None:
-            raise ValueError(
-                f"Model '{self.name}' was compiled without a `loss`, so `{what}()` has "
-                "nothing to compute. Pass `loss=` to `compile()`."
-            )
-
-    def _loops_well(self) -> bool:
-        """Whether several steps may run in one compiled loop (see ``make_epoch_runner``)."""
-        if jax.default_backend() != "cpu":
-            return True
-        from kerax.layers._base import walk
-
-        return all(getattr(layer, "loop_friendly", True) for layer in walk(self.layers))
 
     # ------------------------------------------------------------------ train state
     def _live_opt_state(self) -> Any:
@@ -307,7 +143,8 @@ class Trainer:
             ValueError: On mismatched sample counts or names missing from dicts.
         """
         self._prepare(x if _data.is_in_memory(x) else None, "fit")
-        return _fit.fit(
+        check_validation_data(self.graph, self._loss.losses, validation_data)
+        history = _fit.fit(
             self,
             x,
             y,
@@ -326,6 +163,10 @@ class Trainer:
             validation_batch_size=validation_batch_size,
             validation_freq=validation_freq,
         )
+        if history.epoch:
+            last = {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")}
+            self._metric_results = last
+        return history
 
     def evaluate(
         self,
@@ -355,6 +196,7 @@ class Trainer:
             steps=steps,
             callbacks=callbacks,
         )
+        self._metric_results = logs
         return logs if return_dict else single_or_list(logs)
 
     def predict(
@@ -399,6 +241,7 @@ class Trainer:
             logs = host_logs(self.metrics_names, programs.results()(self._ts.metrics))
         finally:
             _live.unbind(self)
+        self._metric_results = logs
         return logs if return_dict else single_or_list(logs)
 
     def test_on_batch(
@@ -412,8 +255,10 @@ class Trainer:
         variables = _devices.place_variables(self.lowered.layout, self.get_variables())
         states = programs.eval_step()(variables, programs.metrics_init()(), batch)
         logs = host_logs(self.metrics_names, programs.results()(states))
+        self._metric_results = logs
         return logs if return_dict else single_or_list(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs on one batch, as NumPy arrays."""
+        self._ensure_graph(x)
         return _predict.predict_on_batch(self, x)

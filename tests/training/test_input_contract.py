@@ -207,8 +207,6 @@ TAKES_TARGETS = {
     "fit on batches",
     "evaluate on batches",
 }
-# Row-count messages come from ``count_samples``, called by the trainer; they name the
-# model once the trainer passes ``model=`` (see the test at the end).
 ROW_CASES = {"fewer target rows", "fewer sample weights"}
 
 
@@ -235,8 +233,7 @@ def test_bad_data_is_refused_clearly_and_harmlessly(entry, case, request):
         ENTRY[entry](bench.model, bad)
     _raised_by_kerax(info)
     message = str(info.value)
-    if case not in ROW_CASES:
-        assert f'"{bench.model.name}"' in message, message
+    assert f'"{bench.model.name}"' in message, message
     for part in bad.names:
         assert part in message, f"{part!r} not in: {message}"
     bench.assert_unchanged()
@@ -275,13 +272,6 @@ def test_validation_data_can_be_checked_before_training(tiny, pair):
     check_validation_data(tiny.model.graph, losses, iter([(X4, Y)]))  # batches: not consumed
 
 
-WIRING = (
-    "needs the trainer wiring described in the issue-11 report: "
-    "checks.check_validation_data before training, count_samples(..., model=)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=WIRING)
 @pytest.mark.parametrize("case", ["feature size", "labels that do not fit the loss"])
 def test_bad_validation_data_fails_before_training(tiny, case):
     bad = BAD[case]
@@ -293,7 +283,6 @@ def test_bad_validation_data_fails_before_training(tiny, case):
         tiny.model.set_weights(tiny.weights)
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 @pytest.mark.parametrize("case", sorted(ROW_CASES))
 def test_row_count_errors_name_the_model(tiny, case):
     bad = BAD[case]
