@@ -113,7 +113,6 @@ class Sequential(Model):
         else:
             self._input_struct = self._output_struct = None
             self._set_graph(None)
-        self._jit_cache = {}
         if self.compiled:
             self._resolve_compile()
 
