@@ -1,96 +1,38 @@
-"""The optimizer base class: Keras's arguments in, one optax transformation out.
+"""The optimizer base class: Keras's arguments, learning rate and config.
 
-Every kerax optimizer compiles to a single ``optax.GradientTransformation`` that does,
-per call, what Keras's ``Optimizer.apply`` does per step, in the same order:
-
-1. gradient accumulation (every ``gradient_accumulation_steps`` calls the mean of the
-   accumulated gradients is applied; on the other calls nothing moves),
-2. gradient clipping (``clipnorm`` per variable, ``global_clipnorm``, ``clipvalue``),
-3. decoupled weight decay, ``var -= var * weight_decay * lr``,
-4. the optimizer's own update formula,
-5. the exponential moving average of the weights (``use_ema``), with the weights
-   overwritten by the average every ``ema_overwrite_frequency`` steps.
-
-The transformation is wrapped in ``optax.inject_hyperparams``, so the learning rate is
-a value in the optimizer state (``state.hyperparams["learning_rate"]``) that can be set
-between fits without recompiling. A schedule (any callable of the step) is evaluated on
-the raw update count, which is the step Keras passes to its schedules.
-
-The transformation needs the current parameters: call ``tx.update(grads, state,
-params)``. It also carries the loss scaling the optimizer asks for (its
-``loss_scaling`` attribute, see :mod:`kerax.training.loss_scale`): kerax's train step
-multiplies the loss by ``loss_scale_factor`` and divides the gradients by it, as Keras's
-``fit`` does; the transformation itself receives unscaled gradients.
+:class:`Optimizer` takes Keras's common arguments (weight decay, clipping, EMA, loss
+scaling, gradient accumulation), checks them, and exposes Keras's attributes
+(``learning_rate``, ``iterations``) read from the live train state of the model it is
+compiled into. Subclasses describe one variable's update;
+:mod:`kerax.optimizers._transform` turns an optimizer into the one optax
+transformation kerax trains with, doing Keras's steps in Keras's order.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from kerax import schedules as _schedules
+from kerax.optimizers._transform import (
+    KerasOptimizerState,
+    clip_gradients,
+    injected_transformation,
+    step_transformation,
+)
 
-
-class KerasOptimizerState(NamedTuple):
-    """The state of a kerax optimizer (inside ``inject_hyperparams``'s state).
-
-    Attributes:
-        count: Raw update count (Keras's ``optimizer._iterations``).
-        slots: Per-variable optimizer variables, one tuple per parameter leaf.
-        shared: Optimizer variables shared by all parameters (e.g. Nadam's product).
-        accumulators: Gradient sums for gradient accumulation, or ``None``.
-        average: Moving average of the weights for ``use_ema``, or ``None``.
-    """
-
-    count: jax.Array
-    slots: list[tuple[jax.Array, ...]]
-    shared: tuple[jax.Array, ...]
-    accumulators: list[jax.Array] | None
-    average: list[jax.Array] | None
+# Re-exported: the transformation's class and tag were defined here before the split.
+from kerax.optimizers._transform import KeraxTransformation as KeraxTransformation
+from kerax.optimizers._transform import tagged as tagged
 
 
 def _check_non_negative(name: str, value: Any) -> None:
     if value is not None and not value >= 0:
         raise ValueError(f"`{name}` must be non-negative, received {name}={value!r}.")
-
-
-def _key_name(key: Any) -> str:
-    for attr in ("key", "name", "idx"):
-        if hasattr(key, attr):
-            return str(getattr(key, attr))
-    return str(key)
-
-
-def _leaf_name(path: tuple[Any, ...]) -> str:
-    """The last key of a pytree path, as a string (the weight's name)."""
-    return _key_name(path[-1]) if path else ""
-
-
-def _path_name(path: tuple[Any, ...]) -> str:
-    """A pytree path as Keras writes a variable's path: ``"dense/kernel"``."""
-    return "/".join(_key_name(key) for key in path)
-
-
-class KeraxTransformation(optax.GradientTransformationExtraArgs):
-    """An optax transformation that also says how the train step scales the loss.
-
-    Attributes:
-        loss_scaling: A :class:`kerax.training.loss_scale.LossScaleConfig`.
-    """
-
-    loss_scaling: Any
-
-
-def tagged(tx: optax.GradientTransformation, loss_scaling: Any) -> KeraxTransformation:
-    """``tx`` as a :class:`KeraxTransformation` carrying ``loss_scaling``."""
-    out = KeraxTransformation(tx.init, tx.update)
-    out.loss_scaling = loss_scaling
-    return out
 
 
 class Optimizer:
@@ -304,24 +246,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------ pieces
     def _clip(self, grads: list[jax.Array]) -> list[jax.Array]:
-        if self.clipnorm:
-            c = self.clipnorm
-            out = []
-            for g in grads:
-                l2sum = jnp.sum(jnp.square(g), keepdims=True)
-                positive = l2sum > 0
-                norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, 1.0)), l2sum)
-                out.append(g * c / jnp.maximum(norm, c))
-            return out
-        if self.global_clipnorm:
-            c = self.global_clipnorm
-            norm = jnp.sqrt(jnp.sum(jnp.stack([jnp.sum(jnp.square(g)) for g in grads])))
-            scale = c * jnp.minimum(1.0 / norm, 1.0 / c) + (norm - norm)
-            return [g * scale for g in grads]
-        if self.clipvalue:
-            v = self.clipvalue
-            return [jnp.clip(g, -v, v) for g in grads]
-        return grads
+        return clip_gradients(
+            grads,
+            clipnorm=self.clipnorm,
+            global_clipnorm=self.global_clipnorm,
+            clipvalue=self.clipvalue,
+        )
 
     def exclude_from_weight_decay(
         self, var_list: Any = None, var_names: list[str] | None = None
@@ -351,90 +281,7 @@ class Optimizer:
 
     def _factory(self, learning_rate: jax.Array) -> optax.GradientTransformation:
         """The transformation for one learning-rate value (``inject_hyperparams`` calls it)."""
-        acc_steps = self.gradient_accumulation_steps
-
-        def init(params: Any) -> KerasOptimizerState:
-            with_path = jax.tree_util.tree_flatten_with_path(params)[0]
-            leaves = [p for _, p in with_path]
-            return KerasOptimizerState(
-                count=jnp.zeros((), jnp.int32),
-                slots=[self._init_slots_at(p, _path_name(path)) for path, p in with_path],
-                shared=self._init_shared(),
-                accumulators=[jnp.zeros_like(p) for p in leaves] if acc_steps else None,
-                average=[jnp.zeros_like(p) for p in leaves] if self.use_ema else None,
-            )
-
-        def update(
-            grads: Any, state: KerasOptimizerState, params: Any = None
-        ) -> tuple[Any, KerasOptimizerState]:
-            if params is None:
-                raise ValueError(
-                    f"The kerax optimizer '{self.name}' needs the parameters: call "
-                    "`tx.update(grads, state, params)`."
-                )
-            with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
-            names = [_leaf_name(path) for path, _ in with_path]
-            paths = [_path_name(path) for path, _ in with_path]
-            old = [p for _, p in with_path]
-            gs = treedef.flatten_up_to(grads)
-            count = state.count
-            iterations = count // acc_steps if acc_steps else count
-
-            is_update = None
-            accumulators = state.accumulators
-            if acc_steps:
-                is_update = (count + 1) % acc_steps == 0
-                sums = [g + a for g, a in zip(gs, accumulators, strict=True)]
-                gs = [jnp.where(is_update, s / acc_steps, g) for s, g in zip(sums, gs, strict=True)]
-                accumulators = [jnp.where(is_update, jnp.zeros_like(s), s) for s in sums]
-
-            gs = self._clip(gs)
-            step = (iterations + 1).astype(jnp.float32)
-            shared = self._update_shared(state.shared, step)
-            new_vars, new_slots = [], []
-            per_variable = zip(gs, old, state.slots, self._decays(names), paths, strict=True)
-            for g, p, slots, decay, path in per_variable:
-                lr = jnp.asarray(learning_rate, p.dtype)
-                g = g.astype(p.dtype)
-                var = p
-                weight_decay = self._weight_decay_at(path, p)
-                if weight_decay is not None and decay:
-                    var = var - var * jnp.asarray(weight_decay, p.dtype) * lr
-                new, new_s = self._update_variable_at(g, var, slots, lr, step, shared, path)
-                # Keep every dtype as it was (a float32 step count must not promote).
-                new_vars.append(new.astype(p.dtype))
-                new_slots.append(
-                    tuple(n.astype(o.dtype) for n, o in zip(new_s, slots, strict=True))
-                )
-
-            if is_update is not None:
-                keep = lambda new, prev: jax.tree_util.tree_map(  # noqa: E731
-                    lambda n, o: jnp.where(is_update, n, o), new, prev
-                )
-                new_vars = keep(new_vars, old)
-                new_slots = keep(new_slots, state.slots)
-                shared = keep(shared, state.shared)
-
-            average = state.average
-            if average is not None:
-                m = jnp.where(iterations != 0, self.ema_momentum, 0.0)
-                average = [
-                    m.astype(v.dtype) * a + (1 - m.astype(v.dtype)) * v
-                    for a, v in zip(average, new_vars, strict=True)
-                ]
-                if self.ema_overwrite_frequency:
-                    overwrite = (iterations + 1) % self.ema_overwrite_frequency == 0
-                    new_vars = [
-                        jnp.where(overwrite, a, v) for a, v in zip(average, new_vars, strict=True)
-                    ]
-
-            updates = [n - p for n, p in zip(new_vars, old, strict=True)]
-            new_state = KerasOptimizerState(
-                optax.safe_increment(count), new_slots, shared, accumulators, average
-            )
-            return jax.tree_util.tree_unflatten(treedef, updates), new_state
-
-        return optax.GradientTransformation(init, update)
+        return step_transformation(self, learning_rate)
 
     def transform(self) -> optax.GradientTransformation:
         """The optax transformation; its ``learning_rate`` is a state hyper-parameter.
@@ -444,22 +291,7 @@ class Optimizer:
         with. The transformation carries ``loss_scale_factor`` for the train step (its
         ``loss_scaling`` attribute).
         """
-        from kerax.training.loss_scale import LossScaleConfig
-
-        scaling = LossScaleConfig(factor=self.loss_scale_factor)
-        wrapped = optax.inject_hyperparams(self._factory)(learning_rate=self._learning_rate)
-        if callable(self._learning_rate):
-            return tagged(wrapped, scaling)
-
-        def init(params: Any) -> Any:
-            state = wrapped.init(params)
-            hyper = dict(state.hyperparams)
-            lr = self._learning_rate
-            if not callable(lr):
-                hyper["learning_rate"] = jnp.asarray(lr, hyper["learning_rate"].dtype)
-            return state._replace(hyperparams=hyper)
-
-        return tagged(optax.GradientTransformationExtraArgs(init, wrapped.update), scaling)
+        return injected_transformation(self)
 
     # ------------------------------------------------------------------ loss scaling, EMA
     def scale_loss(self, loss: Any) -> Any:
