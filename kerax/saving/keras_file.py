@@ -129,7 +129,9 @@ def _load_optimizer_state(model: Any, path: str, filepath: str) -> None:
             return
         group = f[_OPT_GROUP]
         stored = [group[str(i)][()] for i in range(len(group))]
-    like = model._new_train_state().opt_state
+    from kerax.training import live
+
+    like = live.start(model).opt_state
     leaves, treedef = jax.tree_util.tree_flatten(like)
     if len(leaves) != len(stored) or any(
         tuple(a.shape) != tuple(b.shape) for a, b in zip(leaves, stored)
