@@ -386,6 +386,16 @@ def _shared(lib: Any) -> Any:
     return lib.Model([x, y], out)
 
 
+def _shared_across_depths(lib: Any) -> Any:
+    # One layer called near the input and near the output: its depth is the deepest call.
+    L = lib.layers
+    d = L.Dense(3, name="twice")
+    x = lib.Input((3,), name="x")
+    h = L.Dense(3, name="h2")(L.Dense(3, name="h1")(d(x)))
+    side = L.Dense(3, name="side")(x)
+    return lib.Model(x, L.Add(name="sum")([d(h), side]))
+
+
 def _frozen(lib: Any) -> Any:
     L = lib.layers
     inner = lib.Sequential(
@@ -428,6 +438,7 @@ MODELS = {
     "branches": (_branches, [(2, 3), (2, 3)]),
     "multi_output": (_multi_output, [(2, 3)]),
     "shared": (_shared, [(2, 3), (2, 3)]),
+    "shared_across_depths": (_shared_across_depths, [(2, 3)]),
     "frozen": (_frozen, [(2, 3)]),
     "sequential_zoo": (_sequential_zoo, [(2, 4, 3)]),
     "attention_block": (_attention_block, [(2, 3, 4)]),
