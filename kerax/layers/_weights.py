@@ -1,0 +1,198 @@
+"""The weights half of the layer API: declaring weights, listing them in Keras's order,
+and reading and writing their current values.
+
+A layer declares weights at build time with ``add_weight`` (a
+:class:`~kerax.variables.WeightSpec` and a :class:`~kerax.variables.Variable` handle; no
+value yet). Values live in the layer's single value cell, ``_values``, created on first
+read by ``init``; while a model's ``fit`` runs, the cell is bound to the live train state
+(``_live``) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+import numpy as np
+
+from kerax import initializers as _initializers
+from kerax import random as _random
+from kerax.graph.spec import canonical_dtype
+from kerax.variables import Variable, WeightSpec
+
+if TYPE_CHECKING:
+    from kerax.layers._base import Layer
+
+
+class LayerWeights:
+    """Mixin of :class:`~kerax.layers.Layer`: ``add_weight``, ``weights`` and friends,
+    ``get_weights`` / ``set_weights`` and the value cell."""
+
+    name: str
+    dtype: str
+    built: bool
+    _weight_specs: list[WeightSpec]
+    _handles: dict[str, Variable]
+    _values: dict[str, dict[str, jax.Array]] | None
+    _live: Any
+
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape: Sequence[int] = (),
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        **_: Any,
+    ) -> Variable:
+        """Declares a weight; its value is created later, by ``init``.
+
+        Args:
+            name: Name, unique within this layer (default ``variable_<n>``).
+            shape: Concrete shape.
+            initializer: Name, instance or callable; default ``glorot_uniform`` for
+                floating weights and ``zeros`` otherwise.
+            dtype: Storage dtype; defaults to the layer's dtype.
+            trainable: Trainable weights get gradients; others live in ``state``.
+            regularizer: Optional ``fn(weight) -> scalar`` penalty.
+            constraint: Optional ``fn(weight) -> weight`` applied after each update.
+
+        Returns:
+            The :class:`~kerax.variables.Variable` handle.
+        """
+        from kerax import regularizers
+
+        name = name or f"variable_{len(self._weight_specs)}"
+        if any(s.name == name for s in self._weight_specs):
+            raise ValueError(f"Layer '{self.name}' already has a weight named '{name}'.")
+        dtype = canonical_dtype(dtype or self.dtype)
+        if initializer is None:
+            floating = np.issubdtype(np.dtype(dtype), np.floating)
+            initializer = "glorot_uniform" if floating else "zeros"
+        shape = tuple(int(d) for d in shape)
+        spec = WeightSpec(
+            name=name,
+            shape=shape,
+            dtype=dtype,
+            initializer=_initializers.get(initializer),
+            trainable=trainable,
+            regularizer=regularizers.get(regularizer),
+            constraint=constraint,
+        )
+        self._weight_specs.append(spec)
+        handle = Variable(self, spec)
+        self._handles[name] = handle
+        return handle
+
+    def init(self, key: jax.Array) -> dict[str, dict[str, jax.Array]]:
+        """Creates this layer's own weights: ``{"params": {...}, "state": {...}}``."""
+        out: dict[str, dict[str, jax.Array]] = {"params": {}, "state": {}}
+        for i, spec in enumerate(self._weight_specs):
+            value = _initializers.initialize(
+                spec.initializer, jax.random.fold_in(key, i), spec.shape, spec.dtype
+            )
+            out[spec.collection][spec.name] = value
+        return out
+
+    def _own_weights(self) -> list[Variable]:
+        trainable = [self._handles[s.name] for s in self._weight_specs if s.trainable]
+        frozen = [self._handles[s.name] for s in self._weight_specs if not s.trainable]
+        return trainable + frozen
+
+    def _sublayers_in_weight_order(self) -> list[Layer]:
+        """The sublayers in the order Keras lists their weights: for a model with a
+        graph, Keras's layer order (by depth, see ``layout.keras_layer_order``), which
+        can differ from the order of first use; otherwise the tracking order."""
+        graph = self.__dict__.get("_graph")
+        if graph is None:
+            return self._sublayers()
+        from kerax.graph import layout as _layout
+
+        ordered = _layout.keras_layer_order(graph)
+        return ordered + [s for s in self._sublayers() if not any(s is o for o in ordered)]
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights, in Keras's order: own trainable, own non-trainable, sublayers'."""
+        out: list[Variable] = []
+        seen: set[int] = set()
+        subs = self._sublayers_in_weight_order()
+        for w in self._own_weights() + [w for s in subs for w in s.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The current weight values as NumPy arrays, in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets all weights from arrays in ``weights`` order.
+
+        Raises:
+            ValueError: On a count or shape mismatch; then no weight is changed.
+        """
+        handles = self.weights
+        if len(weights) != len(handles):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(handles)} weight arrays, "
+                f"received {len(weights)}."
+            )
+        for h, w in zip(handles, weights, strict=True):
+            if tuple(np.shape(w)) != h.shape:
+                raise ValueError(
+                    f"Layer '{self.name}': weight '{h.path}' has shape {h.shape}, "
+                    f"received an array of shape {tuple(np.shape(w))}."
+                )
+        for h, w in zip(handles, weights, strict=True):
+            h.assign(w)
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights (built layers only)."""
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so it has no weights to count. "
+                "Call it on an input first."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # The value cell: the one current value of this layer's own weights.
+    def _current_values(self) -> dict[str, dict[str, jax.Array]]:
+        if self._live is not None:
+            return self._live.read(self)
+        if self._values is None:
+            self._values = self.init(_random.next_key())
+        return self._values
+
+    def _assign_value(self, spec: WeightSpec, value: jax.Array) -> None:
+        if self._live is not None:
+            self._live.write(self, spec.collection, spec.name, value)
+            return
+        values = self._current_values()
+        collection = dict(values[spec.collection])
+        collection[spec.name] = value
+        self._values = {**values, spec.collection: collection}
