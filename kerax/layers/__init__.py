@@ -5,7 +5,7 @@ from kerax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerax.layers.attention import AdditiveAttention, Attention
 from kerax.layers.batch_normalization import BatchNormalization
 from kerax.layers.conv import Conv1D, Conv2D, Conv3D
-from kerax.layers.conv_lstm import ConvLSTM2D
+from kerax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from kerax.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from kerax.layers.core import Activation, Dense, Identity, Lambda, Masking
 from kerax.layers.cropping import Cropping1D, Cropping2D, Cropping3D
@@ -93,7 +93,9 @@ __all__ = [
     "Conv2DTranspose",
     "Conv3D",
     "Conv3DTranspose",
+    "ConvLSTM1D",
     "ConvLSTM2D",
+    "ConvLSTM3D",
     "Cropping1D",
     "Cropping2D",
     "Cropping3D",

@@ -1,7 +1,7 @@
 """Window arithmetic and data layout shared by the convolution layers.
 
 The output size of a sliding window (plain, depthwise and separable convolutions,
-``ConvLSTM2D``) and of a transposed convolution, with Keras's rules.
+the ConvLSTM layers) and of a transposed convolution, with Keras's rules.
 
 :class:`ConvWindow` is mixed into the plain, depthwise, separable and transposed
 convolutions: it reads their ``rank``, ``data_format``, ``kernel_size``, ``strides``,

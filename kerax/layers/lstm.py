@@ -2,7 +2,7 @@
 
 The layer and the cell share their weights and step (:class:`_LSTMStep`, gate order
 ``i``, ``f``, ``c``, ``o``); the layer runs the fused loop of ``recurrent_base.py``.
-``ConvLSTM2D`` reuses the forget-gate bias initializer.
+The ConvLSTM layers reuse the forget-gate bias initializer.
 """
 
 from __future__ import annotations

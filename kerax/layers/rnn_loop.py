@@ -1,7 +1,7 @@
 """The time loop of the recurrent layers, and the loop arguments they all take.
 
 :func:`run_loop` runs a step function over a time-major sequence with Keras 3's
-masking; ``RNN`` and ``ConvLSTM2D`` run on it (the fused ``SimpleRNN`` / ``GRU`` /
+masking; ``RNN`` and the ConvLSTM layers run on it (the fused ``SimpleRNN`` / ``GRU`` /
 ``LSTM`` loop is in ``recurrent_base.py``). :class:`LoopOptions` holds the arguments
 ``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``, ``unroll`` and
 ``zero_output_for_mask``: their checks, attributes and config.

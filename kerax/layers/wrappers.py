@@ -133,7 +133,7 @@ class Bidirectional(Layer):
 
     Args:
         layer: A recurrent layer (``LSTM``, ``GRU``, ``SimpleRNN``, ``RNN``,
-            ``ConvLSTM2D``, or any layer with ``go_backwards``, ``return_sequences``
+            ``ConvLSTM1D/2D/3D``, or any layer with ``go_backwards``, ``return_sequences``
             and ``return_state`` attributes and a config round trip).
         merge_mode: How the two outputs combine: ``"concat"`` (on the last axis, the
             default), ``"sum"``, ``"mul"``, ``"ave"``, or ``None`` for a list of both.

@@ -83,6 +83,18 @@ HARNESS = {
         (B, T, 1, 4, 5),
         ((None, 2, 3, 4), (None, 2, 3, 4), (None, 2, 3, 4)),
     ),
+    "conv_lstm1d": (
+        layers.ConvLSTM1D,
+        lambda: {"filters": 2, "kernel_size": 2, "return_sequences": True},
+        (B, T, 5, 3),
+        (None, T, 4, 2),
+    ),
+    "conv_lstm3d_channels_first": (
+        layers.ConvLSTM3D,
+        lambda: {"filters": 2, "kernel_size": 2, "data_format": "channels_first"},
+        (B, 2, 1, 3, 3, 3),
+        (None, 2, 2, 2, 2),
+    ),
 }
 
 

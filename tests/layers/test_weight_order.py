@@ -255,7 +255,21 @@ CASES: list[Case] = [
     Case("GRUCell", _seq(), layer=_rnn_of(lambda lib: lib.layers.GRUCell(2))),
     Case("LSTMCell", _seq(), layer=_rnn_of(lambda lib: lib.layers.LSTMCell(2))),
     Case("StackedRNNCells", _seq(), layer=_stacked),
+    Case("ConvLSTM1D", ((2, 2, 5, 3),), {"filters": 2, "kernel_size": 2}),
+    Case(
+        "ConvLSTM1D",
+        ((2, 2, 3, 5),),
+        {"filters": 2, "kernel_size": 2, "data_format": "channels_first", "return_sequences": True},
+        name="channels_first",
+    ),
     Case("ConvLSTM2D", ((2, 2, 4, 4, 3),), {"filters": 2, "kernel_size": 2}),
+    Case("ConvLSTM3D", ((2, 2, 3, 3, 3, 2),), {"filters": 2, "kernel_size": 2}),
+    Case(
+        "ConvLSTM3D",
+        ((2, 2, 2, 3, 3, 3),),
+        {"filters": 2, "kernel_size": 2, "data_format": "channels_first", "return_state": True},
+        name="channels_first",
+    ),
     Case(
         "ConvLSTM2D",
         ((2, 2, 4, 4, 3),),

@@ -1,4 +1,4 @@
-"""Bidirectional, RNN over cells and ConvLSTM2D against Keras 3 (JAX backend).
+"""Bidirectional, RNN over cells and ConvLSTM1D/2D/3D against Keras 3 (JAX backend).
 
 Each test builds one model in both libraries from the same builder, copies Keras's
 weights into the kerax model with ``set_weights`` and compares ``predict``; several
@@ -183,6 +183,23 @@ def test_conv_lstm2d():
         return lib.Model(inputs, [a, *b, c])
 
     x = np.random.default_rng(1).normal(size=(2, T, 5, 6, 2)).astype("float32")
+    _compare(build, x)
+
+
+@pytest.mark.parametrize("rank", [1, 3])
+def test_conv_lstm_1d_3d(rank):
+    spatial = (5, 4, 3) if rank == 3 else (6,)
+    name = f"ConvLSTM{rank}D"
+
+    def build(lib):
+        cls = getattr(lib.layers, name)
+        inputs = lib.Input((T, *spatial, 2))
+        a = cls(3, 2, padding="same", return_sequences=True)(inputs)
+        b = cls(2, 2, strides=2, return_state=True, go_backwards=True)(inputs)
+        c = cls(2, 2, dilation_rate=2, activation="relu", use_bias=False)(inputs)
+        return lib.Model(inputs, [a, *b, c])
+
+    x = np.random.default_rng(1).normal(size=(2, T, *spatial, 2)).astype("float32")
     _compare(build, x)
 
 
