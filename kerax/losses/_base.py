@@ -11,7 +11,14 @@ import jax.numpy as jnp
 from kerax._naming import to_snake_case, unique_name
 
 EPSILON = 1e-7
+_MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def compute_dtype(dtype: Any) -> Any:
+    """The compute dtype of a dtype or policy name (``"mixed_float16"`` -> ``"float16"``)."""
+    name = getattr(dtype, "name", dtype)
+    return _MIXED.get(name, name)
 
 
 def _squeeze_sparse(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
@@ -123,7 +130,9 @@ class Loss:
         name: Name used in logs. Defaults to the snake-case class name, made unique.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"``,
             ``"mean_with_sample_weight"`` or ``"none"`` / ``None``.
-        dtype: Accepted for Keras compatibility; losses compute in float32.
+        dtype: Keras's dtype or policy; ``dtype`` reports its compute dtype
+            (``"float16"`` for ``"mixed_float16"``), but kerax losses compute in
+            float32.
     """
 
     def __init__(
@@ -135,6 +144,15 @@ class Loss:
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.reduction = check_reduction(reduction)
         self.dtype = dtype or "float32"
+
+    @property
+    def dtype(self) -> Any:
+        """The compute dtype, as Keras's ``Loss.dtype`` (``"float32"`` by default)."""
+        return compute_dtype(self.__dict__.get("_dtype"))
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        self._dtype = value
 
     def call(self, y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
         """Returns the unreduced loss values."""

@@ -153,7 +153,7 @@ class AUC(Metric):
         )
         return self._aggregate(terms)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         if self.curve == "PR" and self.summation_method == "interpolation":
             return self._interpolate_pr(state)
         tp, fp, tn, fn = (state[k] for k in KINDS)

@@ -156,6 +156,7 @@ def confusion_counts(
 
 class _ConfusionMatrixConditionCount(Metric):
     _kind = "tp"
+    _variable_names = ("accumulator",)
 
     def __init__(self, thresholds: Any = None, name: str | None = None, dtype: Any = None) -> None:
         super().__init__(name=name, dtype=dtype)
@@ -172,7 +173,7 @@ class _ConfusionMatrixConditionCount(Metric):
         )
         return state + counts[self._kind]
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         return state[0] if len(self.thresholds) == 1 else state
 
     def get_config(self) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from kerax.metrics._base import Metric, State, as_float
 
 
 class _IoUBase(Metric):
+    _variable_names = ("total_confusion_matrix",)
+
     def __init__(
         self,
         num_classes: int,
@@ -121,7 +123,7 @@ class IoU(_IoUBase):
             )
         self.target_class_ids = list(target_class_ids)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         return self._iou(state, self.target_class_ids)
 
     def get_config(self) -> dict[str, Any]:
@@ -132,7 +134,7 @@ class MeanIoU(_IoUBase):
     """Mean intersection-over-union over all ``num_classes`` classes (arguments as
     :class:`IoU`, without ``target_class_ids``)."""
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         return self._iou(state, range(self.num_classes))
 
 

@@ -55,7 +55,7 @@ class _PrecisionRecall(Metric):
         )
         return {k: state[k] + counts[k] for k in self._kinds}
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         tp, other = state[self._kinds[0]], state[self._kinds[1]]
         value = divide_no_nan(tp, tp + other)
         return value[0] if len(self.thresholds) == 1 else value

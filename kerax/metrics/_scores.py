@@ -104,7 +104,7 @@ class FBetaScore(Metric):
             "weights": state["weights"] + weighted_sum(y_true),
         }
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         tp = state["tp"]
         precision = tp / (tp + state["fp"] + EPSILON)
         recall = tp / (tp + state["fn"] + EPSILON)
@@ -227,7 +227,7 @@ class R2Score(Metric):
             "num_samples": state["num_samples"] + num,
         }
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         mean = state["sum"] / state["count"]
         total = state["squared_sum"] - state["sum"] * mean
         raw = 1.0 - state["residual"] / total

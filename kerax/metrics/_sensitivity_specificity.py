@@ -97,7 +97,7 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
         self.specificity = specificity
         super().__init__(specificity, num_thresholds, class_id, name, dtype)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         r = self._rates(state)
         return self._max_under(r["specificity"], r["sensitivity"])
 
@@ -122,7 +122,7 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
         self.sensitivity = sensitivity
         super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         r = self._rates(state)
         return self._max_under(r["sensitivity"], r["specificity"])
 
@@ -147,7 +147,7 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
         self.recall = recall
         super().__init__(recall, num_thresholds, class_id, name, dtype)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         r = self._rates(state)
         return self._max_under(r["sensitivity"], r["precision"])
 
@@ -172,7 +172,7 @@ class RecallAtPrecision(_SensitivitySpecificityBase):
         self.precision = precision
         super().__init__(precision, num_thresholds, class_id, name, dtype)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         r = self._rates(state)
         return self._max_under(r["precision"], r["sensitivity"])
 

@@ -326,6 +326,9 @@ class RootMeanSquaredError(Mean):
         dtype: Dtype of the state.
     """
 
+    # ``update_state(y_true, y_pred, sample_weight=None)``, not Mean's ``(values, ...)``.
+    _update_args = MeanMetricWrapper._update_args
+
     def __init__(self, name: str | None = "root_mean_squared_error", dtype: Any = None) -> None:
         super().__init__(name=name, dtype=dtype)
 
@@ -333,5 +336,5 @@ class RootMeanSquaredError(Mean):
         y_true, y_pred = same_rank(as_float(y_true), as_float(y_pred))
         return self.update_values(state, jnp.square(y_pred - y_true), sample_weight)
 
-    def result(self, state: State) -> jax.Array:
+    def result(self, state: State = None) -> jax.Array:
         return jnp.sqrt(super().result(state))

@@ -92,6 +92,15 @@ class RMSprop(Optimizer):
         average = (zeros,) if self.centered else ()
         return (zeros, *momentum, *average)
 
+    @property
+    def _slot_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        momentum = ("momentum",) if self.momentum > 0 else ()
+        return ("velocity", *momentum, *(("average_gradient",) if self.centered else ()))
+
+    def _keras_slot_groups(self, n_slots: int) -> list[list[int]]:
+        # Keras creates all velocities, then all momentums, then all average gradients.
+        return [[k] for k in range(n_slots)]
+
     def _update_variable(self, grad, var, slots, lr, step, shared):
         rho = self.rho
         velocity, rest = slots[0], list(slots[1:])

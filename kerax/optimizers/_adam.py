@@ -116,6 +116,12 @@ class Adam(Optimizer):
         zeros = jnp.zeros_like(param)
         return (zeros, zeros, zeros) if self.amsgrad else (zeros, zeros)
 
+    _slot_names = ("momentum", "velocity", "velocity_hat")
+
+    def _keras_slot_groups(self, n_slots: int) -> list[list[int]]:
+        # Keras creates the moments together, then the velocity hats (amsgrad).
+        return [[0, 1], [2]] if n_slots == 3 else [list(range(n_slots))]
+
     def _update_variable(self, grad, var, slots, lr, step, shared):
         m, v = slots[0], slots[1]
         alpha = lr * jnp.sqrt(1 - power(self.beta_2, step)) / (1 - power(self.beta_1, step))

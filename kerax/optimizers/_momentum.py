@@ -31,6 +31,8 @@ class SGD(Optimizer):
         ValueError: When ``momentum`` is outside ``[0, 1]``.
     """
 
+    _slot_names = ("momentum",)
+
     def __init__(
         self,
         learning_rate: Any = 0.01,

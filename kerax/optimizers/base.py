@@ -15,9 +15,11 @@ import warnings
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from kerax import schedules as _schedules
+from kerax.optimizers._stateful import Built, StatefulOptimizer
 from kerax.optimizers._transform import (
     KerasOptimizerState,
     clip_gradients,
@@ -35,11 +37,17 @@ def _check_non_negative(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be non-negative, received {name}={value!r}.")
 
 
-class Optimizer:
+class Optimizer(StatefulOptimizer):
     """Base class of kerax's optimizers.
 
     Subclasses describe one variable's update (``_init_slots`` and
     ``_update_variable``); the base class adds Keras's common arguments.
+
+    ``compile`` uses the optax transformation (``transform()``). Outside ``fit``, an
+    optimizer also has Keras's stateful API (see
+    :mod:`kerax.optimizers._stateful`): ``build``, ``apply_gradients`` / ``apply``
+    (which update the layers' weights in place), ``variables``, ``stateless_apply``,
+    ``set_weights`` and ``save_own_variables`` / ``load_own_variables``.
 
     Args:
         learning_rate: A non-negative float, or a schedule: a
@@ -136,6 +144,7 @@ class Optimizer:
         self.name = name or type(self).__name__.lower()
         self._exclude_names: re.Pattern[str] | None = None
         self._model: Any = None
+        self._facade: Built | None = None
 
     # ------------------------------------------------------------------ learning rate
     @staticmethod
@@ -153,8 +162,8 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> Any:
-        """The learning rate of the next update (read from the live train state)."""
-        state = self._model._live_opt_state() if self._model is not None else None
+        """The learning rate of the next update (read from the live optimizer state)."""
+        state = self._current_opt_state()
         lr = self._learning_rate
         if callable(lr):
             return float(lr(state.count if hasattr(state, "count") else 0))
@@ -178,11 +187,16 @@ class Optimizer:
         self._learning_rate = value
         if self._model is not None:
             self._model._set_learning_rate(value)
+        built = self._facade
+        if built is not None and built.model is None and not callable(value):
+            hyper = dict(built.opt_state.hyperparams)
+            hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
+            self._store(built.opt_state._replace(hyperparams=hyper))
 
     @property
     def iterations(self) -> int:
         """Number of weight updates so far (accumulation calls count once per update)."""
-        state = self._model._live_opt_state() if self._model is not None else None
+        state = self._current_opt_state()
         inner = getattr(state, "inner_state", None)
         count = int(inner.count) if isinstance(inner, KerasOptimizerState) else 0
         return count // (self.gradient_accumulation_steps or 1)
@@ -304,19 +318,26 @@ class Optimizer:
             return grads
         return jax.tree_util.tree_map(lambda g: g / self.loss_scale_factor, grads)
 
-    def finalize_variable_values(self, params: Any, opt_state: Any) -> Any:
+    def finalize_variable_values(self, params: Any, opt_state: Any = None) -> Any:
         """The weights to keep at the end of training: their moving average with ``use_ema``.
 
         Keras's ``fit`` replaces the weights by their average when it ends; a kerax
-        training loop does it by storing what this returns.
+        training loop does it by storing what this returns. Called Keras's way,
+        ``finalize_variable_values(var_list)`` with variable handles and no state, it
+        assigns the averages of the optimizer's own state to those variables.
 
         Args:
-            params: The trained parameters (the tree the transformation updates).
-            opt_state: The state of ``transform()`` for those parameters.
+            params: The trained parameters (the tree the transformation updates), or
+                the variables the optimizer was built with.
+            opt_state: The state of ``transform()`` for those parameters; None for
+                Keras's form.
 
         Returns:
             ``params`` itself without ``use_ema``, else the averaged parameters.
         """
+        if opt_state is None:
+            self._finalize_handles(params)
+            return params
         inner = getattr(opt_state, "inner_state", opt_state)
         if not self.use_ema or not isinstance(inner, KerasOptimizerState):
             return params

@@ -9,9 +9,11 @@ scaling without the wrapper, as Keras's ``compile`` wraps its optimizer then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from kerax.optimizers.base import Optimizer, tagged
@@ -99,6 +101,9 @@ class LossScaleOptimizer(Optimizer):
         self.dynamic_growth_steps = dynamic_growth_steps
         self.name = name or "loss_scale_optimizer"
         inner_optimizer.loss_scale_factor = None
+        # The facade's own scale (``apply_gradients`` outside ``fit``), when no model
+        # keeps one; see ``_scale_state``.
+        self._facade_scale: Any = None
 
     # ------------------------------------------------------------------ delegation
     @property
@@ -140,7 +145,7 @@ class LossScaleOptimizer(Optimizer):
         """The inner optimizer's ``exclude_from_weight_decay``."""
         self.inner_optimizer.exclude_from_weight_decay(var_list, var_names)
 
-    def finalize_variable_values(self, params: Any, opt_state: Any) -> Any:
+    def finalize_variable_values(self, params: Any, opt_state: Any = None) -> Any:
         """The inner optimizer's ``finalize_variable_values``."""
         return self.inner_optimizer.finalize_variable_values(params, opt_state)
 
@@ -158,11 +163,31 @@ class LossScaleOptimizer(Optimizer):
     # ------------------------------------------------------------------ scaling
     @property
     def dynamic_scale(self) -> float:
-        """The current loss scale: the compiled model's, else ``initial_scale``."""
+        """The current loss scale: the compiled model's, else the one ``apply_gradients``
+        keeps, else ``initial_scale``."""
+        return float(self._scale_state().scale)
+
+    def _model_scale(self) -> Any:
         model = self._model
         ts = getattr(model, "_ts", None)
-        state = ts.loss_scale if ts is not None else getattr(model, "_loss_scale", None)
-        return self.initial_scale if state is None else float(state.scale)
+        return ts.loss_scale if ts is not None else getattr(model, "_loss_scale", None)
+
+    def _scale_state(self) -> Any:
+        from kerax.training import loss_scale
+
+        state = self._model_scale()
+        if state is None:
+            state = self._facade_scale or loss_scale.init(self.initial_scale)
+        return state
+
+    def _store_scale(self, state: Any) -> None:
+        model = self._model
+        if self._model_scale() is None:
+            self._facade_scale = state
+        elif model._ts is not None:
+            model._ts = model._ts._replace(loss_scale=state)
+        else:
+            model._loss_scale = state
 
     def scale_loss(self, loss: Any) -> Any:
         """The loss multiplied by the current scale."""
@@ -172,6 +197,68 @@ class LossScaleOptimizer(Optimizer):
         """Gradients divided by the current scale."""
         scale = self.dynamic_scale
         return jax.tree_util.tree_map(lambda g: g / scale, grads)
+
+    # ------------------------------------------------------------------ stateful API
+    # Keras's methods act on the inner optimizer, with the dynamic scale around them.
+    @property
+    def built(self) -> bool:
+        """Whether the inner optimizer is built."""
+        return self.inner_optimizer.built
+
+    def build(self, variables: Sequence[Any]) -> None:
+        """Builds the inner optimizer on ``variables``."""
+        self.inner_optimizer.build(variables)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The inner optimizer's variables (the scale is not among them, unlike
+        Keras's ``step_counter`` and ``dynamic_scale``)."""
+        return self.inner_optimizer.variables
+
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any] | None = None) -> None:
+        """Applies scaled gradients: finite ones, unscaled, through the inner optimizer;
+        non-finite ones skip the step. Then the scale halves (non-finite) or, after
+        ``dynamic_growth_steps`` finite steps, doubles, as in ``fit``."""
+        from kerax.training import loss_scale
+
+        grads = list(grads)
+        if not grads:
+            return
+        state = self._scale_state()
+        finite = loss_scale.all_finite([g for g in grads if g is not None])
+        if bool(finite):
+            unscaled = [None if g is None else g / state.scale for g in grads]
+            self.inner_optimizer.apply(unscaled, trainable_variables)
+        elif trainable_variables is not None:
+            self.inner_optimizer.build(list(trainable_variables))
+        self._store_scale(loss_scale.adjust(state, finite, period=self.dynamic_growth_steps))
+
+    def stateless_apply(
+        self, optimizer_variables: Sequence[Any], grads: Sequence[Any], trainable_variables: Any
+    ) -> tuple[list[Any], list[Any]]:
+        """The inner optimizer's ``stateless_apply`` on gradients unscaled by the current
+        scale; with non-finite gradients, everything is returned unchanged. The scale
+        itself is not adjusted (it is not among ``variables``)."""
+        from kerax.training import loss_scale
+
+        scale = self._scale_state().scale
+        finite = loss_scale.all_finite([g for g in grads if g is not None])
+        unscaled = [None if g is None else g / scale for g in grads]
+        new_vars, new_opt = self.inner_optimizer.stateless_apply(
+            optimizer_variables, unscaled, trainable_variables
+        )
+        keep = lambda new, old: [jnp.where(finite, n, o) for n, o in zip(new, old)]  # noqa: E731
+        return keep(new_vars, trainable_variables), keep(new_opt, optimizer_variables)
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """The inner optimizer's ``set_weights``."""
+        self.inner_optimizer.set_weights(weights)
+
+    def _read_variable(self, index: int) -> Any:
+        return self.inner_optimizer._read_variable(index)
+
+    def _write_variable(self, index: int, value: Any) -> None:
+        self.inner_optimizer._write_variable(index, value)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:

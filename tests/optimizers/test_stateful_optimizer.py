@@ -1,0 +1,207 @@
+"""Keras's stateful optimizer API on kerax optimizers, against Keras 3 (the oracle):
+apply_gradients on a model's trainable variables, iterations, variables, the
+stateless form, set/save/load of the state, and the state shared with ``fit``."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+import kerax
+
+ATOL = 1e-6
+
+
+def _model(lib):
+    inputs = lib.Input((3,))
+    hidden = lib.layers.Dense(4, activation="tanh", name="d1")(inputs)
+    return lib.Model(inputs, lib.layers.Dense(2, name="d2")(hidden))
+
+
+def _pair():
+    ours = _model(kerax)
+    theirs = _model(keras)
+    theirs.set_weights(ours.get_weights())
+    return ours, theirs
+
+
+def _grads(model, step, skip=()):
+    rng = np.random.default_rng(step)
+    return [
+        None if i in skip else rng.normal(size=v.shape).astype("float32")
+        for i, v in enumerate(model.trainable_variables)
+    ]
+
+
+def _same(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=ATOL)
+
+
+OPTIMIZERS = [
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {"learning_rate": 0.01}),
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+    ("RMSprop", {"learning_rate": 0.01}),
+    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS)
+def test_apply_gradients_matches_keras(cls, kwargs):
+    ours, theirs = _pair()
+    start = ours.get_weights()
+    opt_a, opt_b = (
+        getattr(kerax.optimizers, cls)(**kwargs),
+        getattr(keras.optimizers, cls)(**kwargs),
+    )
+    assert opt_a.iterations == 0 and not opt_a.built
+    for step in range(3):
+        grads = _grads(ours, step)
+        opt_a.apply_gradients(zip(grads, ours.trainable_variables))
+        opt_b.apply_gradients(zip(grads, theirs.trainable_variables))
+        assert opt_a.iterations == int(opt_b.iterations) == step + 1
+    assert not np.allclose(ours.get_weights()[0], start[0])  # the layers' weights moved
+    _same(ours.get_weights(), theirs.get_weights())
+    assert [(v.name, tuple(v.shape)) for v in opt_a.variables] == [
+        (v.name, tuple(v.shape)) for v in opt_b.variables
+    ]
+    _same(opt_a.variables, opt_b.variables)
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS[::2])
+def test_stateless_apply_matches_keras_and_writes_nothing(cls, kwargs):
+    ours, theirs = _pair()
+    opt_a, opt_b = (
+        getattr(kerax.optimizers, cls)(**kwargs),
+        getattr(keras.optimizers, cls)(**kwargs),
+    )
+    opt_a.build(ours.trainable_variables)
+    opt_b.build(theirs.trainable_variables)
+    before = ours.get_weights()
+    step = jax.jit(opt_a.stateless_apply)
+    values_a = [v.value for v in ours.trainable_variables]
+    opt_values_a = [v.value for v in opt_a.variables]
+    values_b = [jnp.asarray(v.value) for v in theirs.trainable_variables]
+    opt_values_b = [jnp.asarray(v.value) for v in opt_b.variables]
+    for i in range(3):
+        grads = _grads(ours, i)
+        values_a, opt_values_a = step(opt_values_a, grads, values_a)
+        values_b, opt_values_b = opt_b.stateless_apply(opt_values_b, grads, values_b)
+    _same(values_a, values_b)
+    _same(opt_values_a, opt_values_b)
+    _same(ours.get_weights(), before)  # nothing was written
+    assert opt_a.iterations == 0
+    # Writing the stateless results back gives the stateful optimizer's next step.
+    opt_a.set_weights(opt_values_a)
+    for handle, value in zip(ours.trainable_variables, values_a, strict=True):
+        handle.assign(value)
+    assert opt_a.iterations == 3
+    grads = _grads(ours, 3)
+    opt_a.apply_gradients(zip(grads, ours.trainable_variables))
+    theirs_values, _ = opt_b.stateless_apply(opt_values_b, grads, values_b)
+    _same(ours.get_weights(), [np.asarray(v) for v in theirs_values])
+
+
+@pytest.mark.filterwarnings("ignore:Gradients do not exist")  # Keras warns on None
+def test_none_gradients_leave_their_variables_alone_as_keras():
+    ours, theirs = _pair()
+    opt_a, opt_b = kerax.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
+    for step in range(3):
+        skip = (1,) if step == 1 else ()
+        opt_a.apply_gradients(zip(_grads(ours, step, skip), ours.trainable_variables))
+        opt_b.apply_gradients(zip(_grads(theirs, step, skip), theirs.trainable_variables))
+    _same(ours.get_weights(), theirs.get_weights())
+    _same(opt_a.variables, opt_b.variables)
+
+
+def test_learning_rate_set_between_steps_and_unknown_variables():
+    ours, theirs = _pair()
+    opt_a, opt_b = kerax.optimizers.SGD(0.1, momentum=0.5), keras.optimizers.SGD(0.1, momentum=0.5)
+    for step, lr in enumerate((0.1, 0.03)):
+        opt_a.learning_rate, opt_b.learning_rate = lr, lr
+        opt_a.apply_gradients(zip(_grads(ours, step), ours.trainable_variables))
+        opt_b.apply_gradients(zip(_grads(theirs, step), theirs.trainable_variables))
+    assert opt_a.learning_rate == pytest.approx(float(opt_b.learning_rate))
+    _same(ours.get_weights(), theirs.get_weights())
+    other = _model(kerax)
+    with pytest.raises(ValueError, match="Unknown variable"):
+        opt_a.apply_gradients(zip(_grads(other, 0), other.trainable_variables))
+
+
+def test_save_and_load_own_variables_round_trip():
+    model = _model(kerax)
+    opt = kerax.optimizers.Adam(0.01)
+    opt.apply_gradients(zip(_grads(model, 0), model.trainable_variables))
+    store: dict[str, np.ndarray] = {}
+    opt.save_own_variables(store)
+    fresh = kerax.optimizers.Adam(0.01)
+    with pytest.warns(UserWarning, match="Skipping variable loading"):
+        fresh.load_own_variables(store)  # not built: nothing to load into
+    fresh.build(model.trainable_variables)
+    fresh.load_own_variables(store)
+    assert fresh.iterations == 1
+    _same(fresh.variables, opt.variables)
+    with pytest.raises(ValueError, match="not compatible"):
+        fresh.set_weights([np.zeros((7,))] + [v.numpy() for v in opt.variables[1:]])
+
+
+def test_ema_finalize_variable_values_matches_keras():
+    ours, theirs = _pair()
+    kwargs = {"learning_rate": 0.1, "use_ema": True, "ema_momentum": 0.9}
+    opt_a, opt_b = kerax.optimizers.SGD(**kwargs), keras.optimizers.SGD(**kwargs)
+    for step in range(3):
+        opt_a.apply_gradients(zip(_grads(ours, step), ours.trainable_variables))
+        opt_b.apply_gradients(zip(_grads(theirs, step), theirs.trainable_variables))
+    opt_a.finalize_variable_values(ours.trainable_variables)
+    opt_b.finalize_variable_values(theirs.trainable_variables)
+    _same(ours.get_weights(), theirs.get_weights())
+
+
+def test_compiled_optimizer_shares_its_state_with_fit():
+    model = _model(kerax)
+    opt = kerax.optimizers.Adam(0.01)
+    model.compile(optimizer=opt, loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert opt.iterations == 2
+    # Built on the model's variables, the optimizer continues fit's state, as Keras.
+    assert [v.name for v in opt.variables][:4] == [
+        "iteration",
+        "learning_rate",
+        "d1_kernel_momentum",
+        "d1_kernel_velocity",
+    ]
+    before = model.get_weights()
+    opt.apply_gradients(zip(_grads(model, 0), model.trainable_variables))
+    assert opt.iterations == 3
+    assert not np.allclose(model.get_weights()[0], before[0])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert opt.iterations == 5
+    assert int(opt.variables[0].numpy()) == 5
+
+
+def test_loss_scale_optimizer_skips_non_finite_steps_and_adjusts_its_scale():
+    model, reference = _model(kerax), _model(kerax)
+    reference.set_weights(model.get_weights())
+    opt = kerax.optimizers.LossScaleOptimizer(
+        kerax.optimizers.SGD(0.1), initial_scale=4.0, dynamic_growth_steps=2
+    )
+    plain = kerax.optimizers.SGD(0.1)
+    grads = _grads(model, 0)
+    opt.apply_gradients(zip([g * 4.0 for g in grads], model.trainable_variables))
+    plain.apply_gradients(zip(grads, reference.trainable_variables))
+    _same(model.get_weights(), reference.get_weights())
+    bad = [g * np.inf for g in grads]
+    before = model.get_weights()
+    opt.apply_gradients(zip(bad, model.trainable_variables))
+    _same(model.get_weights(), before)
+    assert opt.dynamic_scale == 2.0 and opt.iterations == 1
+    for _ in range(2):
+        opt.apply_gradients(zip([g * 2.0 for g in grads], model.trainable_variables))
+    assert opt.dynamic_scale == 4.0 and opt.iterations == 3
