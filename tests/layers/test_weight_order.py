@@ -7,7 +7,9 @@ libraries on the same input, then:
 1. the weight signatures agree, in order: ``(name, shape, dtype, trainable)`` of every
    entry of ``layer.weights``;
 2. ``kerax_layer.set_weights(keras_layer.get_weights())`` (after giving Keras random
-   weights) makes the inference outputs equal.
+   weights) makes the inference outputs equal;
+3. by path rather than by position: a ``.weights.h5`` file kerax writes for a model
+   around the layer loads into the Keras twin, weight for weight.
 
 Whole models (nested models, ``Sequential`` inside a functional model, branches, shared
 and frozen layers) check the same, with each weight's owner among ``model.layers`` in
@@ -358,6 +360,26 @@ def test_layer_weights_match_keras(case: Case):
     assert [g.shape for g in got] == [e.shape for e in expected]
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, **TOL)
+
+
+def _wrapped(case: Case, lib: Any) -> Any:
+    inputs = [lib.Input(s[1:], dtype=case.dtype) for s in case.shapes]
+    outputs = case.call(case.build(lib), inputs)
+    return lib.Model(inputs if len(inputs) > 1 else inputs[0], outputs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_layer_weights_file_loads_into_keras(case: Case, tmp_path):
+    """Weights stored by path: a kerax ``.weights.h5`` file of a model around the layer
+    loads into the Keras twin and gives each weight kerax's value."""
+    reference, model = _wrapped(case, keras), _wrapped(case, kerax)
+    rng = np.random.default_rng(7)
+    model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    path = str(tmp_path / "layer.weights.h5")
+    model.save_weights(path)
+    reference.load_weights(path)
+    for got, expected in zip(reference.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
 
 
 # --------------------------------------------------------------------------- models
