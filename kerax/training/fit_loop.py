@@ -224,6 +224,7 @@ class _ArrayEpochs:
         model, cb, chunk, names = self.model, self.cb, self.chunk, self.names
         run, groups, order, one = self.runner, self.data.groups, self.order, self.one
         steps, progress = self.data.steps, self.verbose == 1
+        ends = cb.watches("on_train_batch_end")
         start, reset, keep = self.zero, self.reset[True], self.reset[False]
         done, results = 0, None
         while done < steps and not model.stop_training:
@@ -232,7 +233,8 @@ class _ArrayEpochs:
             # their results (no separate compiles for either).
             model._ts, results, start = run(model._ts, groups, order, start, one, reset)
             reset = keep
-            cb.on_train_batch_end(done, LazyLogs(names, results))
+            if ends:
+                cb.on_train_batch_end(done, LazyLogs(names, results))
             done += 1
             if progress and chunk.report_due():
                 cb.progress(done, host_logs(names, results))
@@ -267,14 +269,14 @@ class _ArrayEpochs:
 
     def _observed(self, start: int, count: int, results: Any, rows: Any) -> None:
         """Calls the observers' batch hooks for the steps of a finished chunk."""
-        per_step = None if rows is None else host_rows(self.names, rows, count)
+        cb, names = self.cb, self.names
+        per_step = None if rows is None else host_rows(names, rows, count)
+        ends = cb.watches("on_train_batch_end")
         for k in range(count):
-            self.cb.on_train_batch_begin(start + k)
-            if per_step is None:
-                logs: dict[str, Any] = LazyLogs(self.names, results)
-            else:
-                logs = per_step[k]
-            self.cb.on_train_batch_end(start + k, logs)
+            cb.on_train_batch_begin(start + k)
+            if ends:
+                logs = LazyLogs(names, results) if per_step is None else per_step[k]
+                cb.on_train_batch_end(start + k, logs)
 
 
 def _iterable_epoch(

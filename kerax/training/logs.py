@@ -13,12 +13,30 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 
 
 def host_logs(names: Sequence[str], results: Any) -> dict[str, float]:
-    """The results as Python floats, in ``names`` order (one device sync)."""
-    values = jax.device_get(results)
-    return {k: float(values[k]) for k in names}
+    """The results as Python floats, in ``names`` order (one device sync).
+
+    ``results`` is ``{name: device scalar}``, or the training runners' packed form: one
+    vector of every value in ``names`` order (one transfer; see
+    :meth:`kerax.training.programs.Programs.pack_results`).
+    """
+    if isinstance(results, dict):
+        values = jax.device_get(results)
+        return {k: float(values[k]) for k in names}
+    return dict(zip(names, np.asarray(results, np.float64).tolist(), strict=True))
+
+
+def host_rows(names: Sequence[str], rows: Any, count: int) -> list[dict[str, float]]:
+    """The first ``count`` steps' logs from a logged runner's per-step results (as
+    :func:`host_logs`: ``{name: (steps,) array}`` or packed, one row per step)."""
+    if isinstance(rows, dict):
+        values = jax.device_get(rows)
+        return [{name: float(values[name][k]) for name in names} for k in range(count)]
+    table = np.asarray(rows, np.float64)[:count].tolist()
+    return [dict(zip(names, row, strict=True)) for row in table]
 
 
 def single_or_list(logs: dict[str, float]) -> Any:

@@ -94,12 +94,16 @@ class Programs:
         return self._get(("train_state",), build)
 
     def train_runner(self, batch_size: int, looped: bool, unroll: int = 1) -> Any:
-        """``(ts, data, order, start, count, reset) -> (ts, results)`` on resident data.
+        """``(ts, data, order, start, count, reset) -> (ts, results, next)`` on resident data.
 
         Runs ``count`` steps from batch ``start`` of the epoch's ``order`` (``unroll``
         steps, unrolled, when not ``looped``), resetting the metrics first when
-        ``reset``; returns the metric results after the last step. ``start``, ``count``
-        and ``reset`` are traced: one program serves every chunk size.
+        ``reset``; returns the metric results after the last step (see
+        :meth:`pack_results`) and ``next``, the index of the batch after the last one
+        run, on the device: ``fit`` passes it back as the next call's ``start``, so
+        that a call needs no host-to-device transfer. ``start``, ``count`` and
+        ``reset`` are traced: one program serves every chunk size. The train state's
+        PRNG key passes apart from the donated rest (see :class:`_Keyless`).
         """
 
         def build() -> Any:
@@ -110,33 +114,35 @@ class Programs:
                 unroll=unroll,
                 constrain=_devices.batch_constraint(),
             )
-            metrics = self.metrics
+            metrics, pack = self.metrics, self._packer()
 
             def train(ts, data, order, start, count, reset):
                 ts = ts._replace(metrics=_reset_where(reset, metrics.init(), ts.metrics))
                 ts = runner(ts, data, order, start, count)
-                return ts, metrics.results(ts.metrics)
+                step = count if looped else unroll
+                return ts, pack(metrics.results(ts.metrics)), start + step
 
-            return jax.jit(train, donate_argnums=0)
+            return _Keyless(_keyed(train))
 
         return self._get(("train_runner", batch_size, looped, unroll), build)
 
     def train_logged_runner(self, batch_size: int, capacity: int) -> Any:
         """Like :meth:`train_runner` (looped), but also returns each step's results.
 
-        ``(ts, data, order, start, count, reset) -> (ts, results, per_step)``, where
-        ``per_step`` holds the results after each of the ``count`` steps in its first
-        ``count`` rows (``capacity`` rows in all, a static bound on ``count``). The logs
-        of every step stay on the device until the chunk ends; the host reads them
-        back once per chunk for callbacks that observe every batch.
+        ``(ts, data, order, start, count, reset) -> (ts, results, per_step, next)``,
+        where ``per_step`` holds the results after each of the ``count`` steps in its
+        first ``count`` rows (``capacity`` rows in all, a static bound on ``count``;
+        one row of :meth:`pack_results` per step when the results pack). The logs of
+        every step stay on the device until the chunk ends; the host reads them back
+        once per chunk for callbacks that observe every batch.
         """
 
         def build() -> Any:
             one = _steps.make_epoch_runner(
                 self._train_step(), batch_size, looped=False, constrain=_devices.batch_constraint()
             )
-            metrics = self.metrics
-            shapes = jax.eval_shape(lambda: metrics.results(metrics.init()))
+            metrics, pack = self.metrics, self._packer()
+            shapes = jax.eval_shape(lambda: pack(metrics.results(metrics.init())))
 
             def train(ts, data, order, start, count, reset):
                 ts = ts._replace(metrics=_reset_where(reset, metrics.init(), ts.metrics))
@@ -147,7 +153,7 @@ class Programs:
                 def body(k, carry):
                     ts, rows = carry
                     ts = one(ts, data, order, start + k, 1)
-                    results = metrics.results(ts.metrics)
+                    results = pack(metrics.results(ts.metrics))
                     rows = jax.tree_util.tree_map(
                         lambda r, v: jax.lax.dynamic_update_index_in_dim(r, v, k, 0),
                         rows,
@@ -156,11 +162,33 @@ class Programs:
                     return ts, rows
 
                 ts, rows = jax.lax.fori_loop(0, count, body, (ts, rows))
-                return ts, metrics.results(ts.metrics), rows
+                return ts, pack(metrics.results(ts.metrics)), rows, start + count
 
-            return jax.jit(train, donate_argnums=0)
+            return _Keyless(_keyed(train))
 
         return self._get(("train_logged_runner", batch_size, capacity), build)
+
+    def pack_results(self) -> bool:
+        """Whether the runners return their results packed: one vector of every logged
+        value, in ``metrics.names`` order (when all are scalars of one dtype), read
+        back in one transfer (:func:`kerax.training.logs.host_logs` takes either form).
+        Otherwise they return the ``{name: value}`` dict."""
+
+        def build() -> bool:
+            shapes = jax.eval_shape(lambda: self.metrics.results(self.metrics.init()))
+            leaves = list(shapes.values())
+            return (
+                bool(leaves)
+                and all(s.shape == () for s in leaves)
+                and len({s.dtype for s in leaves}) == 1
+            )
+
+        return self._get(("pack_results",), build)
+
+    def _packer(self) -> Callable[[dict[str, Any]], Any]:
+        if not self.pack_results():
+            return lambda results: results
+        return lambda results: jnp.stack(list(results.values()))
 
     def train_step(self) -> Any:
         """``(ts, batch) -> ts``: one step on a host batch (iterables, ``train_on_batch``)."""
@@ -243,6 +271,69 @@ class Programs:
             return jax.tree_util.tree_leaves(out)
 
         return self._get(("predict_batch",), lambda: jax.jit(predict))
+
+
+class _Keyless:
+    """A train program ``(ts, key, *rest)``, called as ``(ts, *rest)``.
+
+    The train state's PRNG key never changes during ``fit``, and a typed key costs
+    every call a trip through Python (JAX places key arrays with a Python handler,
+    and rebuilds an output key in Python). So the key passes apart from the donated
+    state, as its raw ``uint32`` data, converted once per key, and is typed again
+    inside the program: ``ts.rng`` is None in and out of ``build(impl)``'s program,
+    and put back here.
+
+    Args:
+        build: ``impl -> jitted program``, where the program's second argument is the
+            key data of that PRNG implementation (``impl`` None: an untyped key).
+    """
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._programs: dict[Any, Any] = {}
+        self._key: Any = None
+        self._data: Any = None
+        self._impl: Any = None
+
+    def __call__(self, ts: TrainState, *rest: Any) -> Any:
+        key = ts.rng
+        if key is not self._key:
+            typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+            self._impl = jax.random.key_impl(key) if typed else None
+            self._data = jax.random.key_data(key) if typed else key
+            self._key = key
+        program = self._programs.get(self._impl)
+        if program is None:
+            program = self._programs[self._impl] = self._build(self._impl)
+        out = program(_with_rng(ts, None), self._data, *rest)
+        return (_with_rng(out[0], key), *out[1:])
+
+
+_RNG = TrainState._fields.index("rng")
+
+
+def _with_rng(ts: TrainState, rng: Any) -> TrainState:
+    """``ts._replace(rng=rng)``, without keyword parsing (twice per train call)."""
+    return TrainState._make((*ts[:_RNG], rng, *ts[_RNG + 1 :]))
+
+
+def _keyed(train: Callable[..., Any]) -> Callable[[Any], Any]:
+    """``impl -> program`` for :class:`_Keyless`: ``train(ts, *rest) -> (ts, *more)``
+    jitted with the key apart, ``ts`` donated."""
+
+    def program(impl: Any) -> Any:
+        def keyless(ts, key, *rest):
+            out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
+            return (_with_rng(out[0], None), *out[1:])
+
+        return jax.jit(keyless, donate_argnums=0)
+
+    return program
+
+
+def _typed_key(data: Any, impl: Any) -> Any:
+    """The key of :class:`_Keyless`'s data, inside a program."""
+    return data if impl is None else jax.random.wrap_key_data(data, impl=impl)
 
 
 def _reset_where(reset: Any, initial: Any, states: Any) -> Any:
