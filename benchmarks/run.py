@@ -68,7 +68,11 @@ def run_one(workload: str, framework: str, quick: bool) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- parent
-def _spawn(workload: str, framework: str, quick: bool) -> dict[str, Any]:
+def _spawn(
+    workload: str, framework: str, quick: bool, kerax_from: Path | None = None
+) -> dict[str, Any]:
+    """Runs one configuration in a fresh process (``kerax_from``: import kerax from that
+    checkout instead of the installed one)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", workload, framework]
     if quick:
         cmd.append("--quick")
@@ -76,6 +80,8 @@ def _spawn(workload: str, framework: str, quick: bool) -> dict[str, Any]:
     # rounds 2 and 3 from disk (a real gain for users, but not a fair compile race).
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "KERAX_COMPILE_CACHE": "0"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if kerax_from is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(kerax_from), env.get("PYTHONPATH", "")])
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
@@ -208,6 +214,8 @@ CALLBACK_ROWS = {
     "fit + logs-reading batch callback": ("kerax_fit_logs", "keras_fit_logs"),
     "fit, verbose=1": ("kerax_fit_verbose", "keras_fit_verbose"),
 }
+#: The suffix of the rows run with ``--baseline``'s kerax.
+BASELINE = "@base"
 #: The frameworks ``--callbacks`` runs (the references first).
 CALLBACK_FRAMEWORKS = ["jax", "jax_sync", *(fw for pair in CALLBACK_ROWS.values() for fw in pair)]
 
@@ -240,29 +248,41 @@ def render_callbacks(records: list[dict[str, Any]], workloads: list[str]) -> str
         ]
         return f"{statistics.median(values):.3g}" if values else "–"
 
+    base = any(r["framework"].endswith(BASELINE) for r in records)
+    head = (
+        "| workload | row | kerax ms/step | Keras ms/step | Keras / kerax "
+        "| kerax / hand-written loop | kerax / hand-written, synced per step "
+        "| Keras / hand-written loop |"
+    )
+    if base:
+        head += " kerax --baseline ms/step | kerax / kerax --baseline |"
     lines = [
         "fit with batch callbacks: ms / step, and ratios taken per round then the median "
         "(range over rounds in brackets). Keras / kerax > 1: kerax is faster.",
         "",
-        "| workload | row | kerax ms/step | Keras ms/step | Keras / kerax "
-        "| kerax / hand-written loop | kerax / hand-written, synced per step "
-        "| Keras / hand-written loop |",
-        "| --- " * 8 + "|",
+        head,
+        "| --- " * (10 if base else 8) + "|",
     ]
     for wl in workloads:
         for title, (kx, ks) in CALLBACK_ROWS.items():
             if not any(r["workload"] == wl and r["framework"] in (kx, ks) for r in records):
                 continue
-            lines.append(
+            line = (
                 f"| {wl} | {title} | {ms(wl, kx)} | {ms(wl, ks)} "
                 f"| {ratio(_per_round(records, wl, ks, kx))} "
                 f"| {ratio(_per_round(records, wl, kx, 'jax'))} "
                 f"| {ratio(_per_round(records, wl, kx, 'jax_sync'))} "
                 f"| {ratio(_per_round(records, wl, ks, 'jax'))} |"
             )
+            if base:
+                line += (
+                    f" {ms(wl, kx + BASELINE)} "
+                    f"| {ratio(_per_round(records, wl, kx, kx + BASELINE))} |"
+                )
+            lines.append(line)
         lines.append(
             f"| {wl} | hand-written loop / synced per step | {ms(wl, 'jax')} "
-            f"/ {ms(wl, 'jax_sync')} | | | | | |"
+            f"/ {ms(wl, 'jax_sync')} |" + " |" * (7 if base else 5)
         )
     return "\n".join(lines) + "\n"
 
@@ -310,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"))
     parser.add_argument("--raw", type=Path, help="also write every record as JSON lines here")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run every kerax configuration with kerax imported from this checkout "
+        "(e.g. `git archive REV | tar -x -C DIR`), in the same rounds: rows FRAMEWORK@base",
+    )
+    parser.add_argument(
         "--callbacks",
         action="store_true",
         help="fit with batch callbacks, kerax vs Keras (issue 12): A32 and B unless --only",
@@ -350,22 +376,26 @@ def main(argv: list[str] | None = None) -> int:
             for fw in fws[shift:] + fws[:shift]:  # alternate the order across rounds
                 if rnd >= MAX_ROUNDS.get((wl, fw), rounds):
                     continue
-                r = _spawn(wl, fw, args.quick)
-                r["round"] = rnd
-                records.append(r)
-                took = r.get("wall_s")
-                detail = (
-                    f"{r['step_ms']:.3f} ms/step, compile {r['compile_s']:.2f} s, "
-                    f"{r['rss_mb']:.0f} MB"
-                    if r["status"] == "ok"
-                    else r["status"]
-                )
-                print(
-                    f"[round {rnd + 1}/{rounds}] {wl:5} {fw:14} {detail}"
-                    + (f"  ({took:.1f} s)" if took else ""),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                runs = [(fw, None)]
+                if args.baseline and fw.startswith("kerax"):
+                    runs.append((fw + BASELINE, args.baseline))
+                for name, kerax_from in runs:
+                    r = _spawn(wl, fw, args.quick, kerax_from)
+                    r["round"], r["framework"] = rnd, name
+                    records.append(r)
+                    took = r.get("wall_s")
+                    detail = (
+                        f"{r['step_ms']:.3f} ms/step, compile {r['compile_s']:.2f} s, "
+                        f"{r['rss_mb']:.0f} MB"
+                        if r["status"] == "ok"
+                        else r["status"]
+                    )
+                    print(
+                        f"[round {rnd + 1}/{rounds}] {wl:5} {name:14} {detail}"
+                        + (f"  ({took:.1f} s)" if took else ""),
+                        file=sys.stderr,
+                        flush=True,
+                    )
     elapsed = time.perf_counter() - t_start
     header = machine_header(args.quick, done_rounds, elapsed)
     if args.callbacks:
