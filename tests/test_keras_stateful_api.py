@@ -218,3 +218,37 @@ def test_public_names_parity(theirs, ours):
     public = {n for n in dir(theirs) if not n.startswith("_")}
     missing = {n for n in public if not hasattr(ours, n)}
     assert missing == set(ALLOWED_MISSING[theirs])
+
+
+def _mean_of_squared_errors(base):
+    class MeanOfSquaredErrors(base):
+        """A Mean subclass that overrides update_state and calls super(), as in Keras."""
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            error = jnp.square(jnp.asarray(y_true) - jnp.asarray(y_pred))
+            super().update_state(error, sample_weight=sample_weight)
+
+    return MeanOfSquaredErrors
+
+
+def test_update_state_override_on_a_builtin_is_what_fit_and_stateless_run():
+    ours = _mean_of_squared_errors(kerax.metrics.Mean)(name="mse_by_hand")
+    theirs = _mean_of_squared_errors(keras.metrics.Mean)(name="mse_by_hand")
+    y_true, y_pred, weight = _data("regression", 0)
+    for m in (ours, theirs):
+        m.update_state(y_true, y_pred, sample_weight=weight)
+    np.testing.assert_allclose(ours.result(), theirs.result(), rtol=1e-6)
+    for a, b in zip(ours.variables, theirs.variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), np.asarray(b), rtol=1e-6)
+    values = jax.jit(ours.stateless_update_state)(
+        ours.stateless_reset_state(), y_true, y_pred, sample_weight=weight
+    )
+    np.testing.assert_allclose(ours.stateless_result(values), theirs.result(), rtol=1e-6)
+    # fit/evaluate call the pure update, which runs the override.
+    state = ours.update(ours.init(), y_true, y_pred, weight)
+    np.testing.assert_allclose(ours.result(state), theirs.result(), rtol=1e-6)
+    inputs = kerax.Input((2,))
+    model = kerax.Model(inputs, kerax.layers.Activation("linear")(inputs))
+    model.compile(loss="mse", metrics=[_mean_of_squared_errors(kerax.metrics.Mean)()])
+    logs = model.evaluate(y_pred, y_true, batch_size=8, verbose=0, return_dict=True)
+    assert logs["mean"] == pytest.approx(float(np.mean((y_true - y_pred) ** 2)), rel=1e-5)

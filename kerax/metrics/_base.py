@@ -71,8 +71,6 @@ class Metric(StatefulMetric):
 
     def update(self, state: State, y_true: Any, y_pred: Any, sample_weight: Any = None) -> State:
         """Returns the state after one batch; pure and jittable."""
-        if self._declared:
-            return self._keras_update(state, y_true, y_pred, sample_weight)
         raise NotImplementedError
 
     def result(self, state: State = None) -> jax.Array:

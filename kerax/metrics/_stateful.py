@@ -87,6 +87,11 @@ class StatefulMetric:
         fn = cls.__dict__.get("result")
         if fn is not None and not getattr(fn, "_kerax_own_state", False):
             cls.result = _with_own_state(fn)  # type: ignore[method-assign]
+        # A class that writes its own ``update_state`` (Keras's way) but no ``update``
+        # gets an ``update`` that runs it, so ``fit`` and ``stateless_update_state``
+        # see the same update as ``update_state``.
+        if "update_state" in cls.__dict__ and "update" not in cls.__dict__:
+            cls.update = StatefulMetric._update_from_update_state  # type: ignore[method-assign]
 
     # The pure functions, declared for the facade (Metric defines them).
     def build(self, y_true_shape: tuple | None, y_pred_shape: tuple | None) -> None: ...
@@ -134,7 +139,16 @@ class StatefulMetric:
         y_true, y_pred, sample_weight = self._update_args(*args, **kwargs)
         if self._state is None:
             self.build(np.shape(y_true), None if y_pred is None else np.shape(y_pred))
-        self._state = self.update(self._own_state(), y_true, y_pred, sample_weight)
+        self._state = self._pure_update()(self._own_state(), y_true, y_pred, sample_weight)
+
+    def _pure_update(self) -> Callable[..., Any]:
+        """The nearest ``update`` that is not derived from ``update_state`` (a subclass
+        that overrides ``update_state`` and calls ``super().update_state`` reaches it)."""
+        for klass in type(self).__mro__:
+            fn = klass.__dict__.get("update")
+            if fn is not None and fn is not StatefulMetric._update_from_update_state:
+                return fn.__get__(self)
+        raise NotImplementedError
 
     def reset_state(self) -> None:
         """Returns the metric's own state to ``init()``."""
@@ -198,11 +212,29 @@ class StatefulMetric:
             for _, shape, dtype, init in self._declared
         ]
 
-    def _keras_update(self, state: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> Any:
-        """``update`` of a Keras-style metric: its ``update_state`` run on ``state``."""
-        with StateScope(self, leaves(state)) as scope:
-            self.update_state(y_true, y_pred, sample_weight=sample_weight)
-        return rebuild(state, scope.values)
+    def _own_update_state(self) -> bool:
+        return type(self).update_state is not StatefulMetric.update_state
+
+    def _run_update_state(self, state: Any, *args: Any, **kwargs: Any) -> Any:
+        """The state after this object's ``update_state(*args, **kwargs)`` ran on
+        ``state``; the object's own state is left as it was."""
+        saved = self._state
+        try:
+            self._state = state
+            with StateScope(self, leaves(state)) as scope:
+                self.update_state(*args, **kwargs)
+            new = self._state
+        finally:
+            self._state = saved
+        # Keras-style variables wrote into the scope; facade calls into ``_state``.
+        return rebuild(state, scope.values) if self._declared else new
+
+    def _update_from_update_state(
+        self, state: Any, y_true: Any, y_pred: Any = None, sample_weight: Any = None
+    ) -> Any:
+        """``update`` of a class that defines ``update_state``: that method, run on
+        ``state``."""
+        return self._run_update_state(state, y_true, y_pred, sample_weight=sample_weight)
 
     @property
     def variables(self) -> list[StateVariable]:
@@ -248,12 +280,10 @@ class StatefulMetric:
         """
         template = self._template()
         check_count(self, metric_variables, len(leaves(template)), "metric_variables")
-        if self._declared:  # Keras-style: its own update_state, on these values
-            with StateScope(self, metric_variables) as scope:
-                self.update_state(*args, **kwargs)
-            return scope.values
-        y_true, y_pred, sample_weight = self._update_args(*args, **kwargs)
         state = rebuild(template, metric_variables)
+        if self._own_update_state():  # Keras's way: its update_state, on these values
+            return leaves(self._run_update_state(state, *args, **kwargs))
+        y_true, y_pred, sample_weight = self._update_args(*args, **kwargs)
         return leaves(self.update(state, y_true, y_pred, sample_weight))
 
     def stateless_result(self, metric_variables: Sequence[Any]) -> jax.Array:

@@ -73,11 +73,17 @@ def unique(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+def trains_with(model: Any, opt: Any) -> bool:
+    """Whether ``model`` is compiled with ``opt`` (itself, or wrapped in a
+    ``LossScaleOptimizer``)."""
+    compiled = getattr(model, "optimizer", None)
+    return compiled is opt or getattr(compiled, "inner_optimizer", None) is opt
+
+
 def model_keys(opt: Any, model: Any, variables: Sequence[Any]) -> list[tuple[str, str]] | None:
     """The variables' keys in ``model``'s train state, when ``model`` trains with
     ``opt`` and they are exactly the variables its ``fit`` trains; else None."""
-    compiled = getattr(model, "optimizer", None)
-    if compiled is not opt and getattr(compiled, "inner_optimizer", None) is not opt:
+    if not trains_with(model, opt):
         return None
     lowered = getattr(model, "lowered", None) if getattr(model, "built", False) else None
     layout = getattr(lowered, "layout", None)

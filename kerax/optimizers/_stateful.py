@@ -44,6 +44,7 @@ from kerax.optimizers._keras_state import (
     model_keys,
     named_values,
     select,
+    trains_with,
     unique,
     with_values,
 )
@@ -82,6 +83,12 @@ class StatefulOptimizer:
         built = self._require_built("use its state")
         if built.model is None:
             return built.opt_state
+        if not trains_with(built.model, self):
+            raise ValueError(
+                f"Optimizer '{self.name}' was built on the variables of a model that has "
+                "since been compiled with another optimizer, which now holds the "
+                "optimizer state; use `model.optimizer`, or a new optimizer."
+            )
         state = built.model._live_opt_state()
         if state is None:  # compiled, never trained: start the state fit will use
             state = self.transform().init(built.tree([v.value for v in built.variables]))

@@ -184,6 +184,10 @@ def test_compiled_optimizer_shares_its_state_with_fit():
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert opt.iterations == 5
     assert int(opt.variables[0].numpy()) == 5
+    # Compiled with another optimizer, the model's state is no longer this one's.
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="another optimizer"):
+        opt.apply_gradients(zip(_grads(model, 1), model.trainable_variables))
 
 
 def test_loss_scale_optimizer_skips_non_finite_steps_and_adjusts_its_scale():
