@@ -17,12 +17,13 @@ from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
 from kerax.graph.trace import trace
 from kerax.layers._base import Layer
+from kerax.models.stateless import Stateless
 from kerax.training import checks as _checks
 from kerax.training import data as _data
 from kerax.training.trainer import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(Stateless, Trainer, Layer):
     """A functional model: the graph between ``inputs`` and ``outputs``.
 
     A model is also a layer: call it on symbolic tensors to nest it in a bigger graph
