@@ -6,6 +6,11 @@ A metric is three pure functions over an explicit state pytree:
 update inside the jitted step and are read only at log points. Metrics whose state
 size depends on the data (``F1Score``, ``R2Score``, multi-label ``AUC``) read it in
 ``build(y_true_shape, y_pred_shape)``, which :func:`get` calls with the output shape.
+
+Outside ``fit``, metrics have Keras's stateful API over those functions
+(``update_state``, ``result()``, ``reset_state``, ``variables``, ``stateless_*``; see
+:mod:`kerax.metrics._stateful`), and a metric may be written the Keras way
+(``add_variable`` + ``update_state`` + ``result()``) and still run inside ``fit``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ its state (``optax.inject_hyperparams``), so ``model.optimizer.learning_rate = x
 effect without recompiling. ``compile`` also accepts any ``optax.GradientTransformation``
 as it is. Learning-rate schedules are in ``kerax.optimizers.schedules``.
 ``LossScaleOptimizer`` wraps another optimizer with dynamic loss scaling.
+Outside ``fit``, an optimizer also has Keras's stateful API
+(``apply_gradients(zip(grads, model.trainable_variables))``, ``iterations``,
+``variables``, ``stateless_apply``; see :mod:`kerax.optimizers._stateful`).
 
 Each class takes Keras's arguments with Keras's defaults and reproduces Keras 3's
 update of one variable; the arguments every optimizer shares (``weight_decay``,

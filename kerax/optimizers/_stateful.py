@@ -177,10 +177,10 @@ class StatefulOptimizer:
         """The optimizer state as Keras lists it: ``iteration``, ``learning_rate``
         (unless a schedule), then the per-variable state (``<path>_momentum``, ...).
         Each handle reads and assigns the live state. Empty before ``build``."""
-        try:
-            state = self._state()
-        except ValueError:
+        model = self._model
+        if self._facade is None and not (model is not None and model.built):
             return []
+        state = self._state()
         return [
             StateVariable(self, i, name, jnp.shape(v), str(jnp.asarray(v).dtype))
             for i, (name, v, _) in enumerate(self._named_values(state))
