@@ -8,11 +8,14 @@ variables Keras shows (``optimizer.variables``), in Keras's order: ``iteration``
 gradient accumulators, then the per-variable slots grouped as Keras creates them.
 :func:`select` and :func:`merge` cut out and put back the state of some variables, so a
 step with ``None`` gradients leaves the other variables' state alone.
+:class:`KerasHelpers` holds Keras's ``assign`` hooks and ``save_own_variables`` /
+``load_own_variables``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -188,3 +191,47 @@ def with_values(opt: Any, built: Built, state: Any, values: Sequence[Any]) -> An
     return state._replace(
         count=count.astype(state.count.dtype), hyperparams=hyper, inner_state=new_inner
     )
+
+
+class KerasHelpers:
+    """Keras's small optimizer helpers that need only ``variables`` and
+    ``set_weights``: the ``assign`` hooks and saving to a ``store``."""
+
+    name: str
+    variables: Any
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def assign(self, variable: Any, value: Any) -> None:
+        """``variable.assign(value)`` (Keras's hook for backend-specific writes)."""
+        variable.assign(value)
+
+    def assign_add(self, variable: Any, value: Any) -> None:
+        """``variable.assign_add(value)``."""
+        variable.assign_add(value)
+
+    def assign_sub(self, variable: Any, value: Any) -> None:
+        """``variable.assign_sub(value)``."""
+        variable.assign_sub(value)
+
+    def save_own_variables(self, store: Any) -> None:
+        """Writes the state into ``store`` (``store["0"]``, ``store["1"]``, ...)."""
+        for i, v in enumerate(self.variables):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Reads the state written by :meth:`save_own_variables`; warns and changes
+        nothing when the number of variables differs, as Keras."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            msg = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has "
+                f"{len(variables)} variables whereas the saved optimizer has "
+                f"{len(store.keys())} variables. "
+            )
+            if not variables:
+                msg += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        self.set_weights([store[str(i)] for i in range(len(variables))])

@@ -29,7 +29,6 @@ it is a schedule, then the per-variable slots as Keras creates them), and
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,6 +38,7 @@ import optax
 from kerax.metrics._variables import StateVariable, check_count
 from kerax.optimizers._keras_state import (
     Built,
+    KerasHelpers,
     group_name,
     merge,
     model_keys,
@@ -50,7 +50,7 @@ from kerax.optimizers._keras_state import (
 )
 
 
-class StatefulOptimizer:
+class StatefulOptimizer(KerasHelpers):
     """Mixin of :class:`~kerax.optimizers.Optimizer`: Keras's stateful methods (see the
     module docstring). Subclasses may name their slots (``_slot_names``) and say how
     Keras groups them in ``variables`` (``_keras_slot_groups``)."""
@@ -74,10 +74,29 @@ class StatefulOptimizer:
     def _current_opt_state(self) -> Any:
         """The optimizer state ``learning_rate``/``iterations`` read: the facade's own,
         else the compiled model's (live during ``fit``), else None."""
+        self._rebind()
         built = self._facade
         if built is not None and built.model is None:
             return built.opt_state
         return self._model._live_opt_state() if self._model is not None else None
+
+    def _rebind(self) -> None:
+        """Follows a ``compile`` that happened after ``build``: when the new model
+        trains exactly the built variables, its optimizer state becomes the one used;
+        a model without one yet (not trained since the compile) takes over the
+        facade's state, so ``fit`` continues where ``apply_gradients`` left off."""
+        built, model = self._facade, self._model
+        if built is None or model is None or built.model is model:
+            return
+        keys = model_keys(self, model, built.variables)
+        if keys is None:
+            return
+        own = built.opt_state
+        self._facade = Built(built.variables, tuple(keys), model)
+        if own is not None and model._live_opt_state() is None:
+            values = [v for _, v, _ in named_values(self, built, own)]
+            fresh = self.transform().init(self._facade.tree([v.value for v in built.variables]))
+            self._store(with_values(self, self._facade, fresh, values))
 
     def _state(self) -> Any:
         built = self._require_built("use its state")
@@ -106,6 +125,7 @@ class StatefulOptimizer:
             built.model._opt_state = state
 
     def _require_built(self, action: str) -> Built:
+        self._rebind()
         if self._facade is None and self._model is not None and self._model.built:
             self.build(self._model.trainable_variables)
         if self._facade is None:
@@ -324,19 +344,7 @@ class StatefulOptimizer:
             values[i] = value
         return values, [v for _, v, _ in self._named_values(state)]
 
-    # ------------------------------------------------------------------ Keras's helpers
-    def assign(self, variable: Any, value: Any) -> None:
-        """``variable.assign(value)`` (Keras's hook for backend-specific writes)."""
-        variable.assign(value)
-
-    def assign_add(self, variable: Any, value: Any) -> None:
-        """``variable.assign_add(value)``."""
-        variable.assign_add(value)
-
-    def assign_sub(self, variable: Any, value: Any) -> None:
-        """``variable.assign_sub(value)``."""
-        variable.assign_sub(value)
-
+    # ------------------------------------------------------------------ state I/O
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Sets the optimizer state from arrays in ``variables`` order.
 
@@ -357,27 +365,6 @@ class StatefulOptimizer:
                     f"compatible with provided weight shape {tuple(jnp.shape(new))}."
                 )
         self._store(self._with_values(state, list(weights)))
-
-    def save_own_variables(self, store: Any) -> None:
-        """Writes the state into ``store`` (``store["0"]``, ``store["1"]``, ...)."""
-        for i, v in enumerate(self.variables):
-            store[str(i)] = v.numpy()
-
-    def load_own_variables(self, store: Any) -> None:
-        """Reads the state written by :meth:`save_own_variables`; warns and changes
-        nothing when the number of variables differs, as Keras."""
-        variables = self.variables
-        if len(store.keys()) != len(variables):
-            msg = (
-                f"Skipping variable loading for optimizer '{self.name}', because it has "
-                f"{len(variables)} variables whereas the saved optimizer has "
-                f"{len(store.keys())} variables. "
-            )
-            if not variables:
-                msg += "This is likely because the optimizer has not been called/built yet."
-            warnings.warn(msg, stacklevel=2)
-            return
-        self.set_weights([store[str(i)] for i in range(len(variables))])
 
     def _finalize_handles(self, var_list: Sequence[Any]) -> None:
         """Keras's ``finalize_variable_values(var_list)``: with ``use_ema``, the

@@ -209,3 +209,21 @@ def test_loss_scale_optimizer_skips_non_finite_steps_and_adjusts_its_scale():
     for _ in range(2):
         opt.apply_gradients(zip([g * 2.0 for g in grads], model.trainable_variables))
     assert opt.dynamic_scale == 4.0 and opt.iterations == 3
+
+
+def test_fit_after_apply_gradients_continues_the_state_as_keras():
+    ours, theirs = _pair()
+    opt_a, opt_b = kerax.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
+    for step in range(2):
+        opt_a.apply_gradients(zip(_grads(ours, step), ours.trainable_variables))
+        opt_b.apply_gradients(zip(_grads(theirs, step), theirs.trainable_variables))
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    for model, opt in ((ours, opt_a), (theirs, opt_b)):
+        model.compile(optimizer=opt, loss="mse")
+    assert opt_a.iterations == 2
+    for model in (ours, theirs):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert opt_a.iterations == int(opt_b.iterations) == 4
+    _same(ours.get_weights(), theirs.get_weights())
+    _same(opt_a.variables, opt_b.variables)
