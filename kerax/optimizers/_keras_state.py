@@ -141,7 +141,9 @@ def named_values(opt: Any, built: Built, state: Any) -> list[tuple[str, Any, tup
     out: list[tuple[str, Any, tuple]] = [("iteration", inner.count, ("count",))]
     if not callable(opt._learning_rate):
         out.append(("learning_rate", state.hyperparams["learning_rate"], ("lr",)))
-    out += [(f"shared_{j}", s, ("shared", j)) for j, s in enumerate(inner.shared)]
+    declared = opt._keras_declared
+    if not declared:
+        out += [(f"shared_{j}", s, ("shared", j)) for j, s in enumerate(inner.shared)]
     paths = [f"{g}_{n}".replace("/", "_") for g, n in built.keys]
     positions = built.positions()
     for field, suffix in (("average", "average"), ("accumulators", "gradient_accumulator")):
@@ -149,6 +151,16 @@ def named_values(opt: Any, built: Built, state: Any) -> list[tuple[str, Any, tup
         if values is not None:
             for path, p in zip(paths, positions, strict=True):
                 out.append((f"{path}_{suffix}", values[p], (field, p)))
+    if declared:  # written the Keras way: its variables in the order it declared them
+        counts: dict[int | None, int] = {}
+        for d in declared:
+            j = counts[d.ref] = counts.get(d.ref, -1) + 1
+            if d.ref is None:
+                out.append((d.name, inner.shared[j], ("shared", j)))
+            else:
+                p = positions[d.ref]
+                out.append((d.name, inner.slots[p][j], ("slots", p, j)))
+        return out
     n_slots = max((len(s) for s in inner.slots), default=0)
     for group in opt._keras_slot_groups(n_slots):
         for path, p in zip(paths, positions, strict=True):

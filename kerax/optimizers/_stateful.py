@@ -48,9 +48,10 @@ from kerax.optimizers._keras_state import (
     unique,
     with_values,
 )
+from kerax.optimizers._keras_subclass import KerasSubclassing
 
 
-class StatefulOptimizer(KerasHelpers):
+class StatefulOptimizer(KerasHelpers, KerasSubclassing):
     """Mixin of :class:`~kerax.optimizers.Optimizer`: Keras's stateful methods (see the
     module docstring). Subclasses may name their slots (``_slot_names``) and say how
     Keras groups them in ``variables`` (``_keras_slot_groups``)."""
@@ -66,6 +67,11 @@ class StatefulOptimizer(KerasHelpers):
 
     #: Keras's names of the per-variable slots, in ``_init_slots`` order.
     _slot_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "update_step" in cls.__dict__:  # written the Keras way
+            KerasSubclassing.install(cls)
 
     def transform(self) -> optax.GradientTransformation:
         raise NotImplementedError
@@ -101,7 +107,11 @@ class StatefulOptimizer(KerasHelpers):
     def _state(self) -> Any:
         built = self._require_built("use its state")
         if built.model is None:
-            return built.opt_state
+            if built.opt_state is None:  # created on first use: after a Keras-style
+                # ``build`` override has declared its slots
+                tree = built.tree([v.value for v in built.variables])
+                self._store(self.transform().init(tree))
+            return self._facade.opt_state  # type: ignore[union-attr]
         if not trains_with(built.model, self):
             raise ValueError(
                 f"Optimizer '{self.name}' was built on the variables of a model that has "
@@ -169,11 +179,7 @@ class StatefulOptimizer(KerasHelpers):
         keys = model_keys(self, model, variables) if model is not None else None
         if keys is None:
             model, keys = None, unique([group_name(v, i) for i, v in enumerate(variables)])
-        built = Built(tuple(variables), tuple(keys), model)
-        if model is None:
-            tree = built.tree([v.value for v in variables])
-            built = dataclasses.replace(built, opt_state=self.transform().init(tree))
-        self._facade = built
+        self._facade = Built(tuple(variables), tuple(keys), model)
 
     # ------------------------------------------------------------------ Keras's order
     def _keras_slot_groups(self, n_slots: int) -> list[list[int]]:

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from kerax import schedules as _schedules
+from kerax.optimizers._keras_subclass import current_step
 from kerax.optimizers._stateful import Built, StatefulOptimizer
 from kerax.optimizers._transform import (
     KerasOptimizerState,
@@ -43,11 +44,12 @@ class Optimizer(StatefulOptimizer):
     Subclasses describe one variable's update (``_init_slots`` and
     ``_update_variable``); the base class adds Keras's common arguments.
 
-    ``compile`` uses the optax transformation (``transform()``). Outside ``fit``, an
-    optimizer also has Keras's stateful API (see
-    :mod:`kerax.optimizers._stateful`): ``build``, ``apply_gradients`` / ``apply``
-    (which update the layers' weights in place), ``variables``, ``stateless_apply``,
-    ``set_weights`` and ``save_own_variables`` / ``load_own_variables``.
+    ``compile`` uses the optax transformation (``transform()``). Outside ``fit``, it has
+    Keras's stateful API (:mod:`kerax.optimizers._stateful`): ``build``,
+    ``apply_gradients`` (updating the layers' weights in place), ``variables``,
+    ``stateless_apply``, ``set_weights``, ``save_own_variables``... A subclass may be
+    written the Keras way too (``build`` + ``add_variable_from_reference`` +
+    ``update_step``; :mod:`kerax.optimizers._keras_subclass`).
 
     Args:
         learning_rate: A non-negative float, or a schedule: a
@@ -163,6 +165,8 @@ class Optimizer(StatefulOptimizer):
     @property
     def learning_rate(self) -> Any:
         """The learning rate of the next update (read from the live optimizer state)."""
+        if (step := current_step()) is not None:  # inside a Keras-style update_step
+            return step[1]
         state = self._current_opt_state()
         lr = self._learning_rate
         if callable(lr):
@@ -188,7 +192,7 @@ class Optimizer(StatefulOptimizer):
         if self._model is not None:
             self._model._set_learning_rate(value)
         built = self._facade
-        if built is not None and built.model is None and not callable(value):
+        if built is not None and built.opt_state is not None and not callable(value):
             hyper = dict(built.opt_state.hyperparams)
             hyper["learning_rate"] = jnp.asarray(value, hyper["learning_rate"].dtype)
             self._store(built.opt_state._replace(hyperparams=hyper))
@@ -196,6 +200,8 @@ class Optimizer(StatefulOptimizer):
     @property
     def iterations(self) -> int:
         """Number of weight updates so far (accumulation calls count once per update)."""
+        if (step := current_step()) is not None:  # inside a Keras-style update_step
+            return step[0]
         state = self._current_opt_state()
         inner = getattr(state, "inner_state", None)
         count = int(inner.count) if isinstance(inner, KerasOptimizerState) else 0
