@@ -86,7 +86,8 @@ class Graph:
 
     Attributes:
         name: The model's name.
-        layers: Every layer of the graph, InputLayers first, in order of first use.
+        layers: Every layer of the graph, in Keras's order (by depth from the
+            outputs, deepest first; see ``layout.keras_layer_order``).
         nodes: The calls, topologically sorted (InputLayers have no node here).
         inputs: Edges bound to the model inputs, flattened.
         input_tree: Nesting of the inputs (single tensor, list, or dict).

@@ -162,7 +162,8 @@ def keras_layer_order(graph: Graph) -> list[Layer]:
     Keras orders by depth, counted from the outputs (a layer's depth is the deepest of
     its calls), deepest first; ties go to the order in which a depth-first walk back
     from the outputs first meets each layer. For a chain this is the order of the calls;
-    for branches it can differ from the order of first use (``Graph.layers``).
+    for branches it differs from the order of first use. ``trace`` orders
+    ``Graph.layers`` with it.
     """
     nodes = {node.id: node for node in graph.nodes}
     first_seen: dict[str, int] = {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
 
 from kerax.errors import GraphError
 from kerax.graph.ir import Const, Graph, NodeIR, Ref
+from kerax.graph.layout import keras_layer_order
 from kerax.graph.symbolic import KerasTensor, Node, is_tensor
 
 
@@ -94,7 +96,7 @@ def trace(inputs: Any, outputs: Any, name: str) -> Graph:
                 out_tree=jax.tree_util.tree_structure(node.outputs, is_leaf=is_tensor),
             )
         )
-    return Graph(
+    graph = Graph(
         name=name,
         layers=tuple(layers),
         nodes=tuple(nodes),
@@ -105,6 +107,10 @@ def trace(inputs: Any, outputs: Any, name: str) -> Graph:
         output_tree=out_tree,
         output_specs=tuple(t.spec for t in out_leaves),
     )
+    # Keras lists a functional model's layers by depth (``model.layers``, the config,
+    # the ``.weights.h5`` numbering of same-class layers, ``model.weights``); the
+    # order of first use above only served to collect them.
+    return dataclasses.replace(graph, layers=tuple(keras_layer_order(graph)))
 
 
 def _check_unique_names(layers: list[Any], model: str) -> None:

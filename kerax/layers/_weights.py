@@ -11,7 +11,7 @@ read by ``init``; while a model's ``fit`` runs, the cell is bound to the live tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jax
 import numpy as np
@@ -20,9 +20,6 @@ from kerax import initializers as _initializers
 from kerax import random as _random
 from kerax.graph.spec import canonical_dtype
 from kerax.variables import Variable, WeightSpec
-
-if TYPE_CHECKING:
-    from kerax.layers._base import Layer
 
 
 class LayerWeights:
@@ -102,24 +99,12 @@ class LayerWeights:
         frozen = [self._handles[s.name] for s in self._weight_specs if not s.trainable]
         return trainable + frozen
 
-    def _sublayers_in_weight_order(self) -> list[Layer]:
-        """The sublayers in the order Keras lists their weights: for a model with a
-        graph, Keras's layer order (by depth, see ``layout.keras_layer_order``), which
-        can differ from the order of first use; otherwise the tracking order."""
-        graph = self.__dict__.get("_graph")
-        if graph is None:
-            return self._sublayers()
-        from kerax.graph import layout as _layout
-
-        ordered = _layout.keras_layer_order(graph)
-        return ordered + [s for s in self._sublayers() if not any(s is o for o in ordered)]
-
     @property
     def weights(self) -> list[Variable]:
         """All weights, in Keras's order: own trainable, own non-trainable, sublayers'."""
         out: list[Variable] = []
         seen: set[int] = set()
-        subs = self._sublayers_in_weight_order()
+        subs = self._sublayers()  # a model's graph lists them in Keras's order
         for w in self._own_weights() + [w for s in subs for w in s.weights]:
             if id(w) not in seen:
                 seen.add(id(w))

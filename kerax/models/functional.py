@@ -94,7 +94,7 @@ class Model(Stateless, Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers, Input layers included, in order of first use."""
+        """The model's layers, Input layers included, in Keras's order (by depth from the outputs)."""
         return self._sublayers()
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:

@@ -506,22 +506,7 @@ def test_model_weights_match_keras(name: str):
         np.testing.assert_allclose(g, e, **TOL)
 
 
-#: ``.weights.h5`` numbers a model's layers of one class in ``model.layers`` order, and
-#: kerax's ``model.layers`` is the order of first use where Keras's is by depth (the
-#: order ``model.weights`` now follows); until ``graph/trace.py`` orders ``Graph.layers``
-#: as ``layout.keras_layer_order`` does, a branched model's file swaps same-class layers.
-_LAYERS_ORDER = pytest.mark.xfail(
-    strict=True, reason="model.layers is in first-use order, Keras's is by depth"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=_LAYERS_ORDER) if n in ("branches", "multi_output") else n
-        for n in MODELS
-    ],
-)
+@pytest.mark.parametrize("name", list(MODELS))
 def test_model_weights_file_loads_into_keras(name: str, tmp_path):
     """The same weights by path: a kerax ``.weights.h5`` file loads into the Keras twin
     and gives each of Keras's weights kerax's value."""
