@@ -212,20 +212,23 @@ def test_public_names_parity(theirs, ours):
     assert missing == set(ALLOWED_MISSING[theirs])
 
 
-def _mean_of_squared_errors(base):
-    class MeanOfSquaredErrors(base):
-        """A Mean subclass that overrides update_state and calls super(), as in Keras."""
+def _root_mean_of_squared_errors(base):
+    class RootMeanOfSquaredErrors(base):
+        """A Mean subclass that overrides update_state and result, calling super()."""
 
         def update_state(self, y_true, y_pred, sample_weight=None):
             error = jnp.square(jnp.asarray(y_true) - jnp.asarray(y_pred))
             super().update_state(error, sample_weight=sample_weight)
 
-    return MeanOfSquaredErrors
+        def result(self):
+            return jnp.sqrt(jnp.asarray(super().result()))
+
+    return RootMeanOfSquaredErrors
 
 
 def test_update_state_override_on_a_builtin_is_what_fit_and_stateless_run():
-    ours = _mean_of_squared_errors(kerax.metrics.Mean)(name="mse_by_hand")
-    theirs = _mean_of_squared_errors(keras.metrics.Mean)(name="mse_by_hand")
+    ours = _root_mean_of_squared_errors(kerax.metrics.Mean)(name="rmse_by_hand")
+    theirs = _root_mean_of_squared_errors(keras.metrics.Mean)(name="rmse_by_hand")
     y_true, y_pred, weight = _data("regression", 0)
     for m in (ours, theirs):
         m.update_state(y_true, y_pred, sample_weight=weight)
@@ -241,6 +244,6 @@ def test_update_state_override_on_a_builtin_is_what_fit_and_stateless_run():
     np.testing.assert_allclose(ours.result(state), theirs.result(), rtol=1e-6)
     inputs = kerax.Input((2,))
     model = kerax.Model(inputs, kerax.layers.Activation("linear")(inputs))
-    model.compile(loss="mse", metrics=[_mean_of_squared_errors(kerax.metrics.Mean)()])
+    model.compile(loss="mse", metrics=[_root_mean_of_squared_errors(kerax.metrics.Mean)()])
     logs = model.evaluate(y_pred, y_true, batch_size=8, verbose=0, return_dict=True)
-    assert logs["mean"] == pytest.approx(float(np.mean((y_true - y_pred) ** 2)), rel=1e-5)
+    assert logs["mean"] == pytest.approx(float(np.sqrt(np.mean((y_true - y_pred) ** 2))), rel=1e-5)

@@ -63,8 +63,13 @@ def _with_own_state(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(self, self._own_state() if state is None else state)
         if state is None:
             return fn(self)
-        with StateScope(self, leaves(state)):
-            return fn(self)
+        saved = self._state  # ``super().result()`` reads the object's own state
+        try:
+            self._state = state
+            with StateScope(self, leaves(state)):
+                return fn(self)
+        finally:
+            self._state = saved
 
     result._kerax_own_state = True  # type: ignore[attr-defined]
     return result
