@@ -137,6 +137,40 @@ def test_metric_needing_shapes_builds_on_first_update():
     assert [tuple(v.shape) for v in ours.variables] == [tuple(v.shape) for v in theirs.variables]
 
 
+def _multilabel(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (rng.random((8, 3)) > 0.5).astype("float32"), rng.random((8, 3)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "data"),
+    [
+        ("F1Score", {}, _multilabel(0)),
+        ("FBetaScore", {"average": "macro", "beta": 2.0}, _multilabel(1)),
+        ("R2Score", {}, _data("regression", 2)[:2]),
+        ("AUC", {"multi_label": True, "num_thresholds": 10}, _multilabel(3)),
+        ("PrecisionAtRecall", {"recall": 0.5}, _data("binary", 4)[:2]),
+        ("SpecificityAtSensitivity", {"sensitivity": 0.5}, _data("binary", 5)[:2]),
+        (
+            "MeanIoU",
+            {"num_classes": 3},
+            (np.arange(8, dtype="int32") % 3, np.arange(8, dtype="int32")[::-1] % 3),
+        ),
+        ("TruePositives", {"thresholds": [0.2, 0.7]}, _data("binary", 6)[:2]),
+    ],
+)
+def test_variables_of_built_metrics_match_keras(cls, kwargs, data):
+    ours, theirs = getattr(kerax.metrics, cls)(**kwargs), getattr(keras.metrics, cls)(**kwargs)
+    for m in (ours, theirs):
+        m.update_state(*data)
+    assert [(v.name, tuple(v.shape), str(v.dtype)) for v in ours.variables] == [
+        (v.name, tuple(v.shape), str(v.dtype)) for v in theirs.variables
+    ]
+    for a, b in zip(ours.variables, theirs.variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), np.asarray(b), rtol=1e-5, atol=ATOL)
+    np.testing.assert_allclose(ours.result(), theirs.result(), rtol=1e-5, atol=ATOL)
+
+
 class BinaryTruePositives(kerax.metrics.Metric):
     """Keras's guide example of a custom metric, written the Keras way."""
 

@@ -80,7 +80,8 @@ class FBetaScore(Metric):
             )
         else:
             shape = (self._num_classes,)
-        return {k: jnp.zeros(shape, jnp.float32) for k in ("tp", "fp", "fn", "weights")}
+        kinds = ("tp", "fp", "fn", "intermediate_weights")  # Keras's variables, in order
+        return {k: jnp.zeros(shape, jnp.float32) for k in kinds}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         y_true = as_float(y_true)
@@ -101,7 +102,7 @@ class FBetaScore(Metric):
             "tp": state["tp"] + weighted_sum(pred * y_true),
             "fp": state["fp"] + weighted_sum(pred * (1.0 - y_true)),
             "fn": state["fn"] + weighted_sum((1.0 - pred) * y_true),
-            "weights": state["weights"] + weighted_sum(y_true),
+            "intermediate_weights": state["intermediate_weights"] + weighted_sum(y_true),
         }
 
     def result(self, state: State = None) -> jax.Array:
@@ -111,7 +112,8 @@ class FBetaScore(Metric):
         b2 = self.beta**2
         score = (precision * recall) / (b2 * precision + recall + EPSILON) * (1.0 + b2)
         if self.average == "weighted":
-            weights = state["weights"] / (jnp.sum(state["weights"]) + EPSILON)
+            total = state["intermediate_weights"]
+            weights = total / (jnp.sum(total) + EPSILON)
             return jnp.sum(score * weights)
         if self.average is not None:
             return jnp.mean(score)
@@ -199,12 +201,12 @@ class R2Score(Metric):
                 "build(None, (batch, output_dim)) (compile does)."
             )
         zeros = jnp.zeros((self._num_outputs,), jnp.float32)
-        return {
-            "sum": zeros,
+        return {  # Keras's variables, in Keras's order
+            "num_samples": jnp.zeros((), jnp.float32),
             "squared_sum": zeros,
+            "sum": zeros,
             "residual": zeros,
             "count": zeros,
-            "num_samples": jnp.zeros((), jnp.float32),
         }
 
     def update(self, state, y_true, y_pred, sample_weight=None):

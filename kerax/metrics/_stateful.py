@@ -232,7 +232,7 @@ class StatefulMetric:
         finally:
             self._state = saved
         # Keras-style variables wrote into the scope; facade calls into ``_state``.
-        return rebuild(state, scope.values) if self._declared else new
+        return rebuild(self._template(), scope.values) if self._declared else new
 
     def _update_from_update_state(
         self, state: Any, y_true: Any, y_pred: Any = None, sample_weight: Any = None
@@ -252,23 +252,28 @@ class StatefulMetric:
         except ValueError:  # the state's size depends on data not seen yet
             return []
         names = [d[0] for d in self._declared] or getattr(self, "_variable_names", None)
-        names = names or [n for n, _ in named_leaves(state)]
+        names = names or [n for n, _ in named_leaves(state, like=self._template())]
         return [
             StateVariable(self, i, name, jnp.shape(v), str(jnp.asarray(v).dtype))
-            for i, (name, v) in enumerate(zip(names, leaves(state), strict=True))
+            for i, (name, v) in enumerate(zip(names, self._leaves(state), strict=True))
         ]
 
     def _read_variable(self, index: int) -> Any:
-        return leaves(self._own_state())[index]
+        return self._leaves(self._own_state())[index]
 
     def _write_variable(self, index: int, value: Any) -> None:
-        values = leaves(self._own_state())
+        values = self._leaves(self._own_state())
         values[index] = value
-        self._state = rebuild(self._state, values)
+        self._state = rebuild(self._template(), values)
 
     # ------------------------------------------------------------------ stateless
     def _template(self) -> Any:
-        return self._state if self._state is not None else self.init()
+        """A state whose dicts are in ``init()``'s order, the order of ``variables``
+        (an updated or jitted state may order its dict keys otherwise)."""
+        return self.init()
+
+    def _leaves(self, state: Any) -> list[Any]:
+        return leaves(state, like=self._template())
 
     def stateless_update_state(
         self, metric_variables: Sequence[Any], *args: Any, **kwargs: Any
@@ -287,9 +292,9 @@ class StatefulMetric:
         check_count(self, metric_variables, len(leaves(template)), "metric_variables")
         state = rebuild(template, metric_variables)
         if self._own_update_state():  # Keras's way: its update_state, on these values
-            return leaves(self._run_update_state(state, *args, **kwargs))
+            return self._leaves(self._run_update_state(state, *args, **kwargs))
         y_true, y_pred, sample_weight = self._update_args(*args, **kwargs)
-        return leaves(self.update(state, y_true, y_pred, sample_weight))
+        return self._leaves(self.update(state, y_true, y_pred, sample_weight))
 
     def stateless_result(self, metric_variables: Sequence[Any]) -> jax.Array:
         """``result`` of explicit values (in ``variables`` order); pure, jittable."""

@@ -179,25 +179,28 @@ _KERAS_NAMES = {
 }
 
 
-def named_leaves(tree: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``(name, leaf)`` pairs of ``tree``: dicts in insertion order, sequences in order,
-    ``None`` skipped. A dict key names its leaf; positions name the others."""
+def named_leaves(tree: Any, prefix: str = "", like: Any = None) -> Iterator[tuple[str, Any]]:
+    """``(name, leaf)`` pairs of ``tree``: dicts in the insertion order of ``like`` (a
+    tree of the same structure; default ``tree`` itself), sequences in order, ``None``
+    skipped. A dict key names its leaf; positions name the others."""
+    like = tree if like is None else like
     if tree is None:
         return
     if isinstance(tree, dict):
-        for key, sub in tree.items():
+        for key in like:
             name = _KERAS_NAMES.get(str(key), str(key))
-            yield from named_leaves(sub, f"{prefix}_{name}" if prefix else name)
+            yield from named_leaves(tree[key], f"{prefix}_{name}" if prefix else name, like[key])
     elif isinstance(tree, list | tuple):
         for i, sub in enumerate(tree):
-            yield from named_leaves(sub, f"{prefix}_{i}" if prefix else f"variable_{i}")
+            name = f"{prefix}_{i}" if prefix else f"variable_{i}"
+            yield from named_leaves(sub, name, like[i])
     else:
         yield prefix or "variable", tree
 
 
-def leaves(tree: Any) -> list[Any]:
-    """The leaves of ``tree`` in :func:`named_leaves` order."""
-    return [leaf for _, leaf in named_leaves(tree)]
+def leaves(tree: Any, like: Any = None) -> list[Any]:
+    """The leaves of ``tree`` in :func:`named_leaves` order (dicts ordered as ``like``)."""
+    return [leaf for _, leaf in named_leaves(tree, like=like)]
 
 
 def rebuild(template: Any, values: Sequence[Any]) -> Any:
