@@ -159,6 +159,7 @@ def _multilabel(seed: int) -> tuple[np.ndarray, np.ndarray]:
         ("TruePositives", {"thresholds": [0.2, 0.7]}, _data("binary", 6)[:2]),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype int64")  # Keras's MeanIoU
 def test_variables_of_built_metrics_match_keras(cls, kwargs, data):
     ours, theirs = getattr(kerax.metrics, cls)(**kwargs), getattr(keras.metrics, cls)(**kwargs)
     for m in (ours, theirs):
