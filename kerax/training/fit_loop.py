@@ -284,9 +284,12 @@ def _iterable_epoch(
 ) -> dict[str, float]:
     """One epoch over an iterable of batches, one step per batch."""
     programs = model._programs()
-    step = programs.train_step()
+    names = model.metrics_names
     model._ts = model._ts._replace(metrics=programs.metrics_init()())
     watched = cb.watches_training_batches()
+    # Hooks that take logs get them from the step's own program.
+    ends = cb.watches("on_train_batch_end")
+    step = programs.train_step_results() if ends else programs.train_step()
     iterator = model.__dict__.get("_fit_iterator")
     if iterator is None or iterator[0] is not data:
         iterator = (data, iter(_data.iterate_batches(data)))
@@ -307,13 +310,13 @@ def _iterable_epoch(
         batch, size = host_batch(model.graph, model._loss.losses, bx, by, bsw, size)
         if watched:
             cb.on_train_batch_begin(i)
-        model._ts = step(model._ts, batch)
-        if watched:
-            cb.on_train_batch_end(
-                i, LazyLogs(model.metrics_names, programs.results()(model._ts.metrics))
-            )
+        if ends:
+            model._ts, results = step(model._ts, batch)
+            cb.on_train_batch_end(i, LazyLogs(names, results))
+        else:
+            model._ts = step(model._ts, batch)
         i += 1
         if model.stop_training:
             break
     model.__dict__["_fit_iterator"] = iterator
-    return host_logs(model.metrics_names, programs.results()(model._ts.metrics))
+    return host_logs(names, programs.results()(model._ts.metrics))

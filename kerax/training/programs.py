@@ -194,6 +194,22 @@ class Programs:
         """``(ts, batch) -> ts``: one step on a host batch (iterables, ``train_on_batch``)."""
         return self._get(("train_step",), lambda: jax.jit(self._train_step(), donate_argnums=0))
 
+    def train_step_results(self) -> Any:
+        """``(ts, batch) -> (ts, results)``: :meth:`train_step` and the metric results
+        after it (packed as :meth:`pack_results` says) in one program, for batch hooks
+        that take logs (one call per step instead of two)."""
+
+        def build() -> Any:
+            step, metrics, pack = self._train_step(), self.metrics, self._packer()
+
+            def train(ts, batch):
+                ts = step(ts, batch)
+                return ts, pack(metrics.results(ts.metrics))
+
+            return _Keyless(_keyed(train))
+
+        return self._get(("train_step_results",), build)
+
     # ------------------------------------------------------------------ evaluation
     def eval_runner(self, batch_size: int, looped: bool) -> Any:
         """``(variables, states, data, order, start, count, reset) -> (states, results)``:
