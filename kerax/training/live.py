@@ -42,6 +42,9 @@ class Live:
 
 def start(model: Any) -> TrainState:
     """A train state over the model's current weights and its kept training state."""
+    rebind = getattr(model.optimizer, "_rebind", None)
+    if rebind is not None:  # an optimizer stepped by hand before compile hands over its state
+        rebind()
     variables = _devices.place_variables(model.lowered.layout, model.lowered.layout.current())
     if model._rng is None:
         model._rng = _random.next_key()

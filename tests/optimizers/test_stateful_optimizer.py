@@ -193,3 +193,20 @@ def test_fit_after_apply_gradients_continues_the_state_as_keras():
     assert opt_a.iterations == int(opt_b.iterations) == 4
     assert_same(ours.get_weights(), theirs.get_weights())
     assert_same(opt_a.variables, opt_b.variables)
+
+
+def test_fit_right_after_compile_continues_the_hand_stepped_state():
+    """No read of the optimizer between compile and fit: fit still starts from the
+    state apply_gradients built (live.start hands it over)."""
+    ours, theirs = model_pair()
+    opt_a, opt_b = kerax.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
+    for step in range(2):
+        opt_a.apply_gradients(zip(fixed_grads(ours, step), ours.trainable_variables))
+        opt_b.apply_gradients(zip(fixed_grads(theirs, step), theirs.trainable_variables))
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    for model, opt in ((ours, opt_a), (theirs, opt_b)):
+        model.compile(optimizer=opt, loss="mse")
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert opt_a.iterations == int(opt_b.iterations) == 4
+    assert_same(ours.get_weights(), theirs.get_weights())
