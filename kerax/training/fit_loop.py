@@ -226,12 +226,19 @@ class _ArrayEpochs:
         steps, progress = self.data.steps, self.verbose == 1
         ends = cb.watches("on_train_batch_end")
         start, reset, keep = self.zero, self.reset[True], self.reset[False]
+        # The state passes as flat leaves; a hook that reads ``model._ts`` gets it
+        # rebuilt (see live.LiveState).
+        state = model.__dict__["_live_state"]
         done, results = 0, None
         while done < steps and not model.stop_training:
             cb.on_train_batch_begin(done)
             # The runner resets the metrics on an epoch's first call and returns
             # their results (no separate compiles for either).
-            model._ts, results, start = run(model._ts, groups, order, start, one, reset)
+            leaves, treedef, key = state.flat()
+            leaves, results, start = run.flat(
+                leaves, treedef, key, groups, order, start, one, reset
+            )
+            state.set_flat(leaves)
             reset = keep
             if ends:
                 cb.on_train_batch_end(done, LazyLogs(names, results))

@@ -21,6 +21,47 @@ from kerax.training import devices as _devices
 from kerax.training.state import TrainState, merge, split
 
 
+class LiveState:
+    """The live train state of a fit: a :class:`TrainState`, or its leaves.
+
+    A loop that runs one step per call keeps the state as a flat list of arrays
+    (``flat`` / ``set_flat``), which JAX's dispatch passes in and out of a program at
+    about half the cost of the nested ``TrainState``; whoever reads ``model._ts`` in
+    between (a callback reading a weight, a learning-rate change) gets the
+    ``TrainState``, rebuilt from the leaves on that first read only.
+    """
+
+    __slots__ = ("_ts", "_leaves", "_treedef", "_rng")
+
+    def __init__(self, ts: TrainState) -> None:
+        self._ts: TrainState | None = ts
+        self._leaves: list[Any] | None = None
+        self._treedef: Any = None
+        self._rng: Any = None
+
+    def get(self) -> TrainState:
+        if self._ts is None:
+            ts = jax.tree_util.tree_unflatten(self._treedef, self._leaves)
+            self._ts, self._leaves = ts._replace(rng=self._rng), None
+        return self._ts
+
+    def set(self, ts: TrainState) -> None:
+        self._ts, self._leaves = ts, None
+
+    def flat(self) -> tuple[list[Any], Any, Any]:
+        """``(leaves, treedef, rng)``: the state without its key, flattened."""
+        if self._leaves is None:
+            ts = self.get()
+            self._rng = ts.rng
+            self._leaves, self._treedef = jax.tree_util.tree_flatten(ts._replace(rng=None))
+            self._ts = None
+        return self._leaves, self._treedef, self._rng
+
+    def set_flat(self, leaves: list[Any]) -> None:
+        """New leaves of the same structure (what a flat program returned)."""
+        self._leaves, self._ts = leaves, None
+
+
 class Live:
     """The value cell binding of a model's layers to its live train state."""
 

@@ -122,7 +122,7 @@ class Programs:
                 step = count if looped else unroll
                 return ts, pack(metrics.results(ts.metrics)), start + step
 
-            return _Keyless(_keyed(train))
+            return _Keyless(train)
 
         return self._get(("train_runner", batch_size, looped, unroll), build)
 
@@ -164,7 +164,7 @@ class Programs:
                 ts, rows = jax.lax.fori_loop(0, count, body, (ts, rows))
                 return ts, pack(metrics.results(ts.metrics)), rows, start + count
 
-            return _Keyless(_keyed(train))
+            return _Keyless(train)
 
         return self._get(("train_logged_runner", batch_size, capacity), build)
 
@@ -206,7 +206,7 @@ class Programs:
                 ts = step(ts, batch)
                 return ts, pack(metrics.results(ts.metrics))
 
-            return _Keyless(_keyed(train))
+            return _Keyless(train)
 
         return self._get(("train_step_results",), build)
 
@@ -290,39 +290,70 @@ class Programs:
 
 
 class _Keyless:
-    """A train program ``(ts, key, *rest)``, called as ``(ts, *rest)``.
+    """A train program ``train(ts, *rest) -> (ts, *more)``, jitted with ``ts`` donated
+    and its PRNG key passed apart.
 
     The train state's PRNG key never changes during ``fit``, and a typed key costs
     every call a trip through Python (JAX places key arrays with a Python handler,
     and rebuilds an output key in Python). So the key passes apart from the donated
     state, as its raw ``uint32`` data, converted once per key, and is typed again
-    inside the program: ``ts.rng`` is None in and out of ``build(impl)``'s program,
-    and put back here.
+    inside the program: ``ts.rng`` is None in and out of the jitted program, and put
+    back here.
+
+    :meth:`flat` is the same program over the state's leaves (see
+    :class:`kerax.training.live.LiveState`): a flat list of arrays costs JAX's
+    dispatch about half of what the nested ``TrainState`` does, which matters when
+    ``fit`` runs one step per call.
 
     Args:
-        build: ``impl -> jitted program``, where the program's second argument is the
-            key data of that PRNG implementation (``impl`` None: an untyped key).
+        train: The pure function.
     """
 
-    def __init__(self, build: Callable[[Any], Any]) -> None:
-        self._build = build
+    def __init__(self, train: Callable[..., Any]) -> None:
+        self._train = train
         self._programs: dict[Any, Any] = {}
         self._key: Any = None
         self._data: Any = None
         self._impl: Any = None
 
-    def __call__(self, ts: TrainState, *rest: Any) -> Any:
-        key = ts.rng
+    def _key_data(self, key: Any) -> Any:
         if key is not self._key:
             typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
             self._impl = jax.random.key_impl(key) if typed else None
             self._data = jax.random.key_data(key) if typed else key
             self._key = key
+        return self._data
+
+    def __call__(self, ts: TrainState, *rest: Any) -> Any:
+        data = self._key_data(ts.rng)
         program = self._programs.get(self._impl)
         if program is None:
-            program = self._programs[self._impl] = self._build(self._impl)
-        out = program(_with_rng(ts, None), self._data, *rest)
-        return (_with_rng(out[0], key), *out[1:])
+            train, impl = self._train, self._impl
+
+            def keyless(ts, key, *rest):
+                out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
+                return (_with_rng(out[0], None), *out[1:])
+
+            program = self._programs[self._impl] = jax.jit(keyless, donate_argnums=0)
+        out = program(_with_rng(ts, None), data, *rest)
+        return (_with_rng(out[0], ts.rng), *out[1:])
+
+    def flat(self, leaves: list[Any], treedef: Any, key: Any, *rest: Any) -> Any:
+        """The program on the leaves of ``ts._replace(rng=None)`` (structure
+        ``treedef``) and the key; returns the new leaves first."""
+        data = self._key_data(key)
+        program = self._programs.get((self._impl, treedef))
+        if program is None:
+            train, impl = self._train, self._impl
+
+            def keyless(leaves, key, *rest):
+                ts = jax.tree_util.tree_unflatten(treedef, leaves)
+                out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
+                return (jax.tree_util.tree_leaves(_with_rng(out[0], None)), *out[1:])
+
+            program = jax.jit(keyless, donate_argnums=0)
+            self._programs[(self._impl, treedef)] = program
+        return program(leaves, data, *rest)
 
 
 _RNG = TrainState._fields.index("rng")
@@ -331,20 +362,6 @@ _RNG = TrainState._fields.index("rng")
 def _with_rng(ts: TrainState, rng: Any) -> TrainState:
     """``ts._replace(rng=rng)``, without keyword parsing (twice per train call)."""
     return TrainState._make((*ts[:_RNG], rng, *ts[_RNG + 1 :]))
-
-
-def _keyed(train: Callable[..., Any]) -> Callable[[Any], Any]:
-    """``impl -> program`` for :class:`_Keyless`: ``train(ts, *rest) -> (ts, *more)``
-    jitted with the key apart, ``ts`` donated."""
-
-    def program(impl: Any) -> Any:
-        def keyless(ts, key, *rest):
-            out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
-            return (_with_rng(out[0], None), *out[1:])
-
-        return jax.jit(keyless, donate_argnums=0)
-
-    return program
 
 
 def _typed_key(data: Any, impl: Any) -> Any:

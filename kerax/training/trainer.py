@@ -43,7 +43,7 @@ class Trainer(Compiled):
         Compiled.__init__(self)
         self.stop_training = False
         self.history: History | None = None
-        self._ts: TrainState | None = None
+        self._ts = None  # the live train state (a property over live.LiveState)
         self._opt_state: Any = None
         self._loss_scale: Any = None
         self._rng: jax.Array | None = None
@@ -52,6 +52,22 @@ class Trainer(Compiled):
         self._resume_epoch: int | None = None
 
     # ------------------------------------------------------------------ train state
+    @property
+    def _ts(self) -> TrainState | None:
+        """The live train state during ``fit`` (else None); see ``live.LiveState``."""
+        holder = self.__dict__.get("_live_state")
+        return None if holder is None else holder.get()
+
+    @_ts.setter
+    def _ts(self, value: TrainState | None) -> None:
+        holder = self.__dict__.get("_live_state")
+        if value is None:
+            self.__dict__["_live_state"] = None
+        elif holder is None:
+            self.__dict__["_live_state"] = _live.LiveState(value)
+        else:
+            holder.set(value)
+
     def _live_opt_state(self) -> Any:
         return _live.opt_state(self)
 

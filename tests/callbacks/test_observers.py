@@ -90,6 +90,21 @@ def _data():
     return rng.normal(size=(20, 3)).astype(np.float32), rng.normal(size=(20, 2)).astype(np.float32)
 
 
+class _Counted:
+    """A train program that records the step count of each call."""
+
+    def __init__(self, program, calls):
+        self.program, self.calls = program, calls
+
+    def __call__(self, ts, data, order, start, count, reset):
+        self.calls.append(int(count))
+        return self.program(ts, data, order, start, count, reset)
+
+    def flat(self, leaves, treedef, key, data, order, start, count, reset):
+        self.calls.append(int(count))
+        return self.program.flat(leaves, treedef, key, data, order, start, count, reset)
+
+
 def _fit_counting_calls(callback):
     """Fits 2 epochs of 5 batches; returns the weights and the steps run by each call."""
     model = _model()
@@ -99,13 +114,7 @@ def _fit_counting_calls(callback):
         real = getattr(programs, name)
 
         def spy(*static, _real=real):
-            fn = _real(*static)
-
-            def counted(ts, data, order, start, count, reset):
-                calls.append(int(count))
-                return fn(ts, data, order, start, count, reset)
-
-            return counted
+            return _Counted(_real(*static), calls)
 
         setattr(programs, name, spy)
     x, y = _data()
@@ -167,3 +176,25 @@ def test_logs_are_read_only_when_looked_at():
     assert all(isinstance(logs, LazyLogs) for logs in seen)
     assert all(dict.__len__(logs) == 0 for logs in seen)  # nothing fetched yet
     assert set(seen[0]) == {"loss", "mae"} and isinstance(seen[0]["loss"], float)
+
+
+def test_a_synchronous_callback_reads_and_writes_the_live_weights():
+    """One step per call with the state passed as flat leaves: a hook that reads the
+    weights sees each step's, and a weight it sets is what the next step starts from."""
+    seen = []
+
+    class Watcher(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                kernel = self.model.layers[1].kernel
+                kernel.assign(np.zeros(kernel.shape, np.float32))
+            seen.append(self.model.get_weights()[0].copy())
+
+    model = _model()
+    x, y = _data()
+    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[Watcher()])
+    assert len(seen) == 5
+    assert all(not np.array_equal(a, b) for a, b in zip(seen, seen[1:]))
+    np.testing.assert_array_equal(seen[2], 0.0)  # read back right after the write
+    assert np.abs(seen[3]).max() < 0.5  # the next step started from zeros
+    np.testing.assert_array_equal(model.get_weights()[0], seen[-1])
