@@ -32,7 +32,7 @@ class Callback:
             a callback with batch hooks decides whether that can go on:
 
             - ``True``: the hooks observe. ``fit`` keeps running chunks of steps (each
-              about a tenth of a second) and, after each chunk, calls this callback's
+              about half a second, a tenth with a progress bar) and, after each chunk, calls this callback's
               batch hooks in order, once per step, with that step's logs (kept on the
               device during the chunk and read back once per chunk).
             - ``False``: ``fit`` runs one step per compiled call, so that whatever a
