@@ -315,6 +315,9 @@ class _Keyless:
         self._key: Any = None
         self._data: Any = None
         self._impl: Any = None
+        self._flat_treedef: Any = None
+        self._flat_impl: Any = None
+        self._flat_program: Any = None
 
     def _key_data(self, key: Any) -> Any:
         if key is not self._key:
@@ -342,6 +345,10 @@ class _Keyless:
         """The program on the leaves of ``ts._replace(rng=None)`` (structure
         ``treedef``) and the key; returns the new leaves first."""
         data = self._key_data(key)
+        if treedef is self._flat_treedef and self._impl is self._flat_impl:
+            # The same state structure as the last call (a fit's loop): hashing a
+            # treedef for the dict lookup costs about as much as a step's bookkeeping.
+            return self._flat_program(leaves, data, *rest)
         program = self._programs.get((self._impl, treedef))
         if program is None:
             train, impl = self._train, self._impl
@@ -353,6 +360,7 @@ class _Keyless:
 
             program = jax.jit(keyless, donate_argnums=0)
             self._programs[(self._impl, treedef)] = program
+        self._flat_treedef, self._flat_impl, self._flat_program = treedef, self._impl, program
         return program(leaves, data, *rest)
 
 
