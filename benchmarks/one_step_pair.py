@@ -28,11 +28,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pairs", nargs="?", type=int, default=10)
     parser.add_argument("--workload", default="A32")
+    parser.add_argument(
+        "--kerax-from", default=None, help="a kerax checkout to time instead of this one"
+    )
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "jax")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     os.environ.setdefault("KERAX_COMPILE_CACHE", "0")
     sys.path.insert(0, str(HERE))
+    from run import _import_kerax_from
+
+    _import_kerax_from(args.kerax_from)
     import jax
     import optax
     from workloads import (

@@ -67,6 +67,22 @@ def run_one(workload: str, framework: str, quick: bool) -> dict[str, Any]:
     return record
 
 
+def _import_kerax_from(checkout: str | None) -> None:
+    """Makes ``import kerax`` load the checkout ``checkout`` (for ``--baseline``).
+
+    PYTHONPATH is not enough: an editable install (``pip install -e .``) puts a finder
+    on ``sys.meta_path`` that answers for ``kerax`` before ``sys.path`` is searched.
+    """
+    if not checkout:
+        return
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, checkout)
+    import kerax
+
+    if not Path(kerax.__file__).resolve().is_relative_to(Path(checkout).resolve()):
+        raise RuntimeError(f"--baseline: kerax came from {kerax.__file__}, not {checkout}")
+
+
 # ---------------------------------------------------------------------------- parent
 def _spawn(
     workload: str, framework: str, quick: bool, kerax_from: Path | None = None
@@ -81,7 +97,7 @@ def _spawn(
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "KERAX_COMPILE_CACHE": "0"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if kerax_from is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(kerax_from), env.get("PYTHONPATH", "")])
+        env["KERAX_BENCH_FROM"] = str(kerax_from)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
@@ -343,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.one:
+        _import_kerax_from(os.environ.get("KERAX_BENCH_FROM"))
         print(json.dumps(run_one(*args.one, args.quick)), flush=True)
         return 0
 
