@@ -177,7 +177,8 @@ def test_loss_scale_optimizer_skips_non_finite_steps_and_adjusts_its_scale():
     assert opt.dynamic_scale == 4.0 and opt.iterations == 3
 
 
-def test_fit_after_apply_gradients_continues_the_state_as_keras():
+def _hand_stepped_pair():
+    """Twin models and Adam optimizers after two steps of apply_gradients, and data."""
     ours, theirs = model_pair()
     opt_a, opt_b = kerax.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
     for step in range(2):
@@ -185,6 +186,11 @@ def test_fit_after_apply_gradients_continues_the_state_as_keras():
         opt_b.apply_gradients(zip(fixed_grads(theirs, step), theirs.trainable_variables))
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    return ours, theirs, opt_a, opt_b, x, y
+
+
+def test_fit_after_apply_gradients_continues_the_state_as_keras():
+    ours, theirs, opt_a, opt_b, x, y = _hand_stepped_pair()
     for model, opt in ((ours, opt_a), (theirs, opt_b)):
         model.compile(optimizer=opt, loss="mse")
     assert opt_a.iterations == 2
@@ -198,13 +204,7 @@ def test_fit_after_apply_gradients_continues_the_state_as_keras():
 def test_fit_right_after_compile_continues_the_hand_stepped_state():
     """No read of the optimizer between compile and fit: fit still starts from the
     state apply_gradients built (live.start hands it over)."""
-    ours, theirs = model_pair()
-    opt_a, opt_b = kerax.optimizers.Adam(0.01), keras.optimizers.Adam(0.01)
-    for step in range(2):
-        opt_a.apply_gradients(zip(fixed_grads(ours, step), ours.trainable_variables))
-        opt_b.apply_gradients(zip(fixed_grads(theirs, step), theirs.trainable_variables))
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    ours, theirs, opt_a, opt_b, x, y = _hand_stepped_pair()
     for model, opt in ((ours, opt_a), (theirs, opt_b)):
         model.compile(optimizer=opt, loss="mse")
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
