@@ -226,12 +226,18 @@ def check_targets(graph: Graph, losses: Sequence[Any], ys: Sequence[Any]) -> Non
             )
 
 
-def check_validation_data(graph: Graph, losses: Sequence[Any], validation_data: Any) -> None:
+def check_validation_data(
+    graph: Graph, losses: Sequence[Any], validation_data: Any
+) -> tuple[list[Any], list[Any], list[Any]] | None:
     """Checks in-memory ``validation_data`` as ``fit`` will use it, before training.
 
     ``fit`` evaluates it at the end of the first epoch; checking it up front means a
     bad one fails before any weight changes. Iterables of batches are not consumed
     here (their batches are checked as they arrive).
+
+    Returns:
+        The flat ``(xs, ys, sample_weights)`` of in-memory data, which ``fit``
+        evaluates from then on; None for an iterable of batches.
 
     Args:
         graph: The model's graph.
@@ -248,7 +254,7 @@ def check_validation_data(graph: Graph, losses: Sequence[Any], validation_data: 
         and len(validation_data) in (2, 3)
         and _data.is_in_memory(validation_data[0])
     ):
-        return
+        return None
     xs = _data.flatten_x(graph, validation_data[0])
     ys = _data.flatten_y(graph, validation_data[1], "validation y")
     sw = validation_data[2] if len(validation_data) == 3 else None
@@ -263,3 +269,4 @@ def check_validation_data(graph: Graph, losses: Sequence[Any], validation_data: 
         ]
     )
     _data.count_samples(named, model=graph.name)
+    return xs, ys, sws

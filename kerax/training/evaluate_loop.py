@@ -26,7 +26,8 @@ from kerax.training.progbar import print_final
 
 
 class Flat(NamedTuple):
-    """Validation data already flattened and checked (held out by ``validation_split``)."""
+    """``fit``'s in-memory validation data, flattened and checked once when it began
+    (``validation_data`` as given, or the rows ``validation_split`` held out)."""
 
     xs: list
     ys: list
@@ -70,17 +71,8 @@ def for_fit(
 ) -> dict[str, float]:
     """Evaluates ``fit``'s validation data, calling the test hooks of ``fit``'s callbacks."""
     cb.on_test_begin()
-    if isinstance(validation_data, Flat):
+    if isinstance(validation_data, Flat):  # in-memory data, checked when fit began
         logs = arrays(model, *validation_data, batch_size, cb)
-    elif (
-        isinstance(validation_data, tuple | list)
-        and len(validation_data) in (2, 3)
-        and _data.is_in_memory(validation_data[0])
-    ):
-        vsw = validation_data[2] if len(validation_data) == 3 else None
-        xs, ys, sws = flatten(model.graph, validation_data[0], validation_data[1], vsw)
-        check_targets(model.graph, model._loss.losses, ys)
-        logs = arrays(model, xs, ys, sws, batch_size, cb)
     else:
         logs = iterable(model, validation_data, steps, cb)
     cb.on_test_end(logs)

@@ -24,7 +24,7 @@ from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
 from kerax.training import live as _live
 from kerax.training.batches import count_rows, flatten, host_batch
-from kerax.training.checks import check_targets
+from kerax.training.checks import check_targets, check_validation_data
 from kerax.training.chunker import FREE, OBSERVED, SYNCED, Chunker
 from kerax.training.logs import LazyLogs, host_logs, host_rows
 
@@ -104,6 +104,10 @@ def fit(
     validation_freq: int,
 ) -> History:
     """Runs :meth:`kerax.Model.fit` (arguments as there, already defaulted)."""
+    # In-memory validation data is checked and flattened once, before any step.
+    flat = check_validation_data(model.graph, model._loss.losses, validation_data)
+    if flat is not None:
+        validation_data = _evaluate.Flat(*flat)
     dist = _devices.distribution()
     if dist is not None:
         dist.check_batch_size(batch_size)

@@ -24,7 +24,6 @@ from kerax.training import fit_loop as _fit
 from kerax.training import live as _live
 from kerax.training import predict_loop as _predict
 from kerax.training.batches import host_batch
-from kerax.training.checks import check_validation_data
 from kerax.training.compiled import Compiled
 from kerax.training.logs import host_logs, single_or_list
 from kerax.training.state import TrainState
@@ -159,7 +158,6 @@ class Trainer(Compiled):
             ValueError: On mismatched sample counts or names missing from dicts.
         """
         self._prepare(x if _data.is_in_memory(x) else None, "fit")
-        check_validation_data(self.graph, self._loss.losses, validation_data)
         history = _fit.fit(
             self,
             x,
