@@ -251,8 +251,9 @@ class Trainer(Compiled):
         programs = self._programs()
         _live.bind(self, _live.start(self))
         try:
-            self._ts = programs.train_step()(self._ts, batch)
-            logs = host_logs(self.metrics_names, programs.results()(self._ts.metrics))
+            # The step and its results in one program (one call, one transfer).
+            self._ts, results = programs.train_step_results()(self._ts, batch)
+            logs = host_logs(self.metrics_names, results)
         finally:
             _live.unbind(self)
         self._metric_results = logs
