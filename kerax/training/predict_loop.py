@@ -45,25 +45,8 @@ def predict(
     variables = _devices.place_variables(model.lowered.layout, model.get_variables())
     n_out = len(graph.outputs)
     if _data.is_in_memory(x):
-        if _devices.distribution() is not None:
-            pieces = _resident(model, variables, xs, n, batch_size, cb)
-        else:
-            run = model._programs().predict_batch()
-            pieces = []
-            for i, start in enumerate(range(0, n, batch_size)):
-                # Fixed-size batches (the last one padded): one compile for any n.
-                batch = _data.pad_rows([a[start : start + batch_size] for a in xs], batch_size)
-                rows = min(batch_size, n - start)
-                cb.on_predict_batch_begin(i)
-                out = run(variables, batch)
-                if cb.watches("on_predict_batch_end"):
-                    out = [np.asarray(o)[:rows] for o in out]
-                    cb.on_predict_batch_end(i, {"outputs": graph.unflatten_outputs(out)})
-                pieces.append((out, rows))
-        flat = [
-            np.concatenate([np.asarray(out[j])[:rows] for out, rows in pieces])
-            for j in range(n_out)
-        ]
+        placed = _devices.distribution() is not None
+        flat = (_resident if placed else _host_batches)(model, variables, xs, n, batch_size, cb)
     else:
         chunks: list[list[np.ndarray]] = []
         for i, (bx, _, _) in enumerate(_data.iterate_batches(x)):
@@ -79,6 +62,34 @@ def predict(
     return graph.unflatten_outputs(flat)
 
 
+def _host_batches(
+    model: Any,
+    variables: Any,
+    xs: Sequence[Any],
+    n: int,
+    batch_size: int,
+    cb: CallbackList,
+) -> list[np.ndarray]:
+    """``predict`` on one device: host batches of a fixed size (the last one padded),
+    so one compile serves any number of rows."""
+    graph = model.graph
+    run = model._programs().predict_batch()
+    pieces = []
+    for i, start in enumerate(range(0, n, batch_size)):
+        batch = _data.pad_rows([a[start : start + batch_size] for a in xs], batch_size)
+        rows = min(batch_size, n - start)
+        cb.on_predict_batch_begin(i)
+        out = run(variables, batch)
+        if cb.watches("on_predict_batch_end"):
+            out = [np.asarray(o)[:rows] for o in out]
+            cb.on_predict_batch_end(i, {"outputs": graph.unflatten_outputs(out)})
+        pieces.append((out, rows))
+    return [
+        np.concatenate([np.asarray(out[j])[:rows] for out, rows in pieces])
+        for j in range(len(graph.outputs))
+    ]
+
+
 def _resident(
     model: Any,
     variables: Any,
@@ -86,7 +97,7 @@ def _resident(
     n: int,
     batch_size: int,
     cb: CallbackList,
-) -> list[tuple[list[np.ndarray], slice]]:
+) -> list[np.ndarray]:
     """``predict`` under a distribution: the inputs placed once, split by rows, and
     each batch gathered on the device(s); this process gets its own rows back."""
     batch_size = _devices.rounded(batch_size)
@@ -97,11 +108,10 @@ def _resident(
         cb.on_predict_batch_begin(i)
         outs.append(run(variables, rows.groups[0], order, i))
         cb.on_predict_batch_end(i, {"outputs": model.graph.unflatten_outputs(outs[-1])})
-    flat = [
+    return [
         np.concatenate([_devices.to_host(o[j]) for o in outs])[rows.local]
         for j in range(len(model.graph.outputs))
     ]
-    return [(flat, n)]
 
 
 def apply_local(model: Any, variables: Any, xs: Sequence[Any]) -> list[np.ndarray]:
