@@ -13,7 +13,7 @@ Logs = dict[str, Any] | None
 
 #: The hooks ``fit`` calls per training batch (Keras's ``on_batch_*`` are their aliases).
 TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
-_ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
 
 
 class Callback:
@@ -85,7 +85,7 @@ class Callback:
         instance as :class:`~kerax.callbacks.LambdaCallback` does)."""
         if self._defines(hook):
             return True
-        aliases = [a for a, h in _ALIASES.items() if h == hook]
+        aliases = [a for a, h in ALIASES.items() if h == hook]
         return any(self.overrides(a) for a in aliases)
 
     def _defines(self, hook: str) -> bool:
@@ -93,7 +93,7 @@ class Callback:
 
     def _batch_hooks(self) -> list[Any]:
         """The training batch hooks this callback defines itself (aliases included)."""
-        return [getattr(self, h) for h in (*TRAIN_BATCH_HOOKS, *_ALIASES) if self._defines(h)]
+        return [getattr(self, h) for h in (*TRAIN_BATCH_HOOKS, *ALIASES) if self._defines(h)]
 
     def needs_batch_hooks(self) -> bool:
         """Whether this callback overrides a per-batch hook."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kerax.callbacks._base import Callback
+from kerax.callbacks._base import ALIASES, Callback
 
 
 class LearningRateScheduler(Callback):
@@ -116,13 +116,9 @@ class LambdaCallback(Callback):
 
     def __init__(self, **hooks: Any) -> None:
         super().__init__()
-        aliases = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
         for name, fn in hooks.items():
-            name = aliases.get(name, name)
+            name = ALIASES.get(name, name)
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(f"Unknown callback hook {name!r}.")
             if fn is not None:
                 setattr(self, name, fn)
-
-    def needs_batch_hooks(self) -> bool:
-        return any("_batch_" in name for name in vars(self) if name.startswith("on_"))
