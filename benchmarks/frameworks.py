@@ -78,7 +78,7 @@ def _time_loop(
     }
 
 
-def _device_batches(w: Workload, xs: list[Any], ys: list[Any]) -> list[tuple[list, list]]:
+def device_batches(w: Workload, xs: list[Any], ys: list[Any]) -> list[tuple[list, list]]:
     """The dataset on the device, cut into batches once."""
     import jax
 
@@ -102,14 +102,13 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def run_jax(w: Workload, sync: bool = False) -> dict[str, Any]:
-    """Hand-written JAX + optax: one jitted, donated step per batch (the 1.00x reference).
-    With ``sync``, each step's loss is read on the host (a device sync per step)."""
+def hand_written_step(w: Workload) -> tuple[Callable[..., Any], Any]:
+    """The hand-written reference step and its optax transformation:
+    ``step(params, opt_state, bx, by) -> (params, opt_state, loss)``, jitted, the
+    params and optimizer state donated."""
     import jax
     import optax
 
-    xs, ys = make_data(w)
-    params, init_s = _timed(lambda: jax_init(w, jax.random.key(0)))
     tx = optax_tx(w)
 
     def train_step(params: Params, opt_state: Any, bx: list, by: list) -> Any:
@@ -117,8 +116,18 @@ def run_jax(w: Workload, sync: bool = False) -> dict[str, Any]:
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
-    step = jax.jit(train_step, donate_argnums=(0, 1))
-    (batches, opt_state), setup_s = _timed(lambda: (_device_batches(w, xs, ys), tx.init(params)))
+    return jax.jit(train_step, donate_argnums=(0, 1)), tx
+
+
+def run_jax(w: Workload, sync: bool = False) -> dict[str, Any]:
+    """Hand-written JAX + optax: one jitted, donated step per batch (the 1.00x reference).
+    With ``sync``, each step's loss is read on the host (a device sync per step)."""
+    import jax
+
+    xs, ys = make_data(w)
+    params, init_s = _timed(lambda: jax_init(w, jax.random.key(0)))
+    step, tx = hand_written_step(w)
+    (batches, opt_state), setup_s = _timed(lambda: (device_batches(w, xs, ys), tx.init(params)))
     nb = len(batches)
 
     losses: list[float] = []
@@ -233,7 +242,7 @@ def run_kerax_step(w: Workload) -> dict[str, Any]:
         step = jax.jit(make_train_step(lowered, tx, loss, metrics, mask), donate_argnums=0)
         ts = init_train_state(variables, tx, mask, metrics, jax.random.key(1))
         valid = jnp.ones((w.batch,), jnp.float32)
-        batches = [Batch(bx, by, [None] * len(by), valid) for bx, by in _device_batches(w, xs, ys)]
+        batches = [Batch(bx, by, [None] * len(by), valid) for bx, by in device_batches(w, xs, ys)]
         return step, ts, batches
 
     (step, ts, batches), setup_s = _timed(setup)
@@ -421,7 +430,7 @@ def run_nnx(w: Workload) -> dict[str, Any]:
         return loss
 
     (batches, optimizer), setup_s = _timed(
-        lambda: (_device_batches(w, xs, ys), nnx.Optimizer(model, optax_tx(w), wrt=nnx.Param))
+        lambda: (device_batches(w, xs, ys), nnx.Optimizer(model, optax_tx(w), wrt=nnx.Param))
     )
     nb = len(batches)
 

@@ -40,17 +40,14 @@ def main() -> None:
 
     _import_kerax_from(args.kerax_from)
     import jax
-    import optax
+    from frameworks import device_batches, hand_written_step
     from workloads import (
         WORKLOADS,
         build_keras_style,
-        jax_forward,
         jax_init,
-        jax_loss,
         keras_style_optimizer,
         loss_spec,
         make_data,
-        optax_tx,
     )
 
     import kerax
@@ -74,22 +71,9 @@ def main() -> None:
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             self.times.append(time.perf_counter())
 
-    tx = optax_tx(w)
-
-    def train_step(params: Any, opt_state: Any, bx: list, by: list) -> Any:
-        loss, grads = jax.value_and_grad(lambda p: jax_loss(w, by, jax_forward(w, p, bx)))(params)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    step = jax.jit(train_step, donate_argnums=(0, 1))
+    step, tx = hand_written_step(w)
     b, n = w.batch, w.steps_per_epoch
-    batches = [
-        (
-            [jax.device_put(a[i * b : (i + 1) * b]) for a in xs],
-            [jax.device_put(a[i * b : (i + 1) * b]) for a in ys],
-        )
-        for i in range(n)
-    ]
+    batches = device_batches(w, xs, ys)
     params = jax_init(w, jax.random.key(0))
     state = [params, tx.init(params)]
 
