@@ -174,19 +174,16 @@ class Compiled:
     def _programs(self) -> Programs:
         """The compiled programs of the current compile (rebuilt when the graph, the
         optimizer, the losses or the metrics change)."""
-        from kerax.training.steps import needs_loss_scaling
-
         lowered, programs = self.lowered, self._compiled_programs
-        scaling = self._auto_scale_loss and needs_loss_scaling(lowered)
         if programs is None or not programs.matches(
-            lowered, self._tx, self._loss, self._metrics, scaling
+            lowered, self._tx, self._loss, self._metrics, self._auto_scale_loss
         ):
             programs = self._compiled_programs = Programs(
                 lowered,
                 self._tx,
                 self._loss,
                 self._metrics,
-                loss_scaling=scaling,
+                auto_scale_loss=self._auto_scale_loss,
                 on_trace=self._count_trace,
             )
         return programs

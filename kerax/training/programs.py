@@ -34,7 +34,8 @@ class Programs:
         tx: The optax transformation.
         loss: The resolved losses (None when compiled without one).
         metrics: The resolved metrics (the loss trackers first).
-        loss_scaling: Start dynamic loss scaling in a fresh train state.
+        auto_scale_loss: ``compile``'s argument: start dynamic loss scaling in a fresh
+            train state when a layer computes in float16.
         on_trace: Called each time the train step is traced (a retrace is a recompile).
     """
 
@@ -45,17 +46,18 @@ class Programs:
         loss: CompiledLoss | None,
         metrics: CompiledMetrics,
         *,
-        loss_scaling: bool,
+        auto_scale_loss: bool,
         on_trace: Callable[[], None],
     ) -> None:
         self.lowered, self.tx, self.loss, self.metrics = lowered, tx, loss, metrics
-        self.loss_scaling = loss_scaling
+        self.auto_scale_loss = auto_scale_loss
+        self.loss_scaling = auto_scale_loss and _steps.needs_loss_scaling(lowered)
         self._on_trace = on_trace
         self._mask = lowered.layout.trainable_mask()
         self._cache: dict[Any, Any] = {}
 
     def matches(
-        self, lowered: Lowered, tx: Any, loss: Any, metrics: Any, loss_scaling: bool
+        self, lowered: Lowered, tx: Any, loss: Any, metrics: Any, auto_scale_loss: bool
     ) -> bool:
         """Whether these programs were built from exactly these objects."""
         return (
@@ -63,7 +65,7 @@ class Programs:
             and self.tx is tx
             and self.loss is loss
             and self.metrics is metrics
-            and self.loss_scaling == loss_scaling
+            and self.auto_scale_loss == auto_scale_loss
         )
 
     def _get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
