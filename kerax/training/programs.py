@@ -190,7 +190,10 @@ class Programs:
     def _packer(self) -> Callable[[dict[str, Any]], Any]:
         if not self.pack_results():
             return lambda results: results
-        return lambda results: jnp.stack(list(results.values()))
+        # One entry per name, in ``names`` order: a name logged twice (a layer whose
+        # several outputs each have a loss) is one dict key but two names.
+        names = self.metrics.names
+        return lambda results: jnp.stack([results[name] for name in names])
 
     def train_step(self) -> Any:
         """``(ts, batch) -> ts``: one step on a host batch (iterables, ``train_on_batch``)."""

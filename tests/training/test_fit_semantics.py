@@ -207,3 +207,22 @@ def test_class_weights_to_sample_weights():
     np.testing.assert_array_equal(class_weights_to_sample_weights(one_hot, {1: 2.0}), [2, 2, 1])
     # A process with no rows of its own gets no weights (not an error).
     assert class_weights_to_sample_weights(np.zeros((0,), np.int32), {1: 2.0}).shape == (0,)
+
+
+def test_outputs_of_one_layer_share_a_log_name_in_every_path():
+    """An LSTM returning its states gives three outputs named after one layer, so their
+    losses share one log name; the packed results of fit and train_on_batch still line
+    up with the names (a regression: they were one value per distinct name)."""
+    x = Input(shape=(3, 2))
+    out, h, c = kerax.layers.LSTM(4, return_state=True)(x)
+    model = kerax.Model(x, [out, h, c])
+    model.compile(optimizer=kerax.optimizers.SGD(0.0), loss="mse")
+    data = np.random.default_rng(0).normal(size=(8, 3, 2)).astype(np.float32)
+    ys = [np.ones((8, 4), np.float32)] * 3
+    want = model.evaluate(data, ys, batch_size=4, verbose=0, return_dict=True)
+    history = model.fit(data, ys, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert set(history.history) == set(want) == {"loss", "lstm_loss"}
+    for key, value in want.items():
+        np.testing.assert_allclose(history.history[key][0], value, rtol=1e-5)
+    logs = model.train_on_batch(data[:4], [y[:4] for y in ys], return_dict=True)
+    assert set(logs) == {"loss", "lstm_loss"}
