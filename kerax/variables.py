@@ -94,8 +94,10 @@ class Variable:
         if ctx is not None:
             key = ctx.frame.keys.get(id(self.layer))
             if key is not None:
-                bound = ctx.frame.state if not self.spec.trainable else ctx.frame.params
-                updates = ctx.frame.updates.get(key, {})
+                if self.spec.trainable:
+                    bound, updates = ctx.frame.params, ctx.frame.param_overrides.get(key, {})
+                else:
+                    bound, updates = ctx.frame.state, ctx.frame.updates.get(key, {})
                 if self.spec.name in updates:
                     return updates[self.spec.name]
                 return bound[key][self.spec.name]
@@ -114,7 +116,12 @@ class Variable:
             )
         ctx = _frame.ACTIVE.get()
         if ctx is not None and id(self.layer) in ctx.frame.keys:
-            ctx.frame.updates.setdefault(ctx.frame.keys[id(self.layer)], {})[self.spec.name] = value
+            # Inside a traced ``call``: a pure update of this run. Non-trainable values
+            # become the layer's new state; trainable ones are seen by the rest of this
+            # run only (Keras's stateless call keeps the same two rules).
+            frame, key = ctx.frame, ctx.frame.keys[id(self.layer)]
+            bucket = frame.param_overrides if self.spec.trainable else frame.updates
+            bucket.setdefault(key, {})[self.spec.name] = value
             return
         self.layer._assign_value(self.spec, value)
 

@@ -15,6 +15,7 @@ path of Keras-style subclassed layers; built-in layers never read it).
 from __future__ import annotations
 
 import contextvars
+import re
 import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,10 @@ class Frame:
         # traces no key derivation at all (the train step passes one).
         self._rng = rng
         self.updates: dict[str, dict[str, Any]] = {}
+        # Trainable weights assigned inside a Keras-style ``call`` (a masked kernel):
+        # seen by later reads in the same run, dropped after it, as Keras's stateless
+        # scope drops them (the optimizer updates the stored value).
+        self.param_overrides: dict[str, dict[str, Any]] = {}
         self.losses: list[jax.Array] = []
 
     @property
@@ -128,12 +133,39 @@ class Frame:
         self.params[key] = values["params"]
         self.state[key] = values["state"]
 
+    def new_params(self) -> dict[str, dict[str, Any]]:
+        """The params with the trainable values assigned during this run applied."""
+        merged = {k: dict(v) for k, v in self.params.items()}
+        for key, update in self.param_overrides.items():
+            merged.setdefault(key, {}).update(update)
+        return merged
+
     def new_state(self) -> dict[str, dict[str, Any]]:
         """The state after this run: the input state with every update applied."""
         merged = {k: dict(v) for k, v in self.state.items()}
         for key, update in self.updates.items():
             merged.setdefault(key, {}).update(update)
         return merged
+
+
+_SUFFIX = re.compile(r"_\d+$")
+
+
+def _stream_path(frame: Frame, path: str) -> str:
+    """``path`` with each layer name replaced by ``<stem>#<rank>`` (see :meth:`Context.rng`).
+
+    Ranks are handed out in the order names first reach here, which is the graph's call
+    order, and kept on the frame for the rest of the run."""
+    ranks: dict[str, str] = frame.__dict__.setdefault("_stream_names", {})
+    segments = []
+    for segment in path.split("/"):
+        name, at, call = segment.partition("@")
+        if name not in ranks:
+            stem = _SUFFIX.sub("", name)
+            rank = sum(1 for n in ranks if _SUFFIX.sub("", n) == stem)
+            ranks[name] = f"{stem}#{rank}"
+        segments.append(ranks[name] + at + call)
+    return "/".join(segments)
 
 
 class Context:
@@ -167,6 +199,9 @@ class Context:
     def params(self) -> Mapping[str, Any]:
         """The layer's trainable variables by weight name, in its compute dtype."""
         params = self._frame.params.get(self.key, {}) if self.key else {}
+        overrides = self._frame.param_overrides.get(self.key) if self.key else None
+        if overrides:
+            params = {**params, **overrides}
         if self.layer.compute_dtype != self.layer.dtype:
             params = _cast_floating(params, self.layer.compute_dtype)
         return params
@@ -198,9 +233,20 @@ class Context:
     def rng(self) -> jax.Array:
         """A fresh PRNG key, unique to this layer call and stable across graph edits.
 
-        The key is the frame's base key folded with a hash of this call's path, then with
-        a per-call counter, so adding a random layer elsewhere in the graph does not change
-        the numbers this one draws.
+        The key is the frame's base key folded with a hash of this call's *stream path*,
+        then with a per-call counter. The stream path is :attr:`path` with every layer
+        name replaced by its stem (the name without Keras's uniquifying ``_<n>`` suffix)
+        and the rank of that name among the names with the same stem that drew keys
+        earlier in this run (``dropout_7`` -> ``dropout#0`` when it draws first).
+        Hence:
+
+        - the numbers do not depend on the names Keras's counters handed out: rebuilding
+          the same architecture after ``set_random_seed`` (its layers now named
+          ``dropout_1``...) draws the same numbers, so two runs are bit-identical;
+        - adding a random layer elsewhere does not change this one's numbers, unless the
+          new layer shares its stem and draws before it in the graph's order
+          (give layers names to pin their streams completely);
+        - each call of a shared layer (``name@k`` in the path) has its own stream.
 
         Raises:
             ValueError: If the frame was given no RNG key.
@@ -210,7 +256,7 @@ class Context:
                 f"Layer '{self.layer.name}' needs randomness in training mode, but apply "
                 "was called without an `rng` key. Pass `rng=jax.random.key(seed)`."
             )
-        key = jax.random.fold_in(self._frame.rng, stable_hash(self.path))
+        key = jax.random.fold_in(self._frame.rng, stable_hash(_stream_path(self._frame, self.path)))
         key = jax.random.fold_in(key, self._draws)
         self._draws += 1
         return key

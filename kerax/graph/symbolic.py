@@ -205,6 +205,10 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         if not was_built:
             layer._build_guarded(_shapes(first))
         out_specs = infer_output_specs(layer, args, kwargs)
+        from kerax.layers import _overrides
+
+        if _overrides.user_defines(type(layer), "compute_output_shape"):
+            out_specs = _declared_specs(layer, first, out_specs)
     except Exception as err:
         if not was_built:
             layer._restore(snapshot)
@@ -218,6 +222,27 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     node = Node(layer, args, kwargs, training, out_specs)
     layer._inbound_nodes.append(node)
     return node.outputs
+
+
+def _declared_specs(layer: Layer, first: Any, traced: Any) -> Any:
+    """The output specs a user's ``compute_output_shape`` declares (Keras uses it for
+    symbolic calls), with the dtypes the trace found."""
+    declared = layer.compute_output_shape(_shapes(first))
+    leaves, treedef = jax.tree_util.tree_flatten(traced, is_leaf=_is_spec)
+    shapes = jax.tree_util.tree_leaves(
+        declared,
+        is_leaf=lambda s: (
+            isinstance(s, tuple | list) and all(d is None or isinstance(d, int) for d in s)
+        ),
+    )
+    if len(shapes) != len(leaves):
+        raise ValueError(
+            f"Layer '{layer.name}': compute_output_shape returned {len(shapes)} shape(s) for "
+            f"{len(leaves)} output(s) of `call`."
+        )
+    return jax.tree_util.tree_unflatten(
+        treedef, [TensorSpec(tuple(s), t.dtype) for s, t in zip(shapes, leaves, strict=True)]
+    )
 
 
 def input_tensor(spec: TensorSpec, layer: Layer) -> KerasTensor:

@@ -40,6 +40,7 @@ from kerax import _naming
 from kerax import random as _random
 from kerax.graph import frame as _frame
 from kerax.graph.spec import TensorSpec
+from kerax.layers import _overrides
 from kerax.layers._building import Building
 from kerax.layers._input_spec import InputSpec
 from kerax.layers._node_api import NodeAPI
@@ -114,6 +115,10 @@ class Layer(LayerWeights, NodeAPI, Building):
         self._live: Any = None  # set while a model's ``fit`` holds the current values
         self._inbound_nodes: list[Any] = []
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _overrides.prepare_subclass(cls)
+
     # ------------------------------------------------------------------ tracking
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
@@ -153,10 +158,12 @@ class Layer(LayerWeights, NodeAPI, Building):
             _frame.ACTIVE.reset(token)
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-        """Keras-style forward pass for subclasses that do not implement ``apply``."""
-        raise NotImplementedError(
-            f"Layer {type(self).__name__} implements neither `call` nor `apply`."
-        )
+        """Keras-style forward pass.
+
+        On a built-in layer this runs the layer's own computation, so a subclass that
+        overrides ``call`` can still use ``super().call(inputs)``.
+        """
+        return _overrides.builtin_call(self, inputs, *args, **kwargs)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The output mask; by default, the input mask if ``supports_masking``."""
@@ -198,8 +205,10 @@ class Layer(LayerWeights, NodeAPI, Building):
             rng=_random.next_key() if training else None,
         )
         out = frame.call(self, self.name, args, kwargs)
-        if frame.updates:
-            lay.store({"params": variables["params"], "state": frame.new_state()})
+        if frame.updates or frame.param_overrides:
+            # An eager call runs outside any step: what ``call`` assigned is kept, as a
+            # Keras eager call keeps it (trainable weights included).
+            lay.store({"params": frame.new_params(), "state": frame.new_state()})
         return out
 
     # ------------------------------------------------------------------ config

@@ -154,11 +154,13 @@ class BaseConv(ConvWindow, Layer):
             return [(p, 0) for p in left]
         return self.padding.upper()
 
-    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
-        check_rank(self, inputs.shape, self.rank + 2)
-        p = ctx.params
-        kernel = p["kernel"]
-        y = jax.lax.conv_general_dilated(
+    def convolution_op(self, inputs: jax.Array, kernel: jax.Array) -> jax.Array:
+        """The convolution of ``inputs`` with ``kernel``, before bias and activation.
+
+        Keras's documented hook: a subclass may override it (weight standardisation,
+        masked kernels) and ``apply`` then uses the override.
+        """
+        return jax.lax.conv_general_dilated(
             inputs,
             kernel,
             window_strides=self.strides,
@@ -167,6 +169,11 @@ class BaseConv(ConvWindow, Layer):
             dimension_numbers=self._dimension_numbers(),
             feature_group_count=self.groups,
         )
+
+    def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
+        check_rank(self, inputs.shape, self.rank + 2)
+        p = ctx.params
+        y = self.convolution_op(inputs, p["kernel"])
         if self.use_bias:
             y = self._add_bias(y, p["bias"])
         return self.activation(y)
