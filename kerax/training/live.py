@@ -7,10 +7,17 @@ the current weights; :func:`bind` makes it the *live* value of every layer of th
 model, so a callback (or another model sharing the layers) that reads a weight during
 ``fit`` sees the current step's value, and a write lands in the state. :func:`unbind`
 hands the final arrays back by reference. Nothing is copied per step.
+
+When something goes wrong, nothing is lost: the programs do not donate the train
+state, so the state a failing call started from is intact, and :func:`unbind` during
+an exception (:func:`recover`) hands the layers the latest state that is intact: the
+state after the last completed step. :func:`rewind_to_finite` is ``TerminateOnNaN``'s
+way back to the last finite weights.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import jax
@@ -22,30 +29,46 @@ from kerax.training.state import TrainState, merge, split
 
 
 class LiveState:
-    """The live train state of a fit: a :class:`TrainState`, or its leaves.
+    """The live train state of a fit: a :class:`TrainState`, or its leaves, and the
+    states before the latest steps.
 
     A loop that runs one step per call keeps the state as a flat list of arrays
-    (``flat`` / ``set_flat``), which JAX's dispatch passes in and out of a program at
-    about half the cost of the nested ``TrainState``; whoever reads ``model._ts`` in
+    (``flat`` / ``advance_flat``), which JAX's dispatch passes in and out of a program
+    at about half the cost of the nested ``TrainState``; whoever reads ``model._ts`` in
     between (a callback reading a weight, a learning-rate change) gets the
     ``TrainState``, rebuilt from the leaves on that first read only.
+
+    The programs do not donate the train state, so the state a call started from is
+    still intact when the call fails; :meth:`advance` keeps the last ``depth`` of them
+    (references, no copies) for :func:`recover` and :func:`rewind_to_finite`.
     """
 
-    __slots__ = ("_ts", "_leaves", "_treedef", "_rng")
+    __slots__ = ("_ts", "_leaves", "_treedef", "_rng", "_past", "depth")
 
     def __init__(self, ts: TrainState) -> None:
         self._ts: TrainState | None = ts
         self._leaves: list[Any] | None = None
         self._treedef: Any = None
         self._rng: Any = None
+        self._past: list[tuple[TrainState | None, list[Any] | None]] = []
+        self.depth = 1
 
     def get(self) -> TrainState:
         if self._ts is None:
-            ts = jax.tree_util.tree_unflatten(self._treedef, self._leaves)
-            self._ts, self._leaves = ts._replace(rng=self._rng), None
+            self._ts, self._leaves = self._rebuild(self._leaves), None
         return self._ts
 
+    def _rebuild(self, leaves: list[Any]) -> TrainState:
+        ts = jax.tree_util.tree_unflatten(self._treedef, leaves)
+        return ts._replace(rng=self._rng)
+
     def set(self, ts: TrainState) -> None:
+        """Replaces the state (an edit, not a step: nothing is kept)."""
+        self._ts, self._leaves = ts, None
+
+    def advance(self, ts: TrainState) -> None:
+        """The state after a step (or a chunk of steps); the one before is kept."""
+        self._keep()
         self._ts, self._leaves = ts, None
 
     def flat(self) -> tuple[list[Any], Any, Any]:
@@ -57,9 +80,26 @@ class LiveState:
             self._ts = None
         return self._leaves, self._treedef, self._rng
 
-    def set_flat(self, leaves: list[Any]) -> None:
-        """New leaves of the same structure (what a flat program returned)."""
+    def advance_flat(self, leaves: list[Any]) -> None:
+        """New leaves of the same structure (what a flat program returned), after a
+        step; the state before it is kept."""
+        self._keep()
         self._leaves, self._ts = leaves, None
+
+    def _keep(self) -> None:
+        if self.depth:
+            self._past.append((self._ts, self._leaves))
+            del self._past[: -self.depth]
+
+    def past(self) -> list[TrainState]:
+        """The kept states before the latest steps, the most recent first."""
+        return [ts if ts is not None else self._rebuild(leaves) for ts, leaves in self._past[::-1]]
+
+    def rewind(self, ts: TrainState) -> None:
+        """Goes back to ``ts`` (one of :meth:`past`, or a replayed state); forgets the
+        kept states."""
+        self._past.clear()
+        self.set(ts)
 
 
 class Live:
@@ -109,7 +149,10 @@ def bind(model: Any, ts: TrainState) -> None:
 
 def unbind(model: Any) -> None:
     """Ends the binding: the final weights become the layers' values (by reference) and
-    the rest of the state is kept for the next fit."""
+    the rest of the state is kept for the next fit. Called while an exception
+    propagates (from a ``finally``), it first recovers the state (:func:`recover`)."""
+    if sys.exc_info()[0] is not None:
+        recover(model)
     ts = model._ts
     if ts is None:
         return
@@ -117,6 +160,76 @@ def unbind(model: Any) -> None:
         layer._live = None
     keep(model, ts)
     model._ts = None
+
+
+def holder(model: Any) -> LiveState | None:
+    """The model's :class:`LiveState` during ``fit`` / ``train_on_batch``, else None."""
+    return model.__dict__.get("_live_state")
+
+
+def intact(tree: Any) -> bool:
+    """Whether every array of ``tree`` exists and was computed without error (waits
+    for the ones still being computed)."""
+    try:
+        for leaf in jax.tree_util.tree_leaves(tree):
+            if isinstance(leaf, jax.Array):
+                if leaf.is_deleted():
+                    return False
+                leaf.block_until_ready()
+    except Exception:  # an asynchronous device error surfaces here
+        return False
+    return True
+
+
+def recover(model: Any) -> None:
+    """After an exception: makes the live state the latest intact one (the current
+    state, else the kept ones before it). When none is intact (an error the device
+    reported only after several further steps were queued), the binding ends without
+    storing anything, so the layers keep the weights they had before the call."""
+    state = holder(model)
+    if state is None:
+        return
+    for ts in (state.get(), *state.past()):
+        if intact(ts):
+            state.rewind(ts)
+            return
+    for layer in model.lowered.layout.layers:
+        layer._live = None
+    model._ts = None
+
+
+def keep_past(model: Any, depth: int) -> None:
+    """Keeps (at least) the states before the last ``depth`` steps of this fit."""
+    state = holder(model)
+    if state is not None:
+        state.depth = max(state.depth, depth)
+
+
+def rewind_to_finite(model: Any) -> bool:
+    """Goes back to the most recent kept state whose weights and layer state are all
+    finite; returns whether there was one."""
+    state = holder(model)
+    if state is None:
+        return False
+    for ts in state.past():
+        if _finite(ts.params, ts.state):
+            state.rewind(ts)
+            return True
+    return False
+
+
+def replace(model: Any, ts: TrainState) -> None:
+    """Makes ``ts`` (a restored state) the live state, forgetting the kept ones."""
+    holder(model).rewind(unalias(ts))
+
+
+def _finite(*trees: Any) -> bool:
+    leaves = [x for x in jax.tree_util.tree_leaves(trees) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return (
+        bool(jax.jit(lambda xs: jnp.all(jnp.stack([jnp.isfinite(x).all() for x in xs])))(leaves))
+        if leaves
+        else True
+    )
 
 
 def keep(model: Any, ts: TrainState) -> None:

@@ -6,7 +6,10 @@ that gains a layer, ``"accuracy"`` re-resolved from the labels' shapes) makes th
 build a new ``Programs``, so no program ever outlives what it was traced from.
 
 Every program here is a ``jax.jit`` of a pure function from :mod:`kerax.training.steps`;
-the ones that advance the train state donate it. Programs are also keyed by the
+none donates the train state: a call that fails while it runs (a host callback that
+raises, a device error, Ctrl-C) leaves the state it started from intact, so the
+model keeps the weights of its last completed step (``kerax.training.live``; donating
+would save one state's memory, not time). Programs are also keyed by the
 current distribution, which decides how batches are split over devices.
 """
 
@@ -105,7 +108,7 @@ class Programs:
         run, on the device: ``fit`` passes it back as the next call's ``start``, so
         that a call needs no host-to-device transfer. ``start``, ``count`` and
         ``reset`` are traced: one program serves every chunk size. The train state's
-        PRNG key passes apart from the donated rest (see :class:`_Keyless`).
+        PRNG key passes apart from the rest (see :class:`_Keyless`).
         """
 
         def build() -> Any:
@@ -197,7 +200,7 @@ class Programs:
 
     def train_step(self) -> Any:
         """``(ts, batch) -> ts``: one step on a host batch (iterables, ``train_on_batch``)."""
-        return self._get(("train_step",), lambda: jax.jit(self._train_step(), donate_argnums=0))
+        return self._get(("train_step",), lambda: jax.jit(self._train_step()))
 
     def train_step_results(self) -> Any:
         """``(ts, batch) -> (ts, results)``: :meth:`train_step` and the metric results
@@ -295,12 +298,12 @@ class Programs:
 
 
 class _Keyless:
-    """A train program ``train(ts, *rest) -> (ts, *more)``, jitted with ``ts`` donated
-    and its PRNG key passed apart.
+    """A train program ``train(ts, *rest) -> (ts, *more)``, jitted with its PRNG key
+    passed apart.
 
     The train state's PRNG key never changes during ``fit``, and a typed key costs
     every call a trip through Python (JAX places key arrays with a Python handler,
-    and rebuilds an output key in Python). So the key passes apart from the donated
+    and rebuilds an output key in Python). So the key passes apart from the rest of the
     state, as its raw ``uint32`` data, converted once per key, and is typed again
     inside the program: ``ts.rng`` is None in and out of the jitted program, and put
     back here.
@@ -342,7 +345,7 @@ class _Keyless:
                 out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
                 return (_with_rng(out[0], None), *out[1:])
 
-            program = self._programs[self._impl] = jax.jit(keyless, donate_argnums=0)
+            program = self._programs[self._impl] = jax.jit(keyless)
         out = program(_with_rng(ts, None), data, *rest)
         return (_with_rng(out[0], ts.rng), *out[1:])
 
@@ -363,7 +366,7 @@ class _Keyless:
                 out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
                 return (jax.tree_util.tree_leaves(_with_rng(out[0], None)), *out[1:])
 
-            program = jax.jit(keyless, donate_argnums=0)
+            program = jax.jit(keyless)
             self._programs[(self._impl, treedef)] = program
         self._flat_treedef, self._flat_impl, self._flat_program = treedef, self._impl, program
         return program(leaves, data, *rest)

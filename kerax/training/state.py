@@ -43,7 +43,7 @@ def split(params: Tree, mask: dict[str, dict[str, bool]]) -> tuple[Tree, Tree]:
         f = {n: v for n, v in weights.items() if not flags.get(n, False)}
         if t:
             trained[key] = t
-        if f:
+        if f or not t:  # a layer without params (all its weights are state) keeps its key
             frozen[key] = f
     return trained, frozen
 
