@@ -75,7 +75,10 @@ def _fit_losses():
     kerax.backend.clear_session()
     kerax.set_random_seed(0)
     x = Input(shape=(8,))
-    model = kerax.Model(x, Dense(1, kernel_initializer="ones")(NoisyDropout(0.5)(x)))
+    # a kernel of powers of two makes each row's output spell out its mask, so the loss
+    # tells different masks apart
+    powers = kerax.initializers.Constant(2.0 ** np.arange(8, dtype=np.float32)[:, None])
+    model = kerax.Model(x, Dense(1, kernel_initializer=powers)(NoisyDropout(0.5)(x)))
     model.compile(optimizer=kerax.optimizers.SGD(0.0), loss="mse")
     data = np.ones((4, 8), np.float32)
     losses = [model.train_on_batch(data, np.zeros((4, 1), np.float32)) for _ in range(4)]
@@ -85,5 +88,5 @@ def _fit_losses():
 def test_seed_generator_in_a_custom_layer_draws_per_step_and_reproducibly():
     model, data, losses = _fit_losses()
     assert len(set(losses)) == 4  # a new mask at every step (weights do not move)
-    np.testing.assert_array_equal(model.predict(data, verbose=0), np.full((4, 1), 8.0))
+    np.testing.assert_array_equal(model.predict(data, verbose=0), np.full((4, 1), 255.0))
     assert losses == _fit_losses()[2]  # the same seed, the same masks
