@@ -168,26 +168,6 @@ def _stream_path(frame: Frame, path: str) -> str:
     return "/".join(segments)
 
 
-_SUFFIX = re.compile(r"_\d+$")
-
-
-def _stream_path(frame: Frame, path: str) -> str:
-    """``path`` with each layer name replaced by ``<stem>#<rank>`` (see :meth:`Context.rng`).
-
-    Ranks are handed out in the order names first reach here, which is the graph's call
-    order, and kept on the frame for the rest of the run."""
-    ranks: dict[str, str] = frame.__dict__.setdefault("_stream_names", {})
-    segments = []
-    for segment in path.split("/"):
-        name, at, call = segment.partition("@")
-        if name not in ranks:
-            stem = _SUFFIX.sub("", name)
-            rank = sum(1 for n in ranks if _SUFFIX.sub("", n) == stem)
-            ranks[name] = f"{stem}#{rank}"
-        segments.append(ranks[name] + at + call)
-    return "/".join(segments)
-
-
 class Context:
     """What a layer sees during ``apply``: its variables, the mode, randomness.
 
