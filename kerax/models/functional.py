@@ -16,7 +16,9 @@ from kerax.graph.layout import Variables
 from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
 from kerax.graph.trace import trace
+from kerax.layers import _overrides
 from kerax.layers._base import Layer
+from kerax.models import subclassed as _subclassed
 from kerax.models.stateless import Stateless
 from kerax.training import checks as _checks
 from kerax.training import data as _data
@@ -55,11 +57,25 @@ class Model(Stateless, Trainer, Layer):
         trainable: bool = True,
         **kwargs: Any,
     ) -> None:
+        if inputs is None and outputs is None and _overrides.user_defines(type(self), "call"):
+            # A model written as a class: its graph comes with its first inputs.
+            Layer.__init__(
+                self,
+                name=name or _naming.unique_name(_naming.to_snake_case(type(self).__name__)),
+                trainable=trainable,
+                **kwargs,
+            )
+            self._subclassed = True
+            self._input_struct = self._output_struct = None
+            self._set_graph(None)
+            Trainer.__init__(self)
+            return
         if inputs is None or outputs is None:
             raise TypeError(
                 "Model needs `inputs` and `outputs`: `Model(inputs=inputs, outputs=outputs)`, "
-                "or use `Sequential` to stack layers."
+                "subclass it with a `call` method, or use `Sequential` to stack layers."
             )
+        self._subclassed = False
         Layer.__init__(
             self, name=name or _naming.unique_name("functional"), trainable=trainable, **kwargs
         )
@@ -75,6 +91,31 @@ class Model(Stateless, Trainer, Layer):
         self._apply_cache: dict[bool, Any] = {}
 
     # ------------------------------------------------------------------ structure
+    # ------------------------------------------------------------------ subclassed models
+    def build(self, input_shape: Any = None) -> None:
+        """Builds a subclassed model for inputs of ``input_shape`` (batch axis included);
+        a functional model is built already."""
+        if getattr(self, "_subclassed", False) and self._graph is None and input_shape is not None:
+            if not getattr(self, "_building_graph", False):
+                self._build_subclassed(_subclassed.specs_of_shape(input_shape))
+
+    def _ensure_graph(self, x: Any) -> None:
+        if not getattr(self, "_subclassed", False) or self._graph is not None or x is None:
+            return
+        self._build_subclassed(_subclassed.specs_of_data(x))
+
+    def _build_subclassed(self, specs: Any) -> None:
+        """Runs the user's ``build`` (if any) once, then traces the graph over ``specs``."""
+        shapes = jax.tree_util.tree_map(lambda s: s.shape, specs, is_leaf=_is_spec)
+        self._building_graph = True
+        try:
+            if not self.built:
+                self._build_guarded(shapes)
+            if self._graph is None:
+                _subclassed.build_graph(self, specs)
+        finally:
+            self._building_graph = False
+
     @property
     def graph(self) -> ir.Graph:
         """The frozen IR of this model."""
@@ -90,11 +131,14 @@ class Model(Stateless, Trainer, Layer):
         return lower(self.graph)
 
     def _sublayers(self) -> list[Layer]:
+        if getattr(self, "_subclassed", False):
+            return list(self._tracked_layers)
         return list(self._graph.layers) if self._graph is not None else []
 
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers, Input layers included, in Keras's order (by depth from the outputs)."""
+        """The model's layers, in Keras's order: a functional model's by depth from the
+        outputs, Input layers included; a subclassed model's in assignment order."""
         return self._sublayers()
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -169,11 +213,14 @@ class Model(Stateless, Trainer, Layer):
         return graph.unflatten_outputs(outs)
 
     def _check_input_spec(self, inputs: Sequence[TensorSpec]) -> None:
+        if self._graph is None and getattr(self, "_subclassed", False):
+            return  # built from these inputs next
         _checks.check_input_specs(self.graph, inputs)
 
     def _call_eager(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _frame.ACTIVE.get() is not None:
             return Layer._call_eager(self, args, kwargs)
+        self._ensure_graph(_subclassed.first_input(args, kwargs))
         inputs = args[0] if args else kwargs.pop("inputs")
         training = bool(kwargs.pop("training", False))
         # The same check (and reshape of a trailing unit axis) as predict: before tracing.
@@ -289,6 +336,10 @@ class Model(Stateless, Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, layers={len(self.layers)}>"
+
+
+def _is_spec(x: Any) -> bool:
+    return isinstance(x, TensorSpec)
 
 
 class _OwnNode:
