@@ -92,6 +92,12 @@ class BackupAndRestore(Callback):
     previous one. It is deleted when ``fit`` completes, unless ``delete_checkpoint`` is
     False.
 
+    The backup is matched to the model by structure, not by layer names: the layers
+    that own weights in Keras's layer order, and each one's weights in order. So a
+    model rebuilt by the same code (re-running a notebook cell, where every layer gets
+    a new automatic name) resumes the backup; a model whose architecture differs gets
+    a ``ValueError`` that names the first difference.
+
     Args:
         backup_dir: Directory of the backup.
         save_freq: ``"epoch"`` (only epochs are supported).
@@ -121,13 +127,25 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs=None):
         import os
 
+        from kerax.saving.checkpoint import read_metadata
+
         self._completed = False
-        if os.path.exists(os.path.join(self.backup_dir, "meta.json")):
+        if not os.path.exists(os.path.join(self.backup_dir, "meta.json")):
+            return
+        metadata = read_metadata(self.backup_dir)
+        if "structure" in metadata:
+            self._restore(metadata)
+        else:  # a backup keyed by layer names (written by an earlier kerax)
             metadata = self.model.restore_checkpoint(self.backup_dir)
-            self.model._resume_epoch = int(metadata["epoch"]) + 1
+        self.model._resume_epoch = int(metadata["epoch"]) + 1
 
     def on_epoch_end(self, epoch, logs=None):
-        self.model.save_checkpoint(self.backup_dir, epoch=epoch)
+        from kerax.saving.checkpoint import save_checkpoint
+
+        model = self.model
+        ts = model._ts
+        metadata = {"epoch": epoch, "order_seed": model._order_seed, "structure": _structure(model)}
+        save_checkpoint(self.backup_dir, _renamed(ts, *_positions(model, ts)), metadata)
         self._completed = epoch + 1 >= self.params.get("epochs", epoch + 1)
 
     def on_train_end(self, logs=None):
@@ -135,3 +153,96 @@ class BackupAndRestore(Callback):
 
         if self.delete_checkpoint and self._completed:
             shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+    def _restore(self, metadata: dict[str, Any]) -> None:
+        from kerax.saving.checkpoint import restore_checkpoint
+        from kerax.training import live
+
+        model = self.model
+        problem = _difference(model, metadata["structure"])
+        if problem is not None:
+            raise ValueError(
+                f"BackupAndRestore: the backup in {self.backup_dir!r} was written by a model "
+                f"of a different architecture, so this one cannot resume it: {problem}. "
+                "Delete that directory to train from scratch, or pass another `backup_dir`."
+            )
+        ts = model._ts
+        keys, metrics = _positions(model, ts)
+        restored = restore_checkpoint(self.backup_dir, _renamed(ts, keys, metrics))
+        back = _renamed(restored, _inverse(keys), _inverse(metrics))
+        live.replace(model, back)
+        model._order_seed = metadata.get("order_seed", model._order_seed)
+
+
+# A backup names each layer by its position among the weight-owning layers (the
+# variable layout's order: Keras's layer order, nested models' layers after them) and
+# each metric state by its position in ``metrics_names``, so that it does not depend on
+# automatic names.
+
+
+def _structure(model: Any) -> list[list[Any]]:
+    """``[class name, [[weight, shape, dtype], ...]]`` per weight-owning layer."""
+    return [
+        [
+            type(layer).__name__,
+            [[s.name, [int(d) for d in s.shape], str(s.dtype)] for s in layer._weight_specs],
+        ]
+        for layer in model.lowered.layout.layers
+    ]
+
+
+def _difference(model: Any, stored: list[list[Any]]) -> str | None:
+    """The first difference between the model's structure and a backup's, or None."""
+    mine = _structure(model)
+    if len(mine) != len(stored):
+        return f"it has {len(stored)} layers with weights, this model has {len(mine)}"
+    layers = model.lowered.layout.layers
+    for i, (here, there) in enumerate(zip(mine, stored)):
+        if here != there:
+            return (
+                f"layer {i} with weights is a {there[0]} with weights {_weights(there[1])} "
+                f"there, but '{layers[i].name}' ({here[0]}) with {_weights(here[1])} here"
+            )
+    return None
+
+
+def _weights(specs: list[list[Any]]) -> str:
+    return ", ".join(f"{name} {tuple(shape)} {dtype}" for name, shape, dtype in specs) or "none"
+
+
+def _positions(model: Any, ts: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """``(layer keys -> positional names, metric names -> positional names)``."""
+    layout = model.lowered.layout
+    keys = {layout.key(layer): f"layer_{i:04d}" for i, layer in enumerate(layout.layers)}
+    order = list(dict.fromkeys([*model.metrics_names, *sorted(ts.metrics)]))
+    metrics = {name: f"metric_{order.index(name):04d}" for name in ts.metrics}
+    return keys, metrics
+
+
+def _inverse(names: dict[str, str]) -> dict[str, str]:
+    return {v: k for k, v in names.items()}
+
+
+def _renamed(ts: Any, keys: dict[str, str], metrics: dict[str, str]) -> Any:
+    """``ts`` with its layer keys and metric names renamed (values untouched)."""
+    return ts._replace(
+        params=_rename(ts.params, keys),
+        state=_rename(ts.state, keys),
+        opt_state=_rename(ts.opt_state, keys),
+        metrics={metrics[k]: v for k, v in ts.metrics.items()},
+    )
+
+
+def _rename(tree: Any, keys: dict[str, str]) -> Any:
+    """Renames the keys of every dict keyed by layer (the per-layer level of params,
+    layer state and the optimizer state's moments), wherever it sits in ``tree``."""
+    import jax
+
+    if isinstance(tree, dict):
+        if tree and all(k in keys for k in tree):
+            return {keys[k]: v for k, v in tree.items()}
+        return {k: _rename(v, keys) for k, v in tree.items()}
+    children, treedef = jax.tree_util.tree_flatten(tree, is_leaf=lambda x: x is not tree)
+    if jax.tree_util.treedef_is_leaf(treedef):
+        return tree
+    return jax.tree_util.tree_unflatten(treedef, [_rename(c, keys) for c in children])

@@ -36,31 +36,49 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training as soon as the loss of a batch is NaN or infinite.
+    """Stops training as soon as the loss of a batch is NaN or infinite, keeping the
+    last finite weights.
+
+    Unlike Keras, which stops with the weights of the step that produced the NaN
+    (usually NaN themselves), the model is put back to the most recent of the two
+    states before that step whose weights and layer state are all finite: the step
+    whose loss was NaN is undone, and so is the one before it when its update already
+    made the weights non-finite (a NaN gradient with a finite loss). The optimizer
+    state and step count go back with them. ``fit`` keeps references to those two
+    states (no copies): memory for two more train states, no time.
 
     It reads each batch's loss, so ``fit`` runs one step per call with it (see
     :attr:`Callback.async_safe`).
 
     Args:
         raise_error: Raise a ``RuntimeError`` at once instead of stopping gracefully
-            (then ``on_train_end`` is not called).
+            (then ``on_train_end`` is not called); the weights are restored first.
     """
 
     def __init__(self, raise_error: bool = False) -> None:
         super().__init__()
         self.raise_error = raise_error
 
+    def on_train_begin(self, logs=None):
+        from kerax.training import live
+
+        live.keep_past(self.model, 2)
+
     def on_train_batch_end(self, batch, logs=None):
         import math
 
+        from kerax.training import live
+
         loss = (logs or {}).get("loss")
         if loss is not None and (math.isnan(loss) or math.isinf(loss)):
+            restored = live.rewind_to_finite(self.model)
+            kept = "the last finite weights restored" if restored else "no finite weights kept"
             if self.raise_error:
                 raise RuntimeError(
                     f"The loss is {loss} at batch {batch}: terminating training "
-                    "(TerminateOnNaN(raise_error=True))."
+                    f"(TerminateOnNaN(raise_error=True)), {kept}."
                 )
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            print(f"Batch {batch}: Invalid loss, terminating training ({kept})")
             self.model.stop_training = True
 
 

@@ -242,7 +242,7 @@ class _ArrayEpochs:
             leaves, results, start = run.flat(
                 leaves, treedef, key, groups, order, start, one, reset
             )
-            state.set_flat(leaves)
+            state.advance_flat(leaves)
             reset = keep
             if ends:
                 cb.on_train_batch_end(done, LazyLogs(names, results))
@@ -257,6 +257,7 @@ class _ArrayEpochs:
         model, data, cb, chunk = self.model, self.data, self.cb, self.chunk
         hooks = self.watch != FREE
         start, reset = self.zero, self.reset[True]
+        state = model.__dict__["_live_state"]
         done, results = 0, None
         while done < data.steps and not model.stop_training:
             count = chunk.next(done)
@@ -265,11 +266,17 @@ class _ArrayEpochs:
                 run = self.programs.train_runner(self.batch_size, False, count)
             # A loop takes its step count (traced); an unrolled call ignores it.
             steps = count if chunk.looped else self.one
-            out = run(model._ts, data.groups, self.order, start, steps, reset)
-            model._ts, results, start = out[0], out[1], out[-1]
+            before, first, first_reset = model._ts, start, reset
+            out = run(before, data.groups, self.order, start, steps, reset)
+            state.advance(out[0])
+            results, start = out[1], out[-1]
             reset = self.reset[False]
             if hooks:
-                self._observed(done, count, results, out[2] if self.per_step else None)
+                try:
+                    self._observed(done, count, results, out[2] if self.per_step else None)
+                except BaseException:
+                    self._rewind(before, first, first_reset, count)
+                    raise
             if self.verbose == 1 and chunk.report_due():
                 cb.progress(done + count, host_logs(self.names, results))
             elif chunk.adaptive:
@@ -279,15 +286,44 @@ class _ArrayEpochs:
         return results
 
     def _observed(self, start: int, count: int, results: Any, rows: Any) -> None:
-        """Calls the observers' batch hooks for the steps of a finished chunk."""
+        """Calls the observers' batch hooks for the steps of a finished chunk.
+
+        ``self.applied`` counts the chunk's steps a hook has let stand: when a hook
+        raises, the steps after the one it ran for are undone (see :meth:`_rewind`).
+        """
         cb, names = self.cb, self.names
         per_step = None if rows is None else host_rows(names, rows, count)
         ends = cb.watches("on_train_batch_end")
+        self.applied = 0
         for k in range(count):
-            cb.on_train_batch_begin(start + k)
+            cb.on_train_batch_begin(start + k)  # raising here: step k does not happen
+            self.applied = k + 1
             if ends:
                 logs = LazyLogs(names, results) if per_step is None else per_step[k]
                 cb.on_train_batch_end(start + k, logs)
+
+    def _rewind(self, before: Any, first: Any, reset: Any, count: int) -> None:
+        """An observer's hook raised after a chunk of ``count`` steps had run: the model
+        goes back to the state after the step the hook ran for, as if the hook had run
+        between the steps. The chunk's starting state ``before`` is intact (nothing is
+        donated), so the state is replayed from it with the same program (the same
+        numbers, bit for bit); the normal path pays nothing for this."""
+        steps = self.applied
+        if steps == count:
+            return
+        state = self.model.__dict__["_live_state"]
+        if steps == 0:
+            state.rewind(before)
+            return
+        data, order = self.data.groups, self.order
+        if self.chunk.looped:
+            ts = self.runner(before, data, order, first, steps, reset)[0]
+        else:  # one unrolled step at a time
+            ts, one = before, self.programs.train_runner(self.batch_size, False)
+            for _ in range(steps):
+                ts, _, first = one(ts, data, order, first, self.one, reset)
+                reset = self.reset[False]
+        state.rewind(ts)
 
 
 def _iterable_epoch(
@@ -301,6 +337,7 @@ def _iterable_epoch(
     # Hooks that take logs get them from the step's own program.
     ends = cb.watches("on_train_batch_end")
     step = programs.train_step_results() if ends else programs.train_step()
+    state = model.__dict__["_live_state"]
     iterator = model.__dict__.get("_fit_iterator")
     if iterator is None or iterator[0] is not data:
         iterator = (data, iter(_data.iterate_batches(data)))
@@ -322,10 +359,11 @@ def _iterable_epoch(
         if watched:
             cb.on_train_batch_begin(i)
         if ends:
-            model._ts, results = step(model._ts, batch)
+            ts, results = step(model._ts, batch)
+            state.advance(ts)
             cb.on_train_batch_end(i, LazyLogs(names, results))
         else:
-            model._ts = step(model._ts, batch)
+            state.advance(step(model._ts, batch))
         i += 1
         if model.stop_training:
             break
