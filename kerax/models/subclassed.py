@@ -104,6 +104,8 @@ def build_graph(model: Any, specs: Any) -> None:
     outputs = node(inputs)
     model._set_graph(trace(inputs, outputs, model.name))
     model._input_struct, model._output_struct = inputs, outputs
+    if model.compiled:  # compiled before it knew its outputs: resolve the losses now
+        model._resolve_compile()
 
 
 def first_input(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from kerax import optimizers as _optimizers
 from kerax.errors import NotCompiledError
 from kerax.training import resolve as _resolve
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
+from kerax.training import hooks as _hooks
 from kerax.training.programs import Programs
 
 
@@ -92,7 +93,7 @@ class Compiled:
         # Everything is resolved before anything is stored, so that a compile that
         # fails (an unknown name, a list that does not fit the outputs) leaves the
         # previous configuration in place.
-        if self.built:
+        if getattr(self, "_graph", None) is not None:
             resolved = _resolve.resolve(self.graph, args)
         else:
             check_names(loss, metrics, weighted_metrics)
@@ -195,6 +196,7 @@ class Compiled:
         """Hook for models whose graph is built from the first data (Sequential)."""
 
     def _prepare(self, x: Any, what: str, need_loss: bool = True) -> None:
+        _hooks.check(self, what)
         self._ensure_graph(x)
         self._require_compiled(what, need_loss)
         if self._metrics is None:

@@ -21,6 +21,7 @@ from kerax.training import data as _data
 from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
 from kerax.training import fit_loop as _fit
+from kerax.training import hooks as _hooks
 from kerax.training import live as _live
 from kerax.training import predict_loop as _predict
 from kerax.training.batches import host_batch
@@ -226,6 +227,7 @@ class Trainer(Compiled):
         Every batch has the same shape (the last one is padded), so ``predict`` compiles
         once.
         """
+        _hooks.check(self, "predict")
         self._ensure_graph(x if _data.is_in_memory(x) else None)
         return _predict.predict(
             self, x, batch_size=batch_size or 32, verbose=verbose, steps=steps, callbacks=callbacks
@@ -275,5 +277,6 @@ class Trainer(Compiled):
 
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs on one batch, as NumPy arrays."""
+        _hooks.check(self, "predict_on_batch")
         self._ensure_graph(x)
         return _predict.predict_on_batch(self, x)
