@@ -16,9 +16,9 @@ import optax
 
 from kerax import optimizers as _optimizers
 from kerax.errors import NotCompiledError
+from kerax.training import hooks as _hooks
 from kerax.training import resolve as _resolve
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
-from kerax.training import hooks as _hooks
 from kerax.training.programs import Programs
 
 
