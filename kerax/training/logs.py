@@ -16,8 +16,28 @@ import jax
 import numpy as np
 
 
-def host_logs(names: Sequence[str], results: Any) -> dict[str, float]:
-    """The results as Python floats, in ``names`` order (one device sync).
+class Logs(dict):
+    """A plain ``dict`` of logs with its keys sorted, as Keras 3 orders them (``accuracy``
+    before ``loss``; ``fit`` appends the sorted ``val_`` keys after them), which also
+    remembers the compile's order of the names for :func:`single_or_list`.
+
+    Args:
+        names: The logged names in the compile's order (``metrics_names``).
+        values: ``{name: value}``.
+    """
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: Sequence[str], values: dict[str, float]) -> None:
+        super().__init__((k, values[k]) for k in sorted(values))
+        self.names = tuple(dict.fromkeys(names))
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self.items()),))
+
+
+def host_logs(names: Sequence[str], results: Any) -> Logs:
+    """The results as Python floats, keys sorted as Keras 3 sorts them (one device sync).
 
     ``results`` is ``{name: device scalar}``, or the training runners' packed form: one
     vector of every value in ``names`` order (one transfer; see
@@ -25,23 +45,27 @@ def host_logs(names: Sequence[str], results: Any) -> dict[str, float]:
     """
     if isinstance(results, dict):
         values = jax.device_get(results)
-        return {k: float(values[k]) for k in names}
-    return dict(zip(names, np.asarray(results, np.float64).tolist(), strict=True))
+        return Logs(names, {k: float(values[k]) for k in names})
+    return Logs(names, dict(zip(names, np.asarray(results, np.float64).tolist(), strict=True)))
 
 
-def host_rows(names: Sequence[str], rows: Any, count: int) -> list[dict[str, float]]:
+def host_rows(names: Sequence[str], rows: Any, count: int) -> list[Logs]:
     """The first ``count`` steps' logs from a logged runner's per-step results (as
     :func:`host_logs`: ``{name: (steps,) array}`` or packed, one row per step)."""
     if isinstance(rows, dict):
         values = jax.device_get(rows)
-        return [{name: float(values[name][k]) for name in names} for k in range(count)]
+        return [Logs(names, {n: float(values[n][k]) for n in names}) for k in range(count)]
     table = np.asarray(rows, np.float64)[:count].tolist()
-    return [dict(zip(names, row, strict=True)) for row in table]
+    return [Logs(names, dict(zip(names, row, strict=True))) for row in table]
 
 
 def single_or_list(logs: dict[str, float]) -> Any:
-    """What ``evaluate`` and ``*_on_batch`` return without ``return_dict``."""
-    values = list(logs.values())
+    """What ``evaluate`` and ``*_on_batch`` return without ``return_dict``: the values in
+    the compile's order of the names (``"loss"`` first, as Keras lists them), then any
+    other key in the logs' order."""
+    order = [n for n in getattr(logs, "names", ()) if n in logs]
+    order += [k for k in logs if k not in order]
+    values = [logs[k] for k in order]
     return values[0] if len(values) == 1 else values
 
 
@@ -60,9 +84,9 @@ def _filled(name: str) -> Callable[..., Any]:
 class LazyLogs(dict):
     """A ``dict`` of logs whose values are read from the device on first use.
 
-    It behaves as the plain dict Keras hands to callbacks (reads, writes, ``dict(logs)``,
-    ``{**logs}``, ``json.dumps``, ``isinstance(logs, dict)``); the only difference is
-    when the device is waited for.
+    Its keys are sorted as in :class:`Logs`. It behaves as the plain dict Keras hands
+    to callbacks (reads, writes, ``dict(logs)``, ``{**logs}``, ``json.dumps``,
+    ``isinstance(logs, dict)``); the only difference is when the device is waited for.
 
     Args:
         names: The keys, in order.
