@@ -15,6 +15,8 @@ from kerax import (  # noqa: E402
     activations,
     backend,
     callbacks,
+    config,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -24,8 +26,10 @@ from kerax import (  # noqa: E402
     models,
     ops,
     optimizers,
+    preprocessing,
     regularizers,
     saving,
+    tree,
     utils,
 )
 from kerax.layers import Input, InputLayer, Layer  # noqa: E402
@@ -34,6 +38,9 @@ from kerax.random import set_random_seed  # noqa: E402
 from kerax.variables import Variable  # noqa: E402
 
 __version__ = "0.1.0"
+# The Keras release whose public API and behaviour kerax follows (the tests compare
+# with it, and docs/keras-differences.md lists where kerax departs from it).
+__keras_version__ = "3.15.1"
 
 __all__ = [
     "Input",
@@ -45,6 +52,8 @@ __all__ = [
     "activations",
     "backend",
     "callbacks",
+    "config",
+    "constraints",
     "datasets",
     "initializers",
     "layers",
@@ -54,8 +63,10 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
+    "preprocessing",
     "regularizers",
     "saving",
     "set_random_seed",
+    "tree",
     "utils",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -112,6 +113,84 @@ def mish(x: jax.Array) -> jax.Array:
     return x * jnp.tanh(jax.nn.softplus(x))
 
 
+def celu(x: jax.Array, alpha: float = 1.0) -> jax.Array:
+    """``x`` for ``x >= 0``, else ``alpha * (exp(x / alpha) - 1)``."""
+    return jax.nn.celu(x, alpha)
+
+
+def glu(x: jax.Array, axis: int = -1) -> jax.Array:
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second."""
+    if x.shape[axis] % 2:
+        raise ValueError(
+            f"glu: axis {axis} of the input must have an even size, received shape {x.shape}."
+        )
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * jax.nn.sigmoid(b)
+
+
+def hard_shrink(x: jax.Array, threshold: float = 0.5) -> jax.Array:
+    """``x`` where ``|x| > threshold``, else 0."""
+    return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros_like(x))
+
+
+def hard_tanh(x: jax.Array) -> jax.Array:
+    """``x`` clipped to ``[-1, 1]``."""
+    return jnp.clip(x, -1.0, 1.0)
+
+
+def log_sigmoid(x: jax.Array) -> jax.Array:
+    """``log(sigmoid(x))``, computed stably."""
+    return jax.nn.log_sigmoid(x)
+
+
+def soft_shrink(x: jax.Array, threshold: float = 0.5) -> jax.Array:
+    """``x`` moved ``threshold`` towards 0, and 0 within ``[-threshold, threshold]``."""
+    return jnp.where(x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, 0.0))
+
+
+def sparse_plus(x: jax.Array) -> jax.Array:
+    """0 below -1, ``x`` above 1, and ``(x + 1)**2 / 4`` between."""
+    return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, x, 0.25 * (x + 1.0) ** 2))
+
+
+def sparse_sigmoid(x: jax.Array) -> jax.Array:
+    """0 below -1, 1 above 1, and ``(x + 1) / 2`` between."""
+    return jnp.clip(0.5 * (x + 1.0), 0.0, 1.0)
+
+
+def sparsemax(x: jax.Array, axis: int = -1) -> jax.Array:
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``:
+    like softmax, but exactly 0 for the smallest entries."""
+    moved = jnp.moveaxis(x, axis, -1)
+    z = -jnp.sort(-moved, axis=-1)
+    k = jnp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    cumulative = jnp.cumsum(z, axis=-1)
+    support = (1.0 + k * z) > cumulative
+    size = jnp.sum(support, axis=-1, keepdims=True)
+    tau = (jnp.take_along_axis(cumulative, size - 1, axis=-1) - 1.0) / size.astype(z.dtype)
+    return jnp.moveaxis(jnp.maximum(moved - tau, 0.0), -1, axis)
+
+
+def squareplus(x: jax.Array, b: float = 4) -> jax.Array:
+    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU."""
+    return 0.5 * (x + jnp.sqrt(x * x + b))
+
+
+def tanh_shrink(x: jax.Array) -> jax.Array:
+    """``x - tanh(x)``."""
+    return x - jnp.tanh(x)
+
+
+def threshold(x: jax.Array, threshold: float, default_value: float) -> jax.Array:
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return jnp.where(x > threshold, x, default_value)
+
+
+# Keras's second names of the same functions.
+swish = silu
+hard_swish = hard_silu
+
+
 _BY_NAME: dict[str, Activation] = {
     "linear": linear,
     "relu": relu,
@@ -133,6 +212,18 @@ _BY_NAME: dict[str, Activation] = {
     "softsign": softsign,
     "exponential": exponential,
     "mish": mish,
+    "celu": celu,
+    "glu": glu,
+    "hard_shrink": hard_shrink,
+    "hard_tanh": hard_tanh,
+    "log_sigmoid": log_sigmoid,
+    "soft_shrink": soft_shrink,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "squareplus": squareplus,
+    "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }
 
 
@@ -151,9 +242,24 @@ def get(identifier: str | Activation | None) -> Activation:
     raise unknown_name("activation", identifier, _BY_NAME)
 
 
-def serialize(fn: Activation) -> str | Activation:
-    """The Keras name of ``fn`` when it has one, else ``fn`` itself."""
+def serialize(activation: Activation) -> str | Activation:
+    """The Keras name of ``activation`` when it has one, else its ``__name__``."""
     for name, known in _BY_NAME.items():
-        if known is fn:
+        if known is activation:
             return name
-    return getattr(fn, "__name__", fn)
+    return getattr(activation, "__name__", activation)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Activation:
+    """The activation a name or a Keras config dict (``{"class_name": ...}``) stands for,
+    looked up in ``custom_objects`` first.
+
+    Raises:
+        ValueError: For an unknown name.
+    """
+    name = config.get("config", config.get("class_name")) if isinstance(config, dict) else config
+    if isinstance(name, dict):
+        name = name.get("name", config.get("class_name"))
+    if custom_objects and isinstance(name, str) and name in custom_objects:
+        return custom_objects[name]
+    return get(name)

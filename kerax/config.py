@@ -15,6 +15,19 @@ import os
 
 import jax
 
+# Keras's global settings, under ``keras.config``'s names.
+from kerax._settings import (  # noqa: F401
+    backend,
+    dtype_policy,
+    epsilon,
+    floatx,
+    image_data_format,
+    set_dtype_policy,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+
 
 def enable_compile_cache(path: str | None = None, min_compile_time_secs: float = 0.2) -> str | None:
     """Turns on JAX's persistent compilation cache in ``path``.

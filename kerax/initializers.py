@@ -270,16 +270,54 @@ def get(identifier: Any) -> Initializer | Callable[..., Any]:
     raise unknown_name("initializer", identifier, _BY_NAME)
 
 
-def serialize(init: Any) -> Any:
+def serialize(initializer: Any) -> Any:
     """Keras's config form of an initializer: ``{"module", "class_name", "config"}``."""
-    if isinstance(init, Initializer):
+    if isinstance(initializer, Initializer):
         return {
             "module": "keras.initializers",
-            "class_name": type(init).__name__,
-            "config": init.get_config(),
+            "class_name": type(initializer).__name__,
+            "config": initializer.get_config(),
             "registered_name": None,
         }
-    return getattr(init, "__name__", init)
+    return getattr(initializer, "__name__", initializer)
+
+
+def deserialize(
+    config: Any, custom_objects: dict[str, Any] | None = None
+) -> Initializer | Callable[..., Any]:
+    """The initializer a Keras config dict (or a name) describes; names in
+    ``custom_objects`` are looked up first.
+
+    Raises:
+        ValueError: For an unknown class name.
+    """
+    name = config.get("class_name") if isinstance(config, dict) else config
+    if custom_objects and isinstance(name, str) and name in custom_objects:
+        found = custom_objects[name]
+        if isinstance(found, type) and isinstance(config, dict):
+            return found.from_config(config.get("config", {}))
+        return found
+    return get(config)
+
+
+# Keras's other names for the same classes.
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
+constant = Constant
+zeros = Zeros
+ones = Ones
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_uniform = HeUniform
+he_normal = HeNormal
+lecun_uniform = LecunUniform
+lecun_normal = LecunNormal
+orthogonal = Orthogonal
+identity = Identity
 
 
 def initialize(init: Any, key: jax.Array, shape: Shape, dtype: Any) -> jax.Array:

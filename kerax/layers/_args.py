@@ -136,8 +136,11 @@ def normalize_padding(layer: str, value: Any, allowed: Sequence[str]) -> str:
 
 
 def normalize_data_format(layer: str, value: Any) -> str:
-    """``None`` becomes ``"channels_last"``; anything else must be a known format."""
-    data_format = "channels_last" if value is None else value
+    """``None`` becomes the configured default (:func:`kerax.config.image_data_format`,
+    ``"channels_last"`` unless set); anything else must be a known format."""
+    from kerax._settings import image_data_format
+
+    data_format = image_data_format() if value is None else value
     if isinstance(data_format, str):
         data_format = data_format.lower()
     if data_format not in DATA_FORMATS:

@@ -13,6 +13,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from kerax import _settings
 from kerax.layers._base import InputSpec, Layer
 
 
@@ -33,7 +34,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        data_format = data_format or "channels_last"
+        data_format = data_format or _settings.image_data_format()
         if data_format not in ("channels_last", "channels_first"):
             raise ValueError(
                 "`data_format` must be 'channels_last' or 'channels_first'; received "

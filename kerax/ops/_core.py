@@ -142,8 +142,11 @@ def exports(module: str) -> list[str]:
 
 
 def check_data_format(data_format: str | None) -> str:
-    """``"channels_last"`` (the default) or ``"channels_first"``."""
-    fmt = "channels_last" if data_format is None else data_format.lower()
+    """``"channels_last"`` or ``"channels_first"``; ``None`` is the configured default
+    (:func:`kerax.config.image_data_format`)."""
+    from kerax._settings import image_data_format
+
+    fmt = image_data_format() if data_format is None else data_format.lower()
     if fmt not in ("channels_last", "channels_first"):
         raise ValueError(
             f"`data_format` must be 'channels_last' or 'channels_first', received {data_format!r}."
