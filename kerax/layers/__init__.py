@@ -55,25 +55,6 @@ from kerax.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
-from kerax.layers.preprocessing import (
-    AutoContrast,
-    CategoryEncoding,
-    CenterCrop,
-    Discretization,
-    Hashing,
-    Normalization,
-    RandomBrightness,
-    RandomContrast,
-    RandomCrop,
-    RandomFlip,
-    RandomGrayscale,
-    RandomRotation,
-    RandomTranslation,
-    RandomZoom,
-    Rescaling,
-    Resizing,
-    Solarization,
-)
 from kerax.layers.preprocessing_text import IntegerLookup, StringLookup, TextVectorization
 from kerax.layers.regularization import (
     ActivityRegularization,
@@ -104,11 +85,8 @@ __all__ = [
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
-    "AutoContrast",
     "BatchNormalization",
     "Bidirectional",
-    "CategoryEncoding",
-    "CenterCrop",
     "Concatenate",
     "Conv1D",
     "Conv1DTranspose",
@@ -125,7 +103,6 @@ __all__ = [
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
-    "Discretization",
     "Dot",
     "Dropout",
     "ELU",
@@ -143,7 +120,6 @@ __all__ = [
     "GlobalMaxPooling2D",
     "GlobalMaxPooling3D",
     "GroupNormalization",
-    "Hashing",
     "Identity",
     "Input",
     "InputLayer",
@@ -163,29 +139,17 @@ __all__ = [
     "Minimum",
     "MultiHeadAttention",
     "Multiply",
-    "Normalization",
     "PReLU",
     "Permute",
-    "RandomBrightness",
-    "RandomContrast",
-    "RandomCrop",
-    "RandomFlip",
-    "RandomGrayscale",
-    "RandomRotation",
-    "RandomTranslation",
-    "RandomZoom",
     "RNN",
     "ReLU",
-    "Rescaling",
     "RepeatVector",
     "Reshape",
-    "Resizing",
     "SeparableConv1D",
     "SeparableConv2D",
     "SimpleRNN",
     "SimpleRNNCell",
     "Softmax",
-    "Solarization",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
@@ -209,48 +173,4 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
-]
-
-# Keras's other spellings of the same classes (``MaxPool2D is MaxPooling2D``).
-AvgPool1D = AveragePooling1D
-AvgPool2D = AveragePooling2D
-AvgPool3D = AveragePooling3D
-MaxPool1D = MaxPooling1D
-MaxPool2D = MaxPooling2D
-MaxPool3D = MaxPooling3D
-GlobalAvgPool1D = GlobalAveragePooling1D
-GlobalAvgPool2D = GlobalAveragePooling2D
-GlobalAvgPool3D = GlobalAveragePooling3D
-GlobalMaxPool1D = GlobalMaxPooling1D
-GlobalMaxPool2D = GlobalMaxPooling2D
-GlobalMaxPool3D = GlobalMaxPooling3D
-Convolution1D = Conv1D
-Convolution2D = Conv2D
-Convolution3D = Conv3D
-Convolution1DTranspose = Conv1DTranspose
-Convolution2DTranspose = Conv2DTranspose
-Convolution3DTranspose = Conv3DTranspose
-SeparableConvolution1D = SeparableConv1D
-SeparableConvolution2D = SeparableConv2D
-__all__ += [
-    "AvgPool1D",
-    "AvgPool2D",
-    "AvgPool3D",
-    "Convolution1D",
-    "Convolution1DTranspose",
-    "Convolution2D",
-    "Convolution2DTranspose",
-    "Convolution3D",
-    "Convolution3DTranspose",
-    "GlobalAvgPool1D",
-    "GlobalAvgPool2D",
-    "GlobalAvgPool3D",
-    "GlobalMaxPool1D",
-    "GlobalMaxPool2D",
-    "GlobalMaxPool3D",
-    "MaxPool1D",
-    "MaxPool2D",
-    "MaxPool3D",
-    "SeparableConvolution1D",
-    "SeparableConvolution2D",
 ]
