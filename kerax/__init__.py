@@ -32,9 +32,16 @@ from kerax import (  # noqa: E402
     tree,
     utils,
 )
-from kerax.layers import Input, InputLayer, Layer  # noqa: E402
+from kerax.graph.symbolic import KerasTensor  # noqa: E402
+from kerax.initializers import Initializer  # noqa: E402
+from kerax.layers import Input, InputLayer, InputSpec, Layer  # noqa: E402
+from kerax.losses import Loss  # noqa: E402
+from kerax.metrics import Metric  # noqa: E402
+from kerax.mixed_precision import DTypePolicy  # noqa: E402
 from kerax.models import Model, Sequential  # noqa: E402
+from kerax.optimizers import Optimizer  # noqa: E402
 from kerax.random import set_random_seed  # noqa: E402
+from kerax.regularizers import Regularizer  # noqa: E402
 from kerax.variables import Variable  # noqa: E402
 
 __version__ = "0.1.0"
@@ -42,11 +49,25 @@ __version__ = "0.1.0"
 # with it, and docs/keras-differences.md lists where kerax departs from it).
 __keras_version__ = "3.15.1"
 
+
+def version() -> str:
+    """kerax's version (Keras's ``keras.version()``)."""
+    return __version__
+
+
 __all__ = [
+    "DTypePolicy",
+    "Initializer",
     "Input",
     "InputLayer",
+    "InputSpec",
+    "KerasTensor",
     "Layer",
+    "Loss",
+    "Metric",
     "Model",
+    "Optimizer",
+    "Regularizer",
     "Sequential",
     "Variable",
     "activations",
@@ -69,4 +90,5 @@ __all__ = [
     "set_random_seed",
     "tree",
     "utils",
+    "version",
 ]

@@ -64,6 +64,11 @@ def global_policy() -> DTypePolicy:
     return _global["policy"]
 
 
+# Keras 3's newer names for the same two functions.
+dtype_policy = global_policy
+set_dtype_policy = set_global_policy
+
+
 def resolve(dtype: Any) -> DTypePolicy:
     """The policy for a layer's ``dtype=`` argument (None: the global policy)."""
     if dtype is None:
