@@ -39,11 +39,14 @@ def save_model(model: Any, filepath: str | os.PathLike[str]) -> None:
         weights = os.path.join(tmp, "model.weights.h5")
         weights_h5.save_weights(model, weights)
         _save_optimizer_state(model, weights)
+        assets = _save_layer_state(model, weights, tmp)
         archive = os.path.join(tmp, "model.keras")
         with zipfile.ZipFile(archive, "w") as zf:
             zf.writestr("metadata.json", json.dumps(metadata))
             zf.writestr("config.json", json.dumps(config))
             zf.write(weights, "model.weights.h5")
+            for arcname, path in assets:
+                zf.write(path, arcname)
         os.replace(archive, filepath)
 
 
@@ -80,6 +83,7 @@ def load_model(
             )
         config = json.loads(zf.read("config.json"))
         weights = zf.read("model.weights.h5")
+        assets = {n: zf.read(n) for n in names if n.startswith("assets/")}
     model = deserialize_layer(config, custom_objects)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.weights.h5")
@@ -89,6 +93,7 @@ def load_model(
             weights_h5.load_weights(model, path)
         except ValueError as err:
             raise ValueError(f"{filepath!r}: {err}") from err
+    _load_layer_state(model, weights, assets)
     if compile and config.get("compile_config"):
         model.compile(**_compile_args(config["compile_config"]))
         with tempfile.TemporaryDirectory() as tmp:
@@ -148,3 +153,66 @@ def _load_optimizer_state(model: Any, path: str, filepath: str) -> None:
 
 def _compile_args(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if v is not None}
+
+
+def _save_layer_state(model: Any, weights_path: str, tmp: str) -> list[tuple[str, str]]:
+    """What layers keep besides their weights, in Keras's places: the files a layer's
+    ``save_assets(dir)`` writes go to ``assets/<layer path>/`` in the archive (returned
+    as ``(archive name, file)`` pairs), and the named arrays of ``_h5_extra_vars()`` (a
+    lookup layer's idf weights) to ``<layer path>/vars/<name>`` in the weights file."""
+    assets: list[tuple[str, str]] = []
+    extras: list[tuple[str, dict[str, Any]]] = []
+    for path, layer in weights_h5.walk(model):
+        if hasattr(layer, "save_assets"):
+            directory = os.path.join(tmp, "assets", *path.split("/"))
+            os.makedirs(directory, exist_ok=True)
+            layer.save_assets(directory)
+            for name in sorted(os.listdir(directory)):
+                file = os.path.join(directory, name)
+                if os.path.isfile(file):
+                    assets.append(("/".join(p for p in ("assets", path, name) if p), file))
+        arrays = layer._h5_extra_vars() if hasattr(layer, "_h5_extra_vars") else None
+        if arrays:
+            extras.append((path, arrays))
+    if extras:
+        with weights_h5._h5py().File(weights_path, "a") as f:
+            for path, arrays in extras:
+                group = f.require_group(f"{path}/vars" if path else "vars")
+                for name, value in arrays.items():
+                    group.create_dataset(name, data=value)
+    return assets
+
+
+def _load_layer_state(model: Any, weights: bytes, assets: dict[str, bytes]) -> None:
+    """Gives layers back what :func:`_save_layer_state` stored (``load_assets(dir)``,
+    ``_load_h5_extra_vars(arrays)``), the arrays first, as Keras does."""
+    layers = [
+        (path, layer)
+        for path, layer in weights_h5.walk(model)
+        if hasattr(layer, "load_assets") or hasattr(layer, "_load_h5_extra_vars")
+    ]
+    if not layers:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        weights_path = os.path.join(tmp, "model.weights.h5")
+        with open(weights_path, "wb") as f:
+            f.write(weights)
+        with weights_h5._h5py().File(weights_path, "r") as f:
+            for path, layer in layers:
+                if not hasattr(layer, "_load_h5_extra_vars"):
+                    continue
+                group = f.get(f"{path}/vars" if path else "vars")
+                if group is not None:
+                    layer._load_h5_extra_vars({k: group[k][()] for k in group if not k.isdigit()})
+        for path, layer in layers:
+            if not hasattr(layer, "load_assets"):
+                continue
+            prefix = "/".join(p for p in ("assets", path) if p) + "/"
+            directory = os.path.join(tmp, "assets", *path.split("/"))
+            os.makedirs(directory, exist_ok=True)
+            for name, data in assets.items():
+                rest = name[len(prefix) :]
+                if name.startswith(prefix) and rest and "/" not in rest:
+                    with open(os.path.join(directory, rest), "wb") as out:
+                        out.write(data)
+            layer.load_assets(directory)
