@@ -55,3 +55,20 @@ def enable_compile_cache(path: str | None = None, min_compile_time_secs: float =
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", min_compile_time_secs)
     return path
+
+
+# Whether loading may run code stored in a file (the bytecode of a `Lambda` layer's
+# Python lambda). Off unless the user turns it off for the whole process.
+_unsafe_deserialization = False
+
+
+def enable_unsafe_deserialization() -> None:
+    """Lets every later load run Python lambdas stored in files, as
+    ``safe_mode=False`` does for one ``load_model`` call. Only for files you trust."""
+    global _unsafe_deserialization
+    _unsafe_deserialization = True
+
+
+def unsafe_deserialization_enabled() -> bool:
+    """Whether :func:`enable_unsafe_deserialization` was called in this process."""
+    return _unsafe_deserialization

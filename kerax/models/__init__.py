@@ -1,5 +1,6 @@
 """Models: the functional ``Model`` and ``Sequential``."""
 
+from kerax.models.cloning import clone_model
 from kerax.models.functional import Model
 from kerax.models.sequential import Sequential
 from kerax.saving.keras_file import load_model
@@ -14,4 +15,4 @@ def model_from_json(json_string: str, custom_objects: dict | None = None) -> Mod
     return deserialize_layer(json.loads(json_string), custom_objects)
 
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]

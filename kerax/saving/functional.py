@@ -9,6 +9,7 @@ every tensor exists before it is used, so the rebuilt graph is the same graph.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -122,8 +123,23 @@ def _is_history(x: Any) -> bool:
     )
 
 
-def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None):
+def graph_from_config(
+    config: dict[str, Any],
+    custom_objects: dict[str, Any] | None = None,
+    make_layer: Callable[[dict[str, Any]], Any] | None = None,
+    call: Callable[..., Any] | None = None,
+    given_inputs: dict[str, Any] | None = None,
+):
     """Rebuilds layers and replays their calls; returns ``(name, inputs, outputs)``.
+
+    Args:
+        config: A functional model's config.
+        custom_objects: ``{name: object}`` for the user's classes and functions.
+        make_layer: Makes the layer of an entry instead of deserializing it (cloning).
+        call: ``call(layer, *args, **kwargs)`` replays a call instead of
+            ``layer(*args, **kwargs)``.
+        given_inputs: ``{input layer name: tensor}``: tensors that replace those
+            input layers.
 
     Raises:
         GraphError: If a call needs a tensor that no call produces.
@@ -134,10 +150,13 @@ def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
     tensors: dict[tuple[str, int, int], Any] = {}
     pending: list[tuple[str, int, dict[str, Any]]] = []
     for entry in config["layers"]:
-        layer = deserialize_layer(entry, custom_objects)
+        if given_inputs and entry["name"] in given_inputs:
+            tensors[(entry["name"], 0, 0)] = given_inputs[entry["name"]]
+            continue
+        layer = (make_layer or (lambda e: deserialize_layer(e, custom_objects)))(entry)
         layers[entry["name"]] = layer
         if isinstance(layer, InputLayer):
-            tensors[(layer.name, 0, 0)] = layer.output_tensor
+            tensors[(entry["name"], 0, 0)] = layer.output_tensor
         for k, node in enumerate(entry.get("inbound_nodes", [])):
             pending.append((entry["name"], k, node))
     next_index = {name: 0 for name in layers}
@@ -147,11 +166,11 @@ def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
             name, k, node = item
             if next_index[name] != k:
                 continue
-            call = (
+            recorded = (
                 tuple(_from_jsonable(a) for a in node.get("args", [])),
                 _from_jsonable(node.get("kwargs", {})),
             )
-            leaves, tree = jax.tree_util.tree_flatten(call, is_leaf=_is_tensor_config)
+            leaves, tree = jax.tree_util.tree_flatten(recorded, is_leaf=_is_tensor_config)
             keys = [
                 tuple(x["config"]["keras_history"]) if _is_tensor_config(x) else None
                 for x in leaves
@@ -160,7 +179,9 @@ def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
                 continue
             values = [tensors[key] if key is not None else x for key, x in zip(keys, leaves)]
             args, kwargs = jax.tree_util.tree_unflatten(tree, values)
-            out = layers[name](*args, **kwargs)
+            if "mask" in kwargs and kwargs["mask"] is None:  # Keras records mask=None
+                kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
+            out = call(layers[name], *args, **kwargs) if call else layers[name](*args, **kwargs)
             for i, t in enumerate(jax.tree_util.tree_leaves(out)):
                 tensors[(name, k, i)] = t
             next_index[name] += 1

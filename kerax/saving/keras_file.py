@@ -16,7 +16,10 @@ import zipfile
 from typing import Any
 
 from kerax.saving import weights_h5
+from kerax.saving.object_registration import CustomObjectScope
 from kerax.saving.serialization import deserialize_layer, serialize_layer
+from kerax.saving.serialization_lib import SafeModeScope, deserialize, serialize_keras_object
+from kerax.saving.weights_h5 import describe_file
 
 
 def save_model(model: Any, filepath: str | os.PathLike[str]) -> None:
@@ -28,7 +31,7 @@ def save_model(model: Any, filepath: str | os.PathLike[str]) -> None:
         raise ValueError(f"The filename must end in `.keras`; received filepath={filepath!r}.")
     config = serialize_layer(model)
     if getattr(model, "compiled", False):
-        config["compile_config"] = model._compile_config()
+        config["compile_config"] = compile_config(model)
     metadata = {
         "keras_version": "3.0.0",
         "kerax_version": kerax.__version__,
@@ -54,16 +57,37 @@ def load_model(
     filepath: str | os.PathLike[str],
     custom_objects: dict[str, Any] | None = None,
     compile: bool = True,  # noqa: A002 - Keras's argument name
+    safe_mode: bool = True,
 ) -> Any:
-    """Reads a model written by ``model.save(...)``.
+    """Reads a model written by ``model.save(...)`` (kerax's or Keras 3's).
+
+    Args:
+        filepath: A ``.keras`` file, or a Keras 2 ``.h5`` model file.
+        custom_objects: ``{name: class or function}`` for your layers, activations,
+            losses, ... that are not registered with ``register_keras_serializable``.
+        compile: Whether to compile the model as it was saved (optimizer state too).
+        safe_mode: When True (the default), refuse to run Python lambdas stored in the
+            file (a ``Lambda`` layer's function); pass False only for files you trust.
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        ValueError: If the file is not a ``.keras`` archive or lacks a part.
+        ValueError: If the file is not a ``.keras`` archive, lacks a part, or names a
+            class or function that neither kerax nor you define; the message names the
+            file and the entry.
     """
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No model file at {filepath!r}.")
+    with SafeModeScope(safe_mode), CustomObjectScope(custom_objects or {}):
+        return _load_model(filepath, custom_objects, compile)
+
+
+def _load_model(filepath: str, custom_objects: dict[str, Any] | None, compile: bool) -> Any:  # noqa: A002
+    if filepath.endswith(".weights.h5"):
+        raise ValueError(
+            f"{filepath!r} holds weights only, not a model: build the model and call "
+            "model.load_weights(...) with it."
+        )
     if filepath.endswith((".h5", ".hdf5")):
         from kerax.saving.legacy_h5 import load_legacy_model
 
@@ -72,7 +96,7 @@ def load_model(
         zf = zipfile.ZipFile(filepath)
     except zipfile.BadZipFile as err:
         raise ValueError(
-            f"Cannot read {filepath!r}: not a .keras zip archive (corrupt or truncated?)."
+            f"Cannot read {filepath!r}: not a .keras zip archive ({describe_file(filepath)})."
         ) from err
     with zf:
         names = set(zf.namelist())
@@ -81,10 +105,18 @@ def load_model(
             raise ValueError(
                 f"{filepath!r} is not a complete .keras file: it lacks {sorted(missing)}."
             )
-        config = json.loads(zf.read("config.json"))
+        try:
+            config = json.loads(zf.read("config.json"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{filepath!r}: config.json is not valid JSON: {err}") from err
         weights = zf.read("model.weights.h5")
         assets = {n: zf.read(n) for n in names if n.startswith("assets/")}
-    model = deserialize_layer(config, custom_objects)
+    if not isinstance(config, dict):
+        raise ValueError(f"{filepath!r}: config.json must hold an object; received {config!r}.")
+    try:
+        model = deserialize_layer(config, custom_objects)
+    except ValueError as err:
+        raise ValueError(f"Cannot load {filepath!r}: {err}") from err
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.weights.h5")
         with open(path, "wb") as f:
@@ -95,7 +127,11 @@ def load_model(
             raise ValueError(f"{filepath!r}: {err}") from err
     _load_layer_state(model, weights, assets)
     if compile and config.get("compile_config"):
-        model.compile(**_compile_args(config["compile_config"]))
+        try:
+            args = _compile_args(config["compile_config"], custom_objects)
+            model.compile(**args)
+        except ValueError as err:
+            raise ValueError(f"Cannot load {filepath!r}: {err}") from err
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.weights.h5")
             with open(path, "wb") as f:
@@ -151,8 +187,29 @@ def _load_optimizer_state(model: Any, path: str, filepath: str) -> None:
     )
 
 
-def _compile_args(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if v is not None}
+def compile_config(model: Any) -> dict[str, Any]:
+    """The model's compile arguments as Keras writes them: losses and metrics given as
+    objects or functions are written as their configs, not by name only."""
+    config = model._compile_config()
+    loss, _, metrics, weighted_metrics = model._compile_args
+    for key, value in (
+        ("loss", loss),
+        ("metrics", metrics),
+        ("weighted_metrics", weighted_metrics),
+    ):
+        try:
+            config[key] = serialize_keras_object(value)
+        except TypeError as err:
+            raise TypeError(f"Cannot save the model's compile argument {key}: {err}") from err
+    return config
+
+
+def _compile_args(config: dict[str, Any], custom_objects: dict[str, Any] | None) -> dict[str, Any]:
+    args = {k: v for k, v in config.items() if v is not None}
+    for key, kind in (("loss", "loss"), ("metrics", "metric"), ("weighted_metrics", "metric")):
+        if key in args:
+            args[key] = deserialize(args[key], kind, custom_objects, f"compile_config, {key!r}")
+    return args
 
 
 def _save_layer_state(model: Any, weights_path: str, tmp: str) -> list[tuple[str, str]]:

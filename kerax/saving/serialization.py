@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
+import inspect
+import types
 from typing import Any
 
-_REGISTRY: dict[str, Any] = {}
+from kerax.saving import serialization_lib as _lib
+from kerax.saving.object_registration import (
+    get_registered_name,
+    is_user_object,
+    lookup_user_object,
+    register_keras_serializable,
+)
 
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
-    """Class decorator: makes a user layer (or model) loadable from saved configs.
-
-    The class is stored under ``"<package>>:<name>"`` (name defaults to the class
-    name), which is written as the ``registered_name`` of its configs, as in Keras.
-    """
-
-    def register(cls: Any) -> Any:
-        key = f"{package}>{name or cls.__name__}"
-        if key in _REGISTRY and _REGISTRY[key] is not cls:
-            raise ValueError(f"{key!r} is already registered to {_REGISTRY[key]!r}.")
-        _REGISTRY[key] = cls
-        cls._registered_name = key
-        return cls
-
-    return register
-
-
-def get_registered_name(cls: Any) -> str:
-    """The name a class is saved under (its registered name, else its class name)."""
-    return getattr(cls, "_registered_name", None) or cls.__name__
-
+__all__ = [
+    "KERAS_ONLY_KEYS",
+    "deserialize_layer",
+    "get_registered_name",
+    "register_keras_serializable",
+    "serialize_layer",
+]
 
 # Keys Keras 3 writes into layer configs that have no meaning in kerax.
 KERAS_ONLY_KEYS = frozenset({"ragged", "quantization_config", "lora_rank", "lora_alpha"})
+
+# Layer arguments that hold objects, by the kind of object (from the argument's name).
+_SUFFIXES = (
+    ("_initializer", "initializer"),
+    ("_regularizer", "regularizer"),
+    ("_constraint", "constraint"),
+    ("activation", "activation"),
+)
+
+
+def _kind_of(key: str) -> str | None:
+    for suffix, kind in _SUFFIXES:
+        if key.endswith(suffix):
+            return kind
+    return None
 
 
 def _keras_identity(layer: Any) -> tuple[str, str]:
@@ -51,36 +58,144 @@ def _keras_identity(layer: Any) -> tuple[str, str]:
     return cls.__module__, cls.__name__
 
 
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(v) for v in value.values())
+    return False
+
+
+def _with_objects(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the layer's functions and objects written as Keras writes them:
+    user activations by (registered) name, a ``Lambda``'s function (bytecode for a Python
+    lambda), regularizer and constraint objects as configs."""
+    from kerax import activations
+    from kerax.layers.core import Lambda
+
+    config = dict(config)
+    for key, value in list(config.items()):
+        kind = _kind_of(key)
+        current = getattr(layer, key, None)
+        if kind == "activation" and isinstance(current, types.FunctionType):
+            if activations.serialize(current) not in activations._BY_NAME:
+                config[key] = _lib.serialize_keras_object(current)
+        elif not _is_plain(value):
+            config[key] = _lib.serialize_keras_object(value)
+    if isinstance(layer, Lambda) and callable(layer.function):
+        config["function"] = _lib.serialize_keras_object(layer.function)
+    try:
+        params = inspect.signature(type(layer).__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        params = {}
+    for name in params:
+        if _kind_of(name) in ("regularizer", "constraint") and name not in config:
+            value = getattr(layer, name, None)
+            if value is not None:
+                config[name] = _lib.serialize_keras_object(value)
+    return config
+
+
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """The Keras-style config entry of ``layer``."""
     module, class_name = _keras_identity(layer)
+    registered = None
+    if not module.startswith("keras"):
+        registered = get_registered_name(type(layer)) if is_user_object(type(layer)) else None
+        registered = registered or class_name
     return {
         "module": module,
         "class_name": class_name,
-        "config": layer.get_config(),
-        "registered_name": None if module.startswith("keras") else get_registered_name(type(layer)),
+        "config": _with_objects(layer, layer.get_config()),
+        "registered_name": registered,
     }
 
 
-def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    """Re-creates a layer from :func:`serialize_layer` output."""
-    from kerax import layers, models, ops
+def _resolve_argument(
+    key: str, value: Any, custom_objects: dict[str, Any] | None, where: str
+) -> Any:
+    """A layer argument's saved object re-created (checked now, not at ``fit``)."""
+    kind = _kind_of(key)
+    if kind is None or value is None:
+        return value
+    entry = f"{where}, argument '{key}'"
+    if isinstance(value, dict):
+        return _lib.deserialize(value, kind, custom_objects, entry)
+    if isinstance(value, str):
+        found = lookup_user_object([value, value.split(">")[-1]], custom_objects)
+        if found is not None:
+            return found
+        if kind == "constraint":
+            return _constraint_by_name(value, entry)
+    return value
 
-    name = config["class_name"]
-    name = {"Functional": "Model"}.get(name, name)
-    registered = config.get("registered_name")
-    cls = (
-        (custom_objects or {}).get(name)
-        or (custom_objects or {}).get(registered or "")
-        or _REGISTRY.get(registered or "")
-        or getattr(layers, name, None)
-        or getattr(models, name, None)
-        or getattr(ops, name, None)
-    )
-    if cls is None:
+
+def _constraint_by_name(name: str, where: str) -> Any:
+    try:
+        from kerax import constraints
+    except ImportError:
         raise ValueError(
-            f"Unknown layer class '{name}'. Pass it in `custom_objects={{'{name}': cls}}`."
+            f"{where}: unknown constraint {name!r} (this kerax has no kerax.constraints)."
+        ) from None
+    try:
+        return constraints.get(name)
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{where}: {err}") from err
+
+
+def _lambda_function(value: Any, custom_objects: dict[str, Any] | None, where: str) -> Any:
+    entry = f"{where}, argument 'function'"
+    if isinstance(value, dict):
+        return _lib.deserialize(value, None, custom_objects, entry)
+    if isinstance(value, str):
+        return _lib.resolve_function(value, None, custom_objects, entry)
+    if isinstance(value, list):  # Keras 2's (code, defaults, closure)
+        code, defaults, closure = (list(value) + [None, None])[:3]
+        return _lib.deserialize(
+            {
+                "class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure},
+            },
+            None,
+            custom_objects,
+            entry,
         )
-    if isinstance(cls, type) and issubclass(cls, models.Model):
-        return cls.from_config(dict(config["config"]), custom_objects=custom_objects)
-    return cls.from_config(dict(config["config"]))
+    return value
+
+
+def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+    """Re-creates a layer from :func:`serialize_layer` output (or a Keras 3 entry).
+
+    Raises:
+        ValueError: Naming the layer and the argument, for a class or an object that
+            neither kerax nor the user defines, or a stored lambda in safe mode.
+    """
+    from kerax.layers._base import Layer
+    from kerax.layers.core import Lambda
+
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"A layer entry must be a dict with a 'class_name'; received {config!r}.")
+    inner = config.get("config")
+    inner = dict(inner) if isinstance(inner, dict) else {}
+    name = config["class_name"]
+    layer_name = inner.get("name") or config.get("name")
+    where = f"layer {layer_name!r} ({name})" if layer_name else f"layer class {name!r}"
+    cls = _lib.resolve_class(config, "layer", custom_objects, where)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(f"{where}: {name!r} resolves to {cls!r}, which is not a layer class.")
+    for key, value in list(inner.items()):
+        inner[key] = _resolve_argument(key, value, custom_objects, where)
+    if issubclass(cls, Lambda) and "function" in inner:
+        inner["function"] = _lambda_function(inner["function"], custom_objects, where)
+    takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
+    try:
+        if takes_objects:
+            return cls.from_config(inner, custom_objects=custom_objects)
+        return cls.from_config(inner)
+    except (ValueError, TypeError, KeyError) as err:
+        text = str(err)
+        if text.startswith("layer "):  # an inner layer already named itself
+            raise ValueError(f"{where} > {text}") from err
+        raise ValueError(f"{where}: {text}") from err

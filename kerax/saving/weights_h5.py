@@ -5,12 +5,14 @@ variable order), where ``<path>`` follows the object tree: a model's layers sit 
 ``layers/<snake_case class name>`` (numbered ``_1``, ``_2`` among siblings of one class,
 in ``model.layers`` order, Input layers included), other sublayers under their
 attribute name. A layer reached twice is written once, at its first path. ``h5py`` is
-an optional dependency (``pip install kerax[h5]``).
+a dependency of kerax (``pip install kerax`` installs it).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +30,7 @@ def _h5py() -> Any:
         import h5py
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "Reading and writing .weights.h5 files needs h5py: `pip install kerax[h5]`."
+            "Reading and writing .keras and .weights.h5 files needs h5py: `pip install h5py`."
         ) from err
     return h5py
 
@@ -133,11 +135,14 @@ def load_weights(model: Any, filepath: str | os.PathLike[str], skip_mismatch: bo
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No weights file at {filepath!r}.")
+    if os.path.isfile(filepath) and zipfile.is_zipfile(filepath):
+        _load_from_archive(model, filepath, skip_mismatch)
+        return
     try:
         f = h5py.File(filepath, "r")
     except OSError as err:
         raise ValueError(
-            f"Cannot read {filepath!r} as a .weights.h5 file (corrupt or truncated?): {err}"
+            f"Cannot read {filepath!r} as a .weights.h5 file: {describe_file(filepath)}."
         ) from err
     from kerax.saving import legacy_h5
 
@@ -177,3 +182,44 @@ def load_weights(model: Any, filepath: str | os.PathLike[str], skip_mismatch: bo
                 assignments.extend((h, np.asarray(d)) for h, d in zip(handles, stored))
     for handle, value in assignments:
         handle.assign(value)
+
+
+_SIGNATURES = (
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file that h5py cannot open (corrupt or truncated?)"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x93NUMPY", "a NumPy .npy file"),
+    (b"{", "a JSON text (a model config? use kerax.models.model_from_json)"),
+)
+
+
+def describe_file(filepath: str) -> str:
+    """What kind of file ``filepath`` is, from its first bytes, for error messages."""
+    if os.path.isdir(filepath):
+        return "it is a directory (a checkpoint? use model.restore_checkpoint)"
+    with open(filepath, "rb") as f:
+        head = f.read(8)
+    if not head:
+        return "the file is empty"
+    for magic, kind in _SIGNATURES:
+        if head.startswith(magic):
+            return f"it is {kind}"
+    return f"it is not an HDF5 file (it starts with {head!r})"
+
+
+def _load_from_archive(model: Any, filepath: str, skip_mismatch: bool) -> None:
+    """Loads the weights part of a ``.keras`` archive, as Keras 3's ``load_weights``."""
+    with zipfile.ZipFile(filepath) as zf:
+        if "model.weights.h5" not in zf.namelist():
+            raise ValueError(
+                f"Cannot load weights from {filepath!r}: it is a zip archive without "
+                "model.weights.h5, not a .keras model file."
+            )
+        data = zf.read("model.weights.h5")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.weights.h5")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            load_weights(model, path, skip_mismatch=skip_mismatch)
+        except ValueError as err:
+            raise ValueError(f"{filepath!r}: {err}") from err
