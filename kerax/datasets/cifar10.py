@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kerax._settings import image_data_format
 from kerax.datasets._common import _ArrayUnpickler
 from kerax.utils.file_utils import get_file
 
@@ -40,7 +41,8 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape
-        ``(50000, 32, 32, 3)`` / ``(10000, 32, 32, 3)`` (channels last) and uint8 labels
+        ``(50000, 32, 32, 3)`` / ``(10000, 32, 32, 3)`` (``(n, 3, 32, 32)`` when
+        ``kerax.config.image_data_format()`` is ``"channels_first"``) and uint8 labels
         0..9 of shape ``(50000, 1)`` / ``(10000, 1)``.
 
     Raises:
@@ -54,10 +56,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
     x_train = np.concatenate([x for x, _ in parts]).astype(np.uint8)
     y_train = np.concatenate([np.asarray(y) for _, y in parts]).astype(np.uint8)
     x_test, y_test = load_batch(os.path.join(folder, "test_batch"))
-    return (
-        (x_train.transpose(0, 2, 3, 1), y_train.reshape(-1, 1)),
-        (
-            x_test.astype(np.uint8).transpose(0, 2, 3, 1),
-            np.asarray(y_test, np.uint8).reshape(-1, 1),
-        ),
-    )
+    x_test = x_test.astype(np.uint8)
+    if image_data_format() == "channels_last":
+        x_train, x_test = x_train.transpose(0, 2, 3, 1), x_test.transpose(0, 2, 3, 1)
+    return (x_train, y_train.reshape(-1, 1)), (x_test, np.asarray(y_test, np.uint8).reshape(-1, 1))

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from kerax._settings import image_data_format
 from kerax.datasets.cifar10 import load_batch
 from kerax.utils.file_utils import get_file
 
@@ -27,7 +28,8 @@ def load_data(
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape
-        ``(50000, 32, 32, 3)`` / ``(10000, 32, 32, 3)`` and labels of shape ``(n, 1)``.
+        ``(50000, 32, 32, 3)`` / ``(10000, 32, 32, 3)`` (channels first when
+        ``kerax.config.image_data_format()`` says so) and labels of shape ``(n, 1)``.
 
     Raises:
         ValueError: For another ``label_mode``.
@@ -40,5 +42,7 @@ def load_data(
     out = []
     for part in ("train", "test"):
         x, y = load_batch(os.path.join(folder, part), label_key=f"{label_mode}_labels")
-        out.append((x.transpose(0, 2, 3, 1), np.reshape(y, (len(y), 1))))
+        if image_data_format() == "channels_last":
+            x = x.transpose(0, 2, 3, 1)
+        out.append((x, np.reshape(y, (len(y), 1))))
     return out[0], out[1]

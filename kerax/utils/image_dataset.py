@@ -10,7 +10,7 @@ import numpy as np
 
 from kerax.utils._directory import directory_dataset
 from kerax.utils._host_dataset import HostDataset
-from kerax.utils.image_utils import _RESIZE_METHODS, pil_image, resize_image
+from kerax.utils.image_utils import _RESIZE_METHODS, _data_format, pil_image, resize_image
 
 __all__ = ["ALLOWLIST_FORMATS", "image_dataset_from_directory"]
 
@@ -68,7 +68,8 @@ def image_dataset_from_directory(
         crop_to_aspect_ratio: Resize the largest centred crop with the target's aspect
             ratio (no distortion).
         pad_to_aspect_ratio: Pad with zeros to the target's aspect ratio, then resize.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``; None: the global
+            ``kerax.config.image_data_format()``.
         verbose: Print the numbers of files and classes found.
 
     Returns:
@@ -93,16 +94,12 @@ def image_dataset_from_directory(
     if interpolation not in _RESIZE_METHODS:
         raise ValueError(
             f"`interpolation` must be one of {list(_RESIZE_METHODS)}; received "
-            f"{interpolation!r} (kerax resizes with jax.image, which has no "
+            f"{interpolation!r} (kerax resizes as jax.image does, which has no "
             "'area', 'gaussian' or 'mitchellcubic')."
         )
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Pass only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio`.")
-    data_format = data_format or "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"`data_format` must be 'channels_last' or 'channels_first'; received {data_format!r}."
-        )
+    data_format = _data_format(data_format)
     image = pil_image()
     mode, _ = _CHANNELS[color_mode]
     size = (int(image_size[0]), int(image_size[1]))

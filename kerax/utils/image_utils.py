@@ -2,8 +2,9 @@
 ``save_img``, ``smart_resize``.
 
 Reading and writing image files needs Pillow, an optional extra:
-``pip install kerax[image]``. Arrays are channels-last ``(height, width, channels)``
-unless ``data_format="channels_first"`` is given.
+``pip install kerax[image]``. Arrays are ``(height, width, channels)`` unless
+``data_format`` (or ``kerax.config.image_data_format()`` when it is None) is
+``"channels_first"``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from kerax._settings import floatx, image_data_format
+
 __all__ = ["array_to_img", "img_to_array", "load_img", "save_img", "smart_resize"]
 
 _PIL_FILTERS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
-# Array resizing (smart_resize, the dataset builders): Keras's names -> jax.image methods.
-_RESIZE_METHODS = {
-    "bilinear": "linear",
-    "nearest": "nearest",
-    "bicubic": "cubic",
-    "lanczos3": "lanczos3",
-    "lanczos5": "lanczos5",
-}
+# Array resizing (smart_resize, the dataset builders), as Keras on JAX resizes.
+_RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5")
 
 
 def pil_image() -> Any:
@@ -42,7 +39,7 @@ def pil_image() -> Any:
 
 
 def _data_format(data_format: str | None) -> str:
-    data_format = data_format or "channels_last"
+    data_format = data_format or image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"`data_format` must be 'channels_last' or 'channels_first'; received {data_format!r}."
@@ -57,9 +54,11 @@ def array_to_img(
 
     Args:
         x: The image array.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``; None: the global
+            ``image_data_format()``.
         scale: Stretch the values to span 0..255 (minimum to 0, maximum to 255) first.
-        dtype: The float dtype of the computation (float32 by default).
+        dtype: The float dtype of the computation (``kerax.config.floatx()`` by
+            default).
 
     Returns:
         A ``PIL.Image.Image``: mode ``L`` (``I`` when a value exceeds 255), ``RGB`` or
@@ -70,7 +69,7 @@ def array_to_img(
         ImportError: Without Pillow.
     """
     image = pil_image()
-    x = np.asarray(x, dtype=dtype or "float32")
+    x = np.asarray(x, dtype=dtype or floatx())
     if x.ndim != 3:
         raise ValueError(f"An image array must have rank 3; received shape {x.shape}.")
     if _data_format(data_format) == "channels_first":
@@ -92,13 +91,13 @@ def array_to_img(
 
 
 def img_to_array(img: Any, data_format: str | None = None, dtype: Any = None) -> np.ndarray:
-    """A rank-3 array (float32 by default) from a PIL image; grey images get a channel
-    axis of 1.
+    """A rank-3 array (of ``kerax.config.floatx()`` by default) from a PIL image; grey
+    images get a channel axis of 1.
 
     Raises:
         ValueError: For an image that is not 2-D or 3-D once converted.
     """
-    x = np.asarray(img, dtype=dtype or "float32")
+    x = np.asarray(img, dtype=dtype or floatx())
     first = _data_format(data_format) == "channels_first"
     if x.ndim == 3:
         return x.transpose(2, 0, 1) if first else x
@@ -120,7 +119,8 @@ def save_img(
     Args:
         path: A file name or a file object.
         x: The image array.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        data_format: ``"channels_last"`` or ``"channels_first"``; None: the global
+            ``image_data_format()``.
         file_format: ``"png"``, ``"jpeg"``, ...; from the file's extension when None (a
             file object needs it).
         scale: Stretch the values to span 0..255 first.
@@ -206,6 +206,47 @@ def _crop_box(height: int, width: int, size: tuple[int, int]) -> tuple[int, int,
     return int(float(height - crop_h) / 2), int(float(width - crop_w) / 2), crop_h, crop_w
 
 
+def _keys_cubic(x: np.ndarray) -> np.ndarray:
+    out = ((1.5 * x - 2.5) * x) * x + 1.0
+    out = np.where(x >= 1.0, ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0, out)
+    return np.where(x >= 2.0, 0.0, out)
+
+
+def _lanczos(radius: int) -> Any:
+    def kernel(x: np.ndarray) -> np.ndarray:
+        y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
+        safe = np.where(x != 0, np.pi**2 * x**2, 1.0)
+        out = np.where(x > 1e-3, y / safe, 1.0)
+        return np.where(x > radius, 0.0, out)
+
+    return kernel
+
+
+_KERNELS = {
+    "bilinear": lambda x: np.maximum(0.0, 1.0 - np.abs(x)),
+    "bicubic": _keys_cubic,
+    "lanczos3": _lanczos(3),
+    "lanczos5": _lanczos(5),
+}
+
+
+def _weights(size_in: int, size_out: int, interpolation: str) -> np.ndarray:
+    """The ``(size_out, size_in)`` resampling matrix of one axis: the kernel at each
+    output pixel's centre mapped into the input (half-pixel centres, no antialiasing),
+    normalised over the input pixels, as ``jax.image.resize(..., antialias=False)``."""
+    if interpolation == "nearest":
+        src = np.floor(((np.arange(size_out) + 0.5) * size_in / size_out).astype(np.float32))
+        mat = np.zeros((size_out, size_in))
+        mat[np.arange(size_out), np.minimum(src.astype(int), size_in - 1)] = 1.0
+        return mat
+    centre = (np.arange(size_out) + 0.5) * size_in / size_out - 0.5
+    w = _KERNELS[interpolation](np.abs(centre[:, None] - np.arange(size_in)[None, :]))
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(np.abs(total) > 1000 * np.finfo(np.float32).eps, w / np.where(total, total, 1), 0)
+    inside = (centre >= -0.5) & (centre <= size_in - 0.5)
+    return np.where(inside[:, None], w, 0.0)
+
+
 def resize_image(
     x: np.ndarray,
     size: tuple[int, int],
@@ -216,9 +257,8 @@ def resize_image(
 ) -> np.ndarray:
     """Resizes one channels-last image ``(h, w, c)`` to ``size`` as Keras's
     ``ops.image.resize`` does on JAX (no antialiasing), after a centred crop to the
-    target's aspect ratio, or a symmetric padding with ``fill_value`` to it."""
-    import jax
-
+    target's aspect ratio, or a symmetric padding with ``fill_value`` to it. Runs in
+    NumPy (two small matrix products), so images of many sizes cost no compilation."""
     if interpolation not in _RESIZE_METHODS:
         raise ValueError(
             f"`interpolation` must be one of {list(_RESIZE_METHODS)}; received {interpolation!r}."
@@ -241,10 +281,9 @@ def resize_image(
         )
     if x.shape[:2] == tuple(size):
         return x
-    out = jax.image.resize(
-        x, (th, tw, x.shape[2]), method=_RESIZE_METHODS[interpolation], antialias=False
-    )
-    return np.asarray(out)
+    rows = _weights(x.shape[0], th, interpolation)
+    cols = _weights(x.shape[1], tw, interpolation)
+    return np.einsum("ih,hwc,jw->ijc", rows, x.astype(np.float64), cols).astype(np.float32)
 
 
 def smart_resize(
