@@ -51,6 +51,17 @@ def _query_value(layer: Any, xs: list[np.ndarray]) -> Any:
     return layer(xs[0], xs[1])
 
 
+def _finalized(layer: Any, xs: list[np.ndarray]) -> Any:
+    # Keras's Normalization reads weights set by set_weights only after finalize_state.
+    layer.finalize_state()
+    return layer(xs[0])
+
+
+def _inference(layer: Any, xs: list[np.ndarray]) -> Any:
+    # Random preprocessing layers default to training mode when called directly.
+    return layer(xs[0], training=False)
+
+
 @dataclasses.dataclass(frozen=True)
 class Case:
     """One configuration of one layer class.
@@ -308,12 +319,38 @@ CASES: list[Case] = [
         lambda lib: {"layer": lib.layers.BatchNormalization()},
         name="batch_norm",
     ),
+    # preprocessing: numeric
+    Case("Normalization", ((2, 3),), call=_finalized),
+    Case("Normalization", ((2, 3, 4),), {"axis": (1, 2)}, call=_finalized, name="axes"),
+    Case("Normalization", ((2, 3),), {"mean": 1.0, "variance": 4.0}, name="given"),
+    Case("Discretization", ((2, 3),), {"bin_boundaries": [-0.5, 0.0, 0.5]}),
+    Case("CategoryEncoding", ((2, 3),), {"num_tokens": 5}, dtype="int32"),
+    # preprocessing: images (random layers at inference, where they are identities)
+    Case("Rescaling", _img(2), {"scale": 0.5, "offset": 1.0}),
+    Case("Resizing", _img(2), {"height": 3, "width": 5}),
+    Case("CenterCrop", _img(2), {"height": 2, "width": 3}),
+    # Keras 3.15's RandomCrop returns its input uncropped at inference; at the target
+    # size both libraries return the input.
+    Case("RandomCrop", _img(2), {"height": 4, "width": 4}, call=_inference),
+    Case("RandomFlip", _img(2), call=_inference),
+    Case("RandomRotation", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomZoom", _img(2), {"height_factor": 0.2}, call=_inference),
+    Case(
+        "RandomTranslation", _img(2), {"height_factor": 0.2, "width_factor": 0.1}, call=_inference
+    ),
+    Case("RandomContrast", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomBrightness", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomGrayscale", _img(2), call=_inference),
+    Case("AutoContrast", _img(2)),
+    Case("Solarization", _img(2), {"addition_factor": 0.2}, call=_inference),
 ]
 
 #: Public layer classes without a table entry, and why.
 EXEMPT = {
     "Layer": "the abstract base; custom layers are covered by their own tests",
     "InputLayer": "a graph placeholder, never called on arrays; every model case has one",
+    "Hashing": "Keras's Hashing needs TensorFlow; it has no weights, and "
+    "tests/layers/preprocessing/test_prep_hashing.py checks its buckets",
 }
 
 
