@@ -79,6 +79,11 @@ class SeedGenerator:
         ctx = _frame.ACTIVE.get()
         if ctx is not None:
             return jax.random.fold_in(ctx.rng(), self.seed)
+        from kerax.graph import step_context as _step_context
+
+        step = _step_context.current()
+        if step is not None:  # a model's own train_step, traced: the step's keys
+            return jax.random.fold_in(step.next_key(), self.seed)
         key = jax.random.fold_in(jax.random.key(self.seed), self._count)
         self._count += 1
         return key

@@ -19,13 +19,14 @@ from kerax.graph.trace import trace
 from kerax.layers import _overrides
 from kerax.layers._base import Layer
 from kerax.models import subclassed as _subclassed
+from kerax.models.keras_steps import KerasSteps
 from kerax.models.stateless import Stateless
 from kerax.training import checks as _checks
 from kerax.training import data as _data
 from kerax.training.trainer import Trainer
 
 
-class Model(Stateless, Trainer, Layer):
+class Model(KerasSteps, Stateless, Trainer, Layer):
     """A functional model: the graph between ``inputs`` and ``outputs``.
 
     A model is also a layer: call it on symbolic tensors to nest it in a bigger graph

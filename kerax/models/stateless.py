@@ -20,6 +20,8 @@ from typing import Any
 
 import jax
 
+from kerax.graph import step_context as _step_context
+
 #: ``(collection, layer key, weight name)``: where a variable sits in the pytree.
 Slot = tuple[str, str, str]
 
@@ -83,7 +85,12 @@ class Stateless:
             variables[collection].setdefault(key, {})[name] = value
         inputs = args[0] if len(args) == 1 else list(args)
         flat = self.graph.flatten_inputs(inputs)
+        step = _step_context.current()
+        if rng is None and step is not None:  # inside a Keras-style step kerax runs
+            rng = step.next_key()
         outputs, state, losses = self.lowered.forward(variables, flat, training=training, rng=rng)
+        if step is not None:
+            step.losses = list(losses)
         updated = [
             state[key][name] if collection == "state" else variables[collection][key][name]
             for collection, key, name in frozen

@@ -25,17 +25,16 @@ _PREDICT = ("predict", "predict_on_batch")
 
 #: Keras hooks kerax does not run yet, and the entry points that would run them.
 UNHONOURED: dict[str, tuple[str, ...]] = {
-    "train_step": _TRAIN,
-    "test_step": _TEST + ("fit",),
-    "predict_step": _PREDICT,
-    "compute_loss": _TRAIN + _TEST,
     "stateless_compute_loss": _TRAIN + _TEST,
     "compute_metrics": _TRAIN + _TEST,
-    "metrics": _TRAIN + _TEST,
     "make_train_function": _TRAIN,
     "make_test_function": _TEST + ("fit",),
     "make_predict_function": _PREDICT,
 }
+
+#: Hooks kerax runs (``train_step``, ``test_step``, ``predict_step``, ``compute_loss``
+#: and an overridden ``metrics`` property, through :mod:`kerax.training.keras_loop`).
+HONOURED = ("train_step", "test_step", "predict_step", "compute_loss", "metrics")
 
 
 def check(model: Any, entry: str) -> None:

@@ -22,6 +22,7 @@ from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
 from kerax.training import fit_loop as _fit
 from kerax.training import hooks as _hooks
+from kerax.training import keras_loop as _keras_loop
 from kerax.training import live as _live
 from kerax.training import predict_loop as _predict
 from kerax.training.batches import host_batch
@@ -158,6 +159,25 @@ class Trainer(Compiled):
             NotCompiledError: If ``compile`` was not called.
             ValueError: On mismatched sample counts or names missing from dicts.
         """
+        if _keras_loop.uses_keras_steps(self, "fit"):
+            self._prepare_keras_steps(x, "fit")
+            return _keras_loop.fit(
+                self,
+                x,
+                y,
+                batch_size=batch_size or 32,
+                epochs=epochs,
+                verbose=1 if verbose == "auto" else int(verbose),
+                callbacks=callbacks,
+                validation_split=validation_split,
+                validation_data=validation_data,
+                shuffle=shuffle,
+                sample_weight=sample_weight,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                validation_batch_size=validation_batch_size,
+                validation_freq=validation_freq,
+            )
         self._prepare(x if _data.is_in_memory(x) else None, "fit")
         history = _fit.fit(
             self,
@@ -200,6 +220,20 @@ class Trainer(Compiled):
             The loss alone when there is nothing else to report, else a list in
             ``metrics_names`` order; a dict with ``return_dict=True``.
         """
+        if _keras_loop.uses_keras_steps(self, "evaluate"):
+            self._prepare_keras_steps(x, "evaluate")
+            logs = _keras_loop.evaluate(
+                self,
+                x,
+                y,
+                batch_size=batch_size or 32,
+                sample_weight=sample_weight,
+                steps=steps,
+                verbose=0 if verbose == "auto" else int(verbose),
+                callbacks=callbacks,
+            )
+            self._metric_results = logs
+            return logs if return_dict else single_or_list(logs)
         self._prepare(x if _data.is_in_memory(x) else None, "evaluate")
         logs = _evaluate.evaluate(
             self,
@@ -228,10 +262,30 @@ class Trainer(Compiled):
         once.
         """
         _hooks.check(self, "predict")
+        if _keras_loop.uses_keras_steps(self, "predict"):
+            self._prepare_keras_steps(x, "predict", compiled=False)
+            return _keras_loop.predict(
+                self, x, batch_size=batch_size or 32, steps=steps, callbacks=callbacks
+            )
         self._ensure_graph(x if _data.is_in_memory(x) else None)
         return _predict.predict(
             self, x, batch_size=batch_size or 32, verbose=verbose, steps=steps, callbacks=callbacks
         )
+
+    def _prepare_keras_steps(self, x: Any, what: str, compiled: bool = True) -> None:
+        """Checks and builds for a Keras-style step (``keras_loop``): built from the
+        data (the first batch of a re-iterable), compiled (a loss is optional)."""
+        _hooks.check(self, what)
+        if _data.is_in_memory(x):
+            self._ensure_graph(x)
+        elif not self.built and x is not None and iter(x) is not x:
+            from kerax.models.keras_steps import unpack_data
+
+            self._ensure_graph(unpack_data(next(iter(x)))[0])
+        if compiled:
+            self._require_compiled(what, need_loss=False)
+            if self._metrics is None:
+                self._resolve_compile()
 
     # ------------------------------------------------------------------ on_batch
     def train_on_batch(
@@ -243,6 +297,11 @@ class Trainer(Compiled):
         return_dict: bool = False,
     ) -> Any:
         """One optimizer step on one batch; returns the loss and metrics of that batch."""
+        if _keras_loop.uses_keras_steps(self, "train_on_batch"):
+            self._prepare_keras_steps(x, "train_on_batch")
+            logs = _keras_loop.train_on_batch(self, x, y, sample_weight)
+            self._metric_results = logs
+            return logs if return_dict else single_or_list(logs)
         self._prepare(x, "train_on_batch")
         if class_weight is not None:
             sample_weight = _data.class_weights_to_sample_weights(
@@ -265,6 +324,11 @@ class Trainer(Compiled):
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
     ) -> Any:
         """The loss and metrics on one batch, without training."""
+        if _keras_loop.uses_keras_steps(self, "test_on_batch"):
+            self._prepare_keras_steps(x, "test_on_batch")
+            logs = _keras_loop.test_on_batch(self, x, y, sample_weight)
+            self._metric_results = logs
+            return logs if return_dict else single_or_list(logs)
         self._prepare(x, "test_on_batch")
         self._fit_metrics_to(_data.flatten_y(self.graph, y))
         batch, _ = host_batch(self.graph, self._loss.losses, x, y, sample_weight, None)
@@ -278,5 +342,10 @@ class Trainer(Compiled):
     def predict_on_batch(self, x: Any) -> Any:
         """The model's outputs on one batch, as NumPy arrays."""
         _hooks.check(self, "predict_on_batch")
+        if _keras_loop.uses_keras_steps(self, "predict_on_batch"):
+            self._prepare_keras_steps(x, "predict_on_batch", compiled=False)
+            return _keras_loop.predict(
+                self, x, batch_size=len(jax.tree_util.tree_leaves(x)[0]), steps=None, callbacks=None
+            )
         self._ensure_graph(x)
         return _predict.predict_on_batch(self, x)

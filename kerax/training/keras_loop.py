@@ -1,0 +1,430 @@
+"""``fit`` / ``evaluate`` / ``predict`` through a model's Keras-style steps.
+
+A model whose class overrides ``train_step``, ``test_step``, ``predict_step``,
+``compute_loss`` or the ``metrics`` property trains with those methods, as in Keras 3
+on JAX (see :mod:`kerax.models.keras_steps` for the signatures). The step is traced
+once by ``jax.jit`` with its state donated; the step's PRNG key is the base key of the
+fit folded with the step number (:mod:`kerax.graph.step_context`), so layers that draw
+randomness and ``SeedGenerator`` draws in the step get new numbers every step.
+
+Batches are exact, as in Keras: a user's step sees real rows only, so the last, short
+batch of an epoch is its own batch (one more trace), never padded. The state lives on
+the device for the whole call and is written back to the model's variables, the
+optimizer and the metric objects when the call ends, normally or not.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerax import random as _random
+from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerax.graph import step_context as _step_context
+from kerax.layers._overrides import user_defines
+from kerax.models import keras_steps as _steps
+from kerax.training import data as _data
+from kerax.training import devices as _devices
+
+_TRAIN_HOOKS = ("train_step", "compute_loss", "metrics")
+_TEST_HOOKS = ("test_step", "compute_loss", "metrics")
+_PREDICT_HOOKS = ("predict_step",)
+
+
+def uses_keras_steps(model: Any, entry: str) -> bool:
+    """Whether ``entry`` (``"fit"``, ``"evaluate"``, ...) runs the model's Keras-style
+    steps (its class overrides one of them) instead of kerax's compiled ones."""
+    hooks = {
+        "fit": _TRAIN_HOOKS,
+        "train_on_batch": _TRAIN_HOOKS,
+        "evaluate": _TEST_HOOKS,
+        "test_on_batch": _TEST_HOOKS,
+        "predict": _PREDICT_HOOKS,
+        "predict_on_batch": _PREDICT_HOOKS,
+    }[entry]
+    return any(user_defines(type(model), h) for h in hooks)
+
+
+def check_signature(model: Any, hook: str, arity: int) -> None:
+    """Refuses the backend-agnostic ``train_step(self, data)`` form, naming the one
+    kerax runs (it has no stateful scope to run stateful code in a traced step)."""
+    import inspect
+
+    params = [
+        p
+        for p in inspect.signature(getattr(model, hook)).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(params) != arity:
+        state = {
+            "train_step": "(trainable_variables, non_trainable_variables, "
+            "optimizer_variables, metrics_variables)",
+            "test_step": "(trainable_variables, non_trainable_variables, metrics_variables)",
+            "predict_step": "(trainable_variables, non_trainable_variables)",
+        }[hook]
+        raise TypeError(
+            f"{type(model).__name__}.{hook} takes {len(params)} argument(s). kerax runs "
+            f"Keras 3's JAX form, `def {hook}(self, state, data)` with state = {state} "
+            f"and returns (logs, state); the TensorFlow-style `{hook}(self, data)` with "
+            "stateful updates cannot run inside a compiled step. See Keras's guide "
+            "'Customizing what happens in fit() with JAX'."
+        )
+
+
+# ---------------------------------------------------------------------- state
+def _variables(model: Any) -> tuple[list[Any], list[Any]]:
+    """Copies of the current values: the step donates its state, and the model's own
+    arrays must stay readable meanwhile (a callback's ``get_weights``)."""
+    return (
+        [jnp.copy(v.value) for v in model.trainable_variables],
+        [jnp.copy(v.value) for v in model.non_trainable_variables],
+    )
+
+
+def _optimizer_values(model: Any) -> list[Any]:
+    optimizer = model.optimizer
+    if optimizer is None or not hasattr(optimizer, "variables"):
+        return []
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    return [jnp.copy(v.value) for v in optimizer.variables]
+
+
+def _write_back(model: Any, state: Sequence[Any], kind: str, copy: bool = False) -> None:
+    """Makes the values of ``state`` the model's (and optimizer's, metrics') own;
+    copies of them with ``copy`` (the state goes on being donated to later steps)."""
+    if copy:
+        state = jax.tree_util.tree_map(jnp.copy, state)
+    trainable, non_trainable = state[0], state[1]
+    for handle, value in zip(model.trainable_variables, trainable, strict=True):
+        handle.assign(value)
+    for handle, value in zip(model.non_trainable_variables, non_trainable, strict=True):
+        handle.assign(value)
+    if kind == "train" and state[2]:
+        model.optimizer.set_weights(list(state[2]))
+    metrics = state[3] if kind == "train" else state[2] if kind == "test" else None
+    if metrics is not None and (user_defines(type(model), "metrics") or model._metrics is None):
+        handles = [v for m in model.metrics for v in m.variables]
+        for handle, value in zip(handles, metrics, strict=True):
+            handle.assign(value)
+
+
+class _Step:
+    """A model's step, jitted with the state donated and run under a step context."""
+
+    def __init__(self, fn: Callable[[Any, Any], Any], donate: bool = True) -> None:
+        def run(state: Any, data: Any, key: Any, step: Any) -> Any:
+            token = _step_context.ACTIVE.set(
+                _step_context.StepContext(jax.random.fold_in(key, step))
+            )
+            try:
+                return fn(state, data)
+            finally:
+                _step_context.ACTIVE.reset(token)
+
+        self._jitted = jax.jit(run, donate_argnums=0 if donate else ())
+
+    def __call__(self, state: Any, data: Any, key: Any, step: int) -> Any:
+        return self._jitted(state, data, key, np.int32(step))
+
+
+def _program(model: Any, kind: str) -> _Step:
+    """The jitted step of ``kind`` for the model's current compile (cached on it)."""
+    cache = model.__dict__.setdefault("_keras_step_cache", {})
+    token = (kind, id(model.lowered), id(model.optimizer), id(model._loss), id(model._metrics))
+    if token not in cache:
+        if len(cache) > 8:
+            cache.clear()
+        fn = {"train": model.train_step, "test": model.test_step, "predict": model.predict_step}
+        cache[token] = _Step(fn[kind], donate=kind != "predict")
+    return cache[token]
+
+
+# ---------------------------------------------------------------------- data
+def _on_device(tree: Any) -> Any:
+    def put(a: Any) -> Any:
+        if a is None:
+            return None
+        return jnp.asarray(a)
+
+    return jax.tree_util.tree_map(put, tree, is_leaf=lambda a: a is None)
+
+
+class _ArrayBatches:
+    """Exact batches of in-memory ``(x, y, sample_weight)``, in an epoch's order."""
+
+    def __init__(self, model: Any, x: Any, y: Any, sw: Any, batch_size: int) -> None:
+        self.x, self.y, self.sw = x, y, sw
+        leaves = [a for a in jax.tree_util.tree_leaves((x, y, sw)) if a is not None]
+        counts = {len(a) for a in leaves}
+        if len(counts) != 1:
+            raise ValueError(
+                f"Model '{model.name}': the arrays of x, y and sample_weight have different "
+                f"numbers of rows: {sorted(counts)}."
+            )
+        self.rows = counts.pop()
+        if self.rows == 0:
+            raise ValueError(f"Model '{model.name}' received no rows of data (0 examples).")
+        self.batch_size = batch_size
+        self.steps = math.ceil(self.rows / batch_size)
+
+    def epoch(self, order: np.ndarray) -> Any:
+        for i in range(self.steps):
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+            take = lambda a, idx=idx: None if a is None else np.asarray(a)[idx]  # noqa: E731
+            yield _steps.pack_data(
+                *(
+                    jax.tree_util.tree_map(take, part, is_leaf=lambda a: a is None)
+                    for part in (self.x, self.y, self.sw)
+                )
+            )
+
+    def split(self, fraction: float) -> tuple[Any, Any]:
+        cut = int(self.rows * (1.0 - fraction))
+        if cut <= 0:
+            raise ValueError(
+                f"validation_split={fraction} leaves no rows to train on ({self.rows} in all)."
+            )
+        head = lambda a: None if a is None else np.asarray(a)[:cut]  # noqa: E731
+        tail = lambda a: None if a is None else np.asarray(a)[cut:]  # noqa: E731
+        parts = (self.x, self.y, self.sw)
+        first = [jax.tree_util.tree_map(head, p, is_leaf=lambda a: a is None) for p in parts]
+        second = [jax.tree_util.tree_map(tail, p, is_leaf=lambda a: a is None) for p in parts]
+        return first, second
+
+
+def _iterable_batches(data: Any) -> Any:
+    for x, y, sw in _data.iterate_batches(data):
+        yield _steps.pack_data(x, y, sw)
+
+
+def _floats(logs: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in logs.items():
+        arr = np.asarray(v)
+        out[k] = float(arr) if arr.ndim == 0 else arr
+    return out
+
+
+# ---------------------------------------------------------------------- fit
+def fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    epochs: int,
+    verbose: int,
+    callbacks: Sequence[Callback] | None,
+    validation_split: float,
+    validation_data: Any,
+    shuffle: bool,
+    sample_weight: Any,
+    initial_epoch: int,
+    steps_per_epoch: int | None,
+    validation_batch_size: int | None,
+    validation_freq: int,
+) -> History:
+    """``fit`` through the model's ``train_step`` (arguments as :meth:`Model.fit`)."""
+    check_signature(model, "train_step", 2)
+    arrays = None
+    if _data.is_in_memory(x):
+        arrays = _ArrayBatches(model, x, y, sample_weight, batch_size)
+        if validation_split and validation_data is None:
+            (tx, ty, tsw), (vx, vy, vsw) = arrays.split(validation_split)
+            arrays = _ArrayBatches(model, tx, ty, tsw, batch_size)
+            validation_data = (vx, vy, vsw) if vsw is not None else (vx, vy)
+    steps = arrays.steps if arrays is not None else steps_per_epoch
+    if steps is None:
+        from kerax.training.batches import known_length
+
+        steps = known_length(x)
+
+    history = History()
+    cbs = [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else []), history]
+    cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
+    model.stop_training = False
+    if model._order_seed is None:
+        model._order_seed = _devices.new_order_seed()
+    program = _program(model, "train")
+    key = _random.next_key()
+    trainable, non_trainable = _variables(model)
+    state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
+    counter = int(model.__dict__.get("_keras_step_count", 0))
+    watched = cb.watches_training_batches()
+    logs: dict[str, Any] = {}
+    try:
+        cb.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cb.on_epoch_begin(epoch)
+            state = (*state[:3], _steps.metric_initial_values(model))
+            if arrays is not None:
+                rng = np.random.default_rng([model._order_seed, epoch]) if shuffle else None
+                order = rng.permutation(arrays.rows) if rng else np.arange(arrays.rows)
+                batches = arrays.epoch(order)
+            else:
+                batches = _iterable_batches(x)
+            last_report = time.monotonic()
+            step_logs: dict[str, Any] = {}
+            for i, data in enumerate(batches):
+                if steps_per_epoch is not None and i >= steps_per_epoch:
+                    break
+                if watched:
+                    cb.on_train_batch_begin(i)
+                step_logs, state = program(state, _on_device(data), key, counter)
+                counter += 1
+                model.__dict__["_keras_step_count"] = counter
+                if watched:
+                    cb.on_train_batch_end(i, _floats(step_logs))
+                now = time.monotonic()
+                if verbose == 1 and now - last_report > 0.1:
+                    cb.progress(i + 1, _floats(step_logs))
+                    last_report = now
+                if model.stop_training:
+                    break
+            logs = _floats(step_logs)
+            # The epoch's values become the model's (copies: the state is donated on),
+            # for validation and for epoch-end callbacks (checkpoints).
+            _write_back(model, state, "train", copy=True)
+            if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val = _validate(model, validation_data, validation_batch_size or batch_size)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            cb.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        cb.on_train_end(logs)
+    finally:
+        _keep(model, state, "train")
+    return history
+
+
+def _keep(model: Any, state: Sequence[Any], kind: str) -> None:
+    """The final write-back; after a step that failed while running, its donated state
+    is gone and the model keeps the values of the last epoch written back."""
+    try:
+        _write_back(model, state, kind)
+    except RuntimeError as err:
+        if "deleted" not in str(err):
+            raise
+
+
+def _validate(model: Any, data: Any, batch_size: int) -> dict[str, Any]:
+    if isinstance(data, tuple | list) and len(data) in (2, 3):
+        vx, vy = data[0], data[1]
+        vsw = data[2] if len(data) == 3 else None
+        return model.evaluate(
+            vx, vy, sample_weight=vsw, batch_size=batch_size, verbose=0, return_dict=True
+        )
+    return model.evaluate(data, batch_size=batch_size, verbose=0, return_dict=True)
+
+
+# ---------------------------------------------------------------------- evaluate
+def evaluate(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    sample_weight: Any,
+    steps: int | None,
+    verbose: int,
+    callbacks: Sequence[Callback] | None,
+) -> dict[str, Any]:
+    """``evaluate`` through the model's ``test_step``; returns the last logs."""
+    check_signature(model, "test_step", 2)
+    program = _program(model, "test")
+    if _data.is_in_memory(x):
+        arrays = _ArrayBatches(model, x, y, sample_weight, batch_size)
+        batches, count = arrays.epoch(np.arange(arrays.rows)), arrays.steps
+    else:
+        batches, count = _iterable_batches(x), steps
+    cb = CallbackList(list(callbacks or []), model=model, steps=count, verbose=verbose)
+    trainable, non_trainable = _variables(model)
+    state = (trainable, non_trainable, _steps.metric_initial_values(model))
+    key = _random.next_key()
+    logs: dict[str, Any] = {}
+    try:
+        cb.on_test_begin()
+        for i, data in enumerate(batches):
+            if steps is not None and i >= steps:
+                break
+            cb.on_test_batch_begin(i)
+            logs, state = program(state, _on_device(data), key, i)
+            cb.on_test_batch_end(i, _floats(logs))
+        logs = _floats(logs)
+        cb.on_test_end(logs)
+    finally:
+        _keep(model, state, "test")
+    return logs
+
+
+# ---------------------------------------------------------------------- predict
+def predict(
+    model: Any,
+    x: Any,
+    *,
+    batch_size: int,
+    steps: int | None,
+    callbacks: Sequence[Callback] | None,
+) -> Any:
+    """``predict`` through the model's ``predict_step``; outputs concatenated."""
+    check_signature(model, "predict_step", 2)
+    program = _program(model, "predict")
+    if _data.is_in_memory(x):
+        arrays = _ArrayBatches(model, x, None, None, batch_size)
+        batches, count = arrays.epoch(np.arange(arrays.rows)), arrays.steps
+    else:
+        batches, count = _iterable_batches(x), steps
+    cb = CallbackList(list(callbacks or []), model=model, steps=count, verbose=0)
+    trainable, non_trainable = _variables(model)
+    key = _random.next_key()
+    outputs: list[Any] = []
+    cb.on_predict_begin()
+    for i, data in enumerate(batches):
+        if steps is not None and i >= steps:
+            break
+        cb.on_predict_batch_begin(i)
+        out, non_trainable = program((trainable, non_trainable), _on_device(data), key, i)
+        outputs.append(jax.tree_util.tree_map(np.asarray, out))
+        cb.on_predict_batch_end(i, {"outputs": outputs[-1]})
+    cb.on_predict_end()
+    for handle, value in zip(model.non_trainable_variables, non_trainable, strict=True):
+        handle.assign(value)
+    if not outputs:
+        raise ValueError(f"Model '{model.name}': predict received no batches.")
+    return jax.tree_util.tree_map(lambda *parts: np.concatenate(parts), *outputs)
+
+
+# ---------------------------------------------------------------------- on one batch
+def train_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, Any]:
+    """One ``train_step`` on one batch; returns its logs."""
+    check_signature(model, "train_step", 2)
+    counter = int(model.__dict__.get("_keras_step_count", 0))
+    trainable, non_trainable = _variables(model)
+    state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
+    data = _on_device(_steps.pack_data(x, y, sample_weight))
+    try:
+        logs, state = _program(model, "train")(state, data, _random.next_key(), counter)
+        model.__dict__["_keras_step_count"] = counter + 1
+    finally:
+        _keep(model, state, "train")
+    return _floats(logs)
+
+
+def test_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, Any]:
+    """One ``test_step`` on one batch, metrics fresh; returns its logs."""
+    check_signature(model, "test_step", 2)
+    trainable, non_trainable = _variables(model)
+    state = (trainable, non_trainable, _steps.metric_initial_values(model))
+    data = _on_device(_steps.pack_data(x, y, sample_weight))
+    try:
+        logs, state = _program(model, "test")(state, data, _random.next_key(), 0)
+    finally:
+        _keep(model, state, "test")
+    return _floats(logs)
