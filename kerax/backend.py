@@ -46,7 +46,7 @@ def backend() -> str:
     return "jax"
 
 
-def standardize_dtype(dtype: Any = None) -> str:
+def standardize_dtype(dtype: Any) -> str:
     """A dtype as Keras names it: a string such as ``"float32"``; ``None`` is
     :func:`floatx`, Python's ``int`` / ``float`` / ``bool`` are ``"int32"`` /
     ``"float32"`` / ``"bool"``.

@@ -7,12 +7,14 @@ is looked up when called, so an older JAX lacking one fails only on that op.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 
 from kerax.ops._core import Array, Tensor, register
+from kerax.ops.numpy import _signatures
 
 Factory = Callable[[str, str], Callable[..., Any]]
 
@@ -83,8 +85,12 @@ def quantile(name: str, jname: str) -> Callable[..., Any]:
 
 
 def direct(name: str, jname: str) -> Callable[..., Any]:
-    """Functions whose ``jax.numpy`` signature takes Keras's positional arguments as is
-    (``name`` and ``jname`` are the same)."""
+    """Functions that take Keras's positional arguments as ``jax.numpy`` does (``name``
+    and ``jname`` are the same). Where the two name the parameters differently, the op
+    takes Keras's parameters (:mod:`~kerax.ops.numpy._signatures`) and passes them on."""
+    stub = getattr(_signatures, name, None)
+    if stub is not None:
+        return _keras_parameters(jname, inspect.signature(stub))
 
     def impl(*args: Any, **kwargs: Any) -> Any:
         return _jnp(jname)(*args, **kwargs)
@@ -92,6 +98,31 @@ def direct(name: str, jname: str) -> Callable[..., Any]:
     impl.__doc__ = f"``jax.numpy.{jname}``, on arrays or symbolic tensors."
     if hasattr(jnp, jname):
         impl.__wrapped__ = getattr(jnp, jname)  # type: ignore[attr-defined]  # its signature
+    return impl
+
+
+def _keras_parameters(jname: str, signature: inspect.Signature) -> Callable[..., Any]:
+    """An impl with Keras's ``signature`` calling ``jax.numpy.<jname>``: parameters
+    without a default go by position, the others by keyword."""
+    params = list(signature.parameters.values())
+
+    def impl(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        positional: list[Any] = []
+        keywords: dict[str, Any] = {}
+        for p in params:
+            value = bound.arguments[p.name]
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                positional.extend(value)
+            elif p.default is inspect.Parameter.empty:
+                positional.append(value)
+            else:
+                keywords[p.name] = value
+        return _jnp(jname)(*positional, **keywords)
+
+    impl.__doc__ = f"``jax.numpy.{jname}`` with Keras's parameters, on arrays or symbolic tensors."
+    impl.__signature__ = signature.replace(return_annotation=Any)  # type: ignore[attr-defined]
     return impl
 
 
