@@ -17,7 +17,10 @@ def split_dataset(
     """Splits arrays (or a tuple / list / dict of arrays with one length) in two.
 
     Args:
-        dataset: An array, or a tuple, list or dict of arrays sharing their first axis.
+        dataset: An array, or a tuple, list or dict of arrays sharing their first axis,
+            or a :class:`~kerax.utils.HostDataset` of single examples (such a dataset is
+            read once and split into two ``HostDataset`` objects, as Keras splits a
+            ``tf.data.Dataset``; call ``unbatch()`` first on a batched one).
         left_size: The left part's size: a fraction in (0, 1) or a count. Defaults to
             the complement of ``right_size``, or 0.5 when neither is given.
         right_size: The right part's size, likewise.
@@ -30,6 +33,14 @@ def split_dataset(
     Raises:
         ValueError: On sizes that do not fit the dataset, or arrays of unequal length.
     """
+    from kerax.utils._host_dataset import HostDataset, _stack
+
+    if isinstance(dataset, HostDataset):
+        examples = list(dataset)
+        if not examples:
+            raise ValueError("The dataset to split is empty.")
+        halves = split_dataset(_stack(examples), left_size, right_size, shuffle, seed)
+        return tuple(HostDataset.from_tensor_slices(h) for h in halves)  # type: ignore[return-value]
     leaves = (
         list(dataset.values())
         if isinstance(dataset, dict)
