@@ -118,7 +118,7 @@ def extract_archive(
                 for member in archive.getmembers():
                     if not _inside(root, member.name):
                         raise ValueError(f"Unsafe member {member.name!r} in {file_path}.")
-                _atomic_extract(root, lambda d, a=archive: a.extractall(d, filter="data"))
+                _atomic_extract(root, lambda d, a=archive: _extract_tar(a, d))
             return True
         if fmt == "zip" and zipfile.is_zipfile(file_path):
             with zipfile.ZipFile(file_path) as archive:
@@ -128,6 +128,18 @@ def extract_archive(
                 _atomic_extract(root, archive.extractall)
             return True
     return False
+
+
+def _extract_tar(archive: tarfile.TarFile, dest: Path) -> None:
+    """``extractall`` with the standard library's "data" filter where it has one (no
+    links out, no devices; Python 3.11.4+); member names are checked before either way."""
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(dest, filter="data")
+    else:
+        for member in archive.getmembers():
+            if member.issym() or member.islnk() or member.isdev():
+                raise ValueError(f"Unsafe member {member.name!r} (a link or device).")
+        archive.extractall(dest)
 
 
 def _atomic_extract(root: Path, extract: Any) -> None:
