@@ -139,30 +139,50 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints progress: a live bar (``verbose=1``) or a line per epoch (``verbose=2``)."""
+    """Prints the progress of ``fit``: a live bar (``verbose=1``) or a line per epoch
+    (``verbose=2``), each epoch announced by ``Epoch i/n`` when there are several.
 
-    def __init__(self, verbose: int = 1) -> None:
+    Keras's layout, from :class:`kerax.utils.Progbar`: the values printed are the
+    running logs as they are (not averaged again), validation values on the epoch's
+    last line. ``fit`` adds one itself when ``verbose`` is not 0.
+
+    Args:
+        verbose: 1, 2 or ``"auto"`` (1); by default, ``fit``'s ``verbose``.
+    """
+
+    def __init__(self, verbose: int | str | None = None) -> None:
         super().__init__()
-        self.verbose = verbose
+        self.verbose: int | str | None = verbose
         self._bar: Progbar | None = None
         self._epochs = 1
+        self._seen = 0
+
+    def _level(self) -> int:
+        verbose = self.params.get("verbose", 1) if self.verbose is None else self.verbose
+        return 1 if verbose == "auto" else int(verbose)
 
     def on_train_begin(self, logs=None):
         self._epochs = self.params.get("epochs", 1)
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose:
-            print(f"Epoch {epoch + 1}/{self._epochs}", flush=True)
-            self._bar = Progbar(self.params.get("steps"), self.verbose)
+        level = self._level()
+        self._bar, self._seen = None, 0
+        if level:
+            self._bar = Progbar(self.params.get("steps"), verbose=level, stateless_metrics=())
+            if self._epochs > 1:
+                print(f"Epoch {epoch + 1}/{self._epochs}", flush=True)
 
     def progress(self, step: int, logs: dict[str, Any]) -> None:
         """Called by the loop at throttled log points (not every step)."""
-        if self._bar is not None and self.verbose == 1:
-            self._bar.update(step, logs)
+        self._seen = step
+        if self._bar is not None and self._bar.verbose == 1:
+            self._bar.update(step, list(logs.items()), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is not None:
-            self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
+            if self._bar.target is None:  # an iterable of unknown length: now known
+                self._bar.target = self._seen or None
+            self._bar.update(self._bar.target or 0, list((logs or {}).items()), finalize=True)
 
 
 class CallbackList(Callback):

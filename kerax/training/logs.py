@@ -18,8 +18,8 @@ import numpy as np
 
 class Logs(dict):
     """A plain ``dict`` of logs with its keys sorted, as Keras 3 orders them (``accuracy``
-    before ``loss``; ``fit`` appends the sorted ``val_`` keys after them), which also
-    remembers the compile's order of the names for :func:`single_or_list`.
+    before ``loss``), which also remembers the compile's order of the names for
+    :func:`single_or_list`.
 
     Args:
         names: The logged names in the compile's order (``metrics_names``).
@@ -31,6 +31,14 @@ class Logs(dict):
     def __init__(self, names: Sequence[str], values: dict[str, float]) -> None:
         super().__init__((k, values[k]) for k in sorted(values))
         self.names = tuple(dict.fromkeys(names))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Adds entries and sorts the keys again (``fit`` adds the ``val_`` logs so:
+        Keras 3 sorts the whole epoch's logs, ``val_a_loss`` before ``zb_loss``)."""
+        merged = dict(self)
+        merged.update(*args, **kwargs)
+        dict.clear(self)
+        dict.update(self, sorted(merged.items()))
 
     def __reduce__(self) -> Any:
         return (dict, (dict(self.items()),))

@@ -2,6 +2,7 @@
 
 from kerax.backend import clear_session
 from kerax.random import set_random_seed
+from kerax.training.progbar import Progbar
 from kerax.utils._host_dataset import HostDataset
 from kerax.utils.audio_dataset import audio_dataset_from_directory
 from kerax.utils.dataset import split_dataset
@@ -18,6 +19,7 @@ from kerax.utils.timeseries import timeseries_dataset_from_array
 __all__ = [
     "DownloadError",
     "HostDataset",
+    "Progbar",
     "PyDataset",
     "Sequence",
     "array_to_img",
