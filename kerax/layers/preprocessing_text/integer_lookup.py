@@ -233,9 +233,15 @@ class IntegerLookup(IndexLookup):
         idx = self._lookup(jnp, x, host=False)
         if self.output_mode == "int":
             return idx
-        return _encoding.encode_jax(
-            "IntegerLookup", idx, self.output_mode, self._depth(), self._checked_idf()
-        )
+        depth = self._depth()
+        if self.output_mode == "tf_idf" and self._idf is None and isinstance(x, jax.core.Tracer):
+            # Tracing before the weights exist (a model being rebuilt from a file, whose
+            # idf weights load afterwards): NaN weights keep the shapes and make any
+            # result computed without real weights impossible to miss.
+            idf = np.full(depth, np.nan, np.float32)
+        else:
+            idf = self._checked_idf()
+        return _encoding.encode_jax("IntegerLookup", idx, self.output_mode, depth, idf)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from kerax.graph import symbolic

@@ -110,7 +110,7 @@ class TextVectorization(HostCallMixin, Layer):
             if isinstance(ngrams, int)
             else ngrams
         )
-        if not valid or (widths is not None and any(w < 1 for w in widths)):
+        if not valid or (widths is not None and (not widths or any(w < 1 for w in widths))):
             raise ValueError(
                 f"{cls}: `ngrams` must be None, a positive integer or a tuple of positive "
                 f"integers; received ngrams={ngrams!r}."
@@ -287,7 +287,10 @@ class TextVectorization(HostCallMixin, Layer):
             if len(shape) <= 1:
                 shape = (*shape, 1)
         else:
-            shape = (*shape, None)
+            # The tokens of each string (a last axis of size 1 is squeezed before
+            # splitting). Keras reports ``(batch, 1, depth)`` for a ``(batch, 1)`` input
+            # here, though its layer returns ``(batch, depth)``; this is the real shape.
+            shape = (shape[0], None)
         return self._lookup_layer.compute_output_shape(shape)
 
     # ------------------------------------------------------------------ saving
