@@ -36,7 +36,7 @@ class CustomObjectScope:
         custom_objects: ``{name: object}``; several dicts may be passed, later ones win.
     """
 
-    def __init__(self, custom_objects: dict[str, Any] | None = None, *more: dict[str, Any]):
+    def __init__(self, custom_objects: dict[str, Any] | None, *more: dict[str, Any]) -> None:
         self.custom_objects: dict[str, Any] = {}
         for objects in (custom_objects, *more):
             if objects is None:
@@ -129,16 +129,14 @@ def get_registered_object(
 
 
 def lookup_user_object(names: list[str | None], custom_objects: dict[str, Any] | None) -> Any:
-    """The user's object for the first of ``names`` that is known: the loader's
-    ``custom_objects`` first, then the scopes and the registry; ``None`` otherwise."""
+    """The user's object for the first of ``names`` that is known: the open scopes
+    first, then the registry, then ``custom_objects`` (Keras's order); ``None``
+    otherwise."""
     for name in names:
-        if not name:
-            continue
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        found = get_registered_object(name)
-        if found is not None:
-            return found
+        if name:
+            found = get_registered_object(name, custom_objects)
+            if found is not None:
+                return found
     return None
 
 

@@ -85,7 +85,7 @@ def _with_objects(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
         elif not _is_plain(value):
             config[key] = _lib.serialize_keras_object(value)
     if isinstance(layer, Lambda) and callable(layer.function):
-        config["function"] = _lib.serialize_keras_object(layer.function)
+        config["function"] = _lib.lambda_layer_function(layer.function)
     try:
         params = inspect.signature(type(layer).__init__).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature

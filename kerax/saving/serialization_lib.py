@@ -80,7 +80,8 @@ def _function_config(fn: Any) -> dict[str, Any]:
             "registered with kerax.saving.register_keras_serializable().",
             stacklevel=3,
         )
-        return {"class_name": "__lambda__", "config": _dump_lambda(fn)}
+        code, defaults, closure = _dump_lambda(fn)
+        return {"class_name": "__lambda__", "config": {"value": (code, defaults, closure)}}
     return {
         "module": "builtins",
         "class_name": "function",
@@ -89,12 +90,25 @@ def _function_config(fn: Any) -> dict[str, Any]:
     }
 
 
-def _dump_lambda(fn: types.FunctionType) -> dict[str, Any]:
+def _dump_lambda(fn: types.FunctionType) -> tuple[str, Any, Any]:
     code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
     closure = None
     if fn.__closure__:
         closure = [cell.cell_contents for cell in fn.__closure__]
-    return {"code": code, "defaults": fn.__defaults__, "closure": closure}
+    return code, fn.__defaults__, closure
+
+
+def lambda_layer_function(fn: Any) -> Any:
+    """A ``Lambda`` layer's ``function`` entry: a Python lambda as
+    ``{"class_name": "__lambda__", "config": {"code", "defaults", "closure"}}`` (the
+    layer's form in Keras files), any other function as :func:`serialize_keras_object`."""
+    if getattr(fn, "__name__", None) != "<lambda>":
+        return serialize_keras_object(fn)
+    config = serialize_keras_object(fn)["config"]["value"]
+    return {
+        "class_name": "__lambda__",
+        "config": dict(zip(("code", "defaults", "closure"), config)),
+    }
 
 
 def _keras_module(obj: Any) -> str:
@@ -110,8 +124,8 @@ def _keras_module(obj: Any) -> str:
 def serialize_keras_object(obj: Any) -> Any:
     """The JSON-friendly config of ``obj``, in Keras 3's layout.
 
-    ``None``, numbers, strings and bools are returned as they are, lists and dicts entry
-    by entry, tuples as Keras's ``__tuple__`` entry, functions by (registered) name,
+    ``None``, numbers, strings and bools are returned as they are, lists, tuples and
+    dicts entry by entry, functions by (registered) name,
     lambdas as bytecode, and objects with ``get_config()`` as ``{"module",
     "class_name", "config", "registered_name"}``.
 
@@ -123,10 +137,7 @@ def serialize_keras_object(obj: Any) -> Any:
     if isinstance(obj, list):
         return [serialize_keras_object(v) for v in obj]
     if isinstance(obj, tuple):
-        return {
-            "class_name": "__tuple__",
-            "config": {"value": [serialize_keras_object(v) for v in obj]},
-        }
+        return tuple(serialize_keras_object(v) for v in obj)
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, types.FunctionType | types.BuiltinFunctionType):
@@ -226,6 +237,8 @@ def _load_lambda(config: Any, where: str) -> Any:
             "pass safe_mode=False to the loading function or call "
             "kerax.config.enable_unsafe_deserialization().",
         )
+    if isinstance(config, dict) and "value" in config:  # a bare lambda's entry
+        config = dict(zip(("code", "defaults", "closure"), config["value"]))
     try:
         code = marshal.loads(base64.decodebytes(config["code"].encode("ascii")))
     except (KeyError, TypeError, ValueError, EOFError) as err:

@@ -2,6 +2,7 @@
 
 from kerax.backend import clear_session
 from kerax.random import set_random_seed
+from kerax.saving.object_registration import CustomObjectScope, custom_object_scope
 from kerax.training.progbar import Progbar
 from kerax.utils._host_dataset import HostDataset
 from kerax.utils.audio_dataset import audio_dataset_from_directory
@@ -17,6 +18,7 @@ from kerax.utils.text_dataset import text_dataset_from_directory
 from kerax.utils.timeseries import timeseries_dataset_from_array
 
 __all__ = [
+    "CustomObjectScope",
     "DownloadError",
     "HostDataset",
     "Progbar",
@@ -25,6 +27,7 @@ __all__ = [
     "array_to_img",
     "audio_dataset_from_directory",
     "clear_session",
+    "custom_object_scope",
     "get_file",
     "image_dataset_from_directory",
     "img_to_array",
