@@ -127,3 +127,36 @@ def test_custom_objects_function_reloads(tmp_path):
     with kerax.saving.custom_object_scope({"doubled_relu": doubled_relu}):
         scoped = kerax.models.load_model(path)
     assert scoped.layers[1].activation is doubled_relu
+
+
+@keras.saving.register_keras_serializable(package="kxtest")
+def gap_loss(y_true, y_pred):
+    return keras.ops.mean(keras.ops.abs(y_true - y_pred) * 2.0, axis=-1)
+
+
+@kerax.saving.register_keras_serializable(package="kxtest", name="gap_loss")
+def kx_gap_loss(y_true, y_pred):
+    return jnp.mean(jnp.abs(y_true - y_pred) * 2.0, axis=-1)
+
+
+def test_registered_loss_function_both_ways(tmp_path):
+    saved = {}
+    for lib, loss in ((keras, gap_loss), (kerax, kx_gap_loss)):
+        x = lib.Input(shape=(3,))
+        model = lib.Model(x, lib.layers.Dense(2)(x))
+        model.compile(optimizer="sgd", loss=loss)
+        path = str(tmp_path / f"{lib.__name__}.keras")
+        model.save(path)
+        saved[lib.__name__] = (model, path)
+    reference, path = saved["keras"]
+    loaded = kerax.models.load_model(path)
+    assert loaded._compile_args[0] is kx_gap_loss
+    np.testing.assert_allclose(
+        loaded.evaluate(X, Y, verbose=0), reference.evaluate(X, Y, verbose=0), rtol=1e-5
+    )
+    reference, path = saved["kerax"]
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        loaded.evaluate(X, Y, verbose=0), reference.evaluate(X, Y, verbose=0), rtol=1e-5
+    )
+    assert kerax.models.load_model(path)._compile_args[0] is kx_gap_loss
