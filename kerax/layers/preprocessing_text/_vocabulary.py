@@ -57,7 +57,7 @@ def pad_idf(idf: np.ndarray, front: int, back: int, front_value: float | None = 
     ``back`` zeros after it, as float32."""
     idf = np.asarray(idf, np.float32)
     if front_value is None:
-        front_value = float(idf.mean()) if idf.size else math.nan
+        front_value = float(idf.astype(np.float64).mean()) if idf.size else math.nan
     return np.concatenate(
         [np.full(front, front_value, np.float32), idf, np.zeros(max(back, 0), np.float32)]
     )
