@@ -197,8 +197,13 @@ def take(arrays: Sequence[Any], idx: np.ndarray) -> list[Any]:
     return [None if a is None else a[idx] for a in arrays]
 
 
-def iterate_batches(data: Iterable[Any]) -> Iterator[tuple[Any, Any, Any]]:
+def iterate_batches(data: Iterable[Any], shuffle: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """Yields ``(x, y, sample_weight)`` from an iterable of batches.
+
+    Args:
+        data: The batches.
+        shuffle: Whether a ``kerax.utils.PyDataset`` serves its batches in a random order
+            this epoch (``fit(shuffle=True)``, as Keras); other iterables have one order.
 
     Raises:
         TypeError: If ``data`` is neither arrays nor iterable.
@@ -208,7 +213,9 @@ def iterate_batches(data: Iterable[Any]) -> Iterator[tuple[Any, Any, Any]]:
             "Expected the data as arrays (or a list / dict of arrays keyed by input name), "
             f"or an iterable of batches; received {type(data).__name__}: {data!r:.80}."
         )
-    for batch in data:
+    from kerax.utils.py_dataset import PyDataset  # kerax.utils imports kerax.training
+
+    for batch in data.epoch(shuffle) if isinstance(data, PyDataset) else data:
         if (
             isinstance(batch, tuple | list)
             and len(batch) in (1, 2, 3)

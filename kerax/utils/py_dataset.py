@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import random
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -131,8 +132,23 @@ class PyDataset:
 
     def __iter__(self) -> Iterator[Any]:
         """One epoch: ``on_epoch_begin``, the batches in order, ``on_epoch_end``."""
+        return self.epoch()
+
+    def epoch(self, shuffle: bool = False) -> Iterator[Any]:
+        """One epoch: ``on_epoch_begin``, the batches, ``on_epoch_end``.
+
+        Args:
+            shuffle: Serve the batches in a random order (Python's ``random``, which
+                ``kerax.utils.set_random_seed`` seeds), as ``fit(shuffle=True)`` does in
+                Keras; an infinite dataset is served in order.
+        """
         n = self.num_batches
-        indices = itertools.count() if n is None else range(n)
+        if n is None:
+            indices: Any = itertools.count()
+        else:
+            indices = list(range(n))
+            if shuffle:
+                random.shuffle(indices)
         workers = self.workers
         if self.use_multiprocessing and not getattr(self, "_warned_processes", False):
             self._warned_processes = True

@@ -171,3 +171,20 @@ def test_fit_on_host_dataset_matches_arrays():
     model.fit(ds, epochs=2, verbose=0)
     for a, b in zip(model.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_shuffled_epoch_serves_a_permutation_with_the_hooks():
+    from kerax.training.data import iterate_batches
+
+    log = []
+    data = Batches(X, Y, 2, log)
+    kerax.utils.set_random_seed(3)
+    first = [
+        int(np.flatnonzero((X == x[0]).all(1))[0]) // 2 for x, _, _ in iterate_batches(data, True)
+    ]
+    second = [
+        int(np.flatnonzero((X == x[0]).all(1))[0]) // 2 for x, _, _ in iterate_batches(data, True)
+    ]
+    assert sorted(first) == sorted(second) == list(range(10)) and first != second
+    assert log[0] == "begin" and log[11] == "end" and log[1:11] == first
+    assert data.served[:10] == first
