@@ -312,6 +312,12 @@ def deserialize(
 
         return deserialize_layer(config, custom_objects)
     cls = resolve_class(config, kind, custom_objects, where)
+    from kerax.layers._base import Layer
+
+    if isinstance(cls, type) and issubclass(cls, Layer):
+        from kerax.saving.serialization import deserialize_layer
+
+        return deserialize_layer(config, custom_objects)
     if not hasattr(cls, "from_config"):
         raise _fail(where, f"{class_name!r} has no from_config() method.")
     try:
