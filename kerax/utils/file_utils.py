@@ -168,6 +168,7 @@ def _download(origin: str, target: str, file_hash: str | None, stale: bool) -> N
         else "it is not in the cache"
     )
     part = f"{target}.part"
+    print(f"Downloading data from {origin}")
     try:
         with urllib.request.urlopen(origin) as response, open(part, "wb") as out:
             shutil.copyfileobj(response, out)

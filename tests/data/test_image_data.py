@@ -133,6 +133,13 @@ def test_image_dataset_label_modes_split_and_no_shuffle(image_dir):
     )
     assert len(train.file_paths) == 6 and len(val.file_paths) == 2
     assert not set(train.file_paths) & set(val.file_paths)
+    given = [3, 1, 4, 1, 5, 9, 2, 6]
+    listed = image_dataset_from_directory(image_dir, labels=given, batch_size=8, **common)
+    paths, labels, names = keras_index(
+        str(image_dir), given, ALLOWLIST_FORMATS, shuffle=False, verbose=False
+    )
+    assert listed.file_paths == paths and listed.class_names == names
+    np.testing.assert_array_equal(next(iter(listed))[1], labels)
     grey = image_dataset_from_directory(image_dir, color_mode="grayscale", **common)
     assert next(iter(grey))[0].shape == (8, 5, 5, 1)
     with pytest.raises(ValueError, match="seed"):
