@@ -225,11 +225,12 @@ def replace(model: Any, ts: TrainState) -> None:
 
 def _finite(*trees: Any) -> bool:
     leaves = [x for x in jax.tree_util.tree_leaves(trees) if jnp.issubdtype(x.dtype, jnp.inexact)]
-    return (
-        bool(jax.jit(lambda xs: jnp.all(jnp.stack([jnp.isfinite(x).all() for x in xs])))(leaves))
-        if leaves
-        else True
-    )
+    return bool(_all_finite(leaves)) if leaves else True
+
+
+@jax.jit
+def _all_finite(leaves: list[Any]) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in leaves]))
 
 
 def keep(model: Any, ts: TrainState) -> None:
@@ -271,7 +272,9 @@ def set_learning_rate(model: Any, value: Any) -> None:
 
 
 def unalias(tree: Any) -> Any:
-    """Copies arrays that appear twice in ``tree``, so that donating it is legal."""
+    """Copies arrays that appear twice in ``tree``, so that donating it is legal (kerax's
+    programs do not donate the train state; a loop of your own around
+    :func:`~kerax.training.make_train_step` may)."""
     seen: set[int] = set()
 
     def once(x: Any) -> Any:

@@ -310,7 +310,7 @@ def test_layers_with_only_non_trainable_weights_train_as_in_keras(kind):
     if kind == "custom":
         weights[2] = np.array([0.5, 2.0, -1.0], np.float32)
     reference.set_weights(weights)
-    on_batch, fitted = _model(extra(kerax)), _model(extra(kerax))
+    on_batch, fitted = _build(kerax, extra(kerax)), _build(kerax, extra(kerax))
     on_batch.set_weights(weights)
     fitted.set_weights(weights)
     rows = slice(0, 4 * BATCH)
