@@ -2,9 +2,9 @@
 ``tf_idf`` outputs, on NumPy (host) and on JAX (device).
 
 Indices outside ``[0, depth)`` (the dropped mask token is ``-1``) contribute nothing.
-``multi_hot`` / ``count`` / ``tf_idf`` treat the last axis as one sample: a rank-1
-input is a single sample of shape ``(depth,)``, a rank-2 input gives
-``(batch, depth)``. ``one_hot`` encodes every element, squeezing a last axis of size 1.
+``multi_hot`` / ``count`` / ``tf_idf`` treat the last axis as one sample and replace it
+with ``depth``: a rank-1 input is a single sample of shape ``(depth,)``, a rank-2 input
+gives ``(batch, depth)``. ``one_hot`` encodes every element, squeezing a last axis of size 1.
 """
 
 from __future__ import annotations
@@ -16,14 +16,6 @@ import numpy as np
 
 #: Index that marks a dropped element (the mask token outside ``"int"`` mode).
 DROPPED = -1
-
-
-def _check_rank(layer: str, mode: str, shape: tuple[int, ...]) -> None:
-    if len(shape) > 2:
-        raise ValueError(
-            f"{layer}: with output_mode='{mode}' the input may have rank 1 or 2 (the last "
-            f"axis is one sample); received an input of shape {shape}."
-        )
 
 
 def encode_numpy(
@@ -40,10 +32,9 @@ def encode_numpy(
         if indices.ndim > 1 and indices.shape[-1] == 1:
             indices = indices[..., 0]
         return (indices[..., None] == np.arange(depth)).astype(np.float32)
-    _check_rank(layer, mode, indices.shape)
-    rows = indices[None] if indices.ndim == 1 else indices
+    rows = indices.reshape(-1, indices.shape[-1])
     out = encode_rows_numpy(list(rows), mode, depth, idf)
-    return out[0] if indices.ndim == 1 else out
+    return out.reshape(*indices.shape[:-1], depth)
 
 
 def encode_rows_numpy(
@@ -77,7 +68,6 @@ def encode_jax(
         if indices.ndim > 1 and indices.shape[-1] == 1:
             indices = indices[..., 0]
         return (indices[..., None] == jnp.arange(depth)).astype(jnp.float32)
-    _check_rank(layer, mode, tuple(indices.shape))
     counts = (indices[..., None] == jnp.arange(depth)).astype(jnp.float32).sum(axis=-2)
     if mode == "multi_hot":
         return jnp.minimum(counts, 1.0)

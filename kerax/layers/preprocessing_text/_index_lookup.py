@@ -15,6 +15,8 @@ import numpy as np
 
 from kerax.layers._base import Layer
 from kerax.layers.preprocessing_text import _encoding, _vocabulary
+from kerax.layers.preprocessing_text._adapt_data import array_batches, is_batch_iterable
+from kerax.layers.preprocessing_text._lookup_saving import LookupSaving
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _ALIASES = {"binary": "multi_hot", "tf-idf": "tf_idf"}
@@ -30,32 +32,7 @@ def canonical_output_mode(layer: str, output_mode: str) -> str:
     return mode
 
 
-def is_batch_iterable(data: Any) -> bool:
-    """Whether ``adapt`` should treat ``data`` as an iterable of batches (a generator,
-    a dataset) rather than as one array."""
-    if isinstance(data, list | tuple | np.ndarray | str | bytes):
-        return False
-    return hasattr(data, "__iter__") and not hasattr(data, "__array__")
-
-
-def array_batches(data: Any, batch_size: int | None, steps: int | None, layer: str) -> list[Any]:
-    """Splits array ``data`` into ``batch_size`` rows (all of it when ``None``); with
-    ``steps``, the first ``steps`` batches."""
-    if steps is not None and batch_size is None:
-        raise ValueError(
-            f"{layer}.adapt: `steps` counts batches; with array data pass `batch_size` too "
-            f"(received steps={steps}, batch_size=None), or pass an iterable of batches."
-        )
-    if batch_size is None or np.ndim(data) == 0:
-        return [data]
-    if batch_size < 1:
-        raise ValueError(f"{layer}.adapt: `batch_size` must be positive; received {batch_size}.")
-    n = len(data)
-    batches = [data[i : i + batch_size] for i in range(0, n, batch_size)] or [data]
-    return batches if steps is None else batches[:steps]
-
-
-class IndexLookup(Layer):
+class IndexLookup(LookupSaving, Layer):
     """Shared behaviour of the lookup layers (not exported; see the subclasses)."""
 
     #: The layer maps raw host data (strings) and cannot run inside a compiled graph.
@@ -331,7 +308,7 @@ class IndexLookup(Layer):
         array = self._normalize(batch)
         if array.ndim <= 1:
             return [array.reshape(-1).tolist()]
-        return array.reshape(array.shape[0], -1).tolist()
+        return [row.reshape(-1).tolist() for row in array]
 
     def _adapt_rows(self, batches: Iterator[list[list[Any]]]) -> None:
         counts = _vocabulary.Counts(documents=self.output_mode == "tf_idf")
@@ -446,66 +423,3 @@ class IndexLookup(Layer):
                 return (*shape[:-1], depth)
             return (*shape, depth)
         return (*shape[:-1], depth)
-
-    # ------------------------------------------------------------------ saving
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "invert": self.invert,
-                "max_tokens": self.max_tokens,
-                "num_oov_indices": self.num_oov_indices,
-                "oov_token": self.oov_token,
-                "mask_token": self.mask_token,
-                "output_mode": self.output_mode,
-                "sparse": self.sparse,
-                "pad_to_max_tokens": self.pad_to_max_tokens,
-                "idf_weights": _listify(self.input_idf_weights),
-                "vocabulary": _listify(self.input_vocabulary),
-                "vocabulary_size": self._frozen_vocab_size,
-                "salt": self.salt,
-            }
-        )
-        return config
-
-    def save_assets(self, dir_path: str) -> None:
-        """Writes an adapted vocabulary to ``dir_path/vocabulary.txt`` (Keras's layout;
-        a vocabulary given to the constructor is in the config instead)."""
-        if self.input_vocabulary is not None:
-            return
-        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(str(t) for t in self.get_vocabulary()))
-
-    def load_assets(self, dir_path: str) -> None:
-        """Reads the vocabulary written by :meth:`save_assets`."""
-        if self.input_vocabulary is not None:
-            return
-        path = os.path.join(dir_path, "vocabulary.txt")
-        if not os.path.exists(path):
-            return
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-        while lines and lines[-1] == "":
-            lines.pop()
-        if not lines:
-            return
-        values = [self._token_from_text(line) for line in lines]
-        self.set_vocabulary(values, self._idf if self.output_mode == "tf_idf" else None)
-
-    def _h5_extra_vars(self) -> dict[str, np.ndarray]:
-        """Arrays Keras stores under the layer's ``vars`` group by name (idf weights)."""
-        if self.output_mode == "tf_idf" and self._idf is not None:
-            return {"idf_weights": np.asarray(self._idf, np.float32)}
-        return {}
-
-    def _load_h5_extra_vars(self, store: dict[str, np.ndarray]) -> None:
-        if self.output_mode == "tf_idf" and "idf_weights" in store:
-            self._idf = np.asarray(store["idf_weights"], np.float32)
-
-
-def _listify(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray | list | tuple):
-        return np.asarray(value).tolist()
-    return value

@@ -52,8 +52,8 @@ class IntegerLookup(IndexLookup):
         **kwargs: Base layer arguments (``name``, ...).
 
     Input shape:
-        Integers of any shape; ``"multi_hot"`` / ``"count"`` / ``"tf_idf"`` take rank 1
-        (one sample) or 2 ``(batch_size, ids)``.
+        Integers of any shape. ``"multi_hot"`` / ``"count"`` / ``"tf_idf"`` read the last axis as
+        one sample (a rank-1 input is a single sample).
 
     Output shape:
         ``"int"``: the input shape (int64 on the host). ``"one_hot"``: the input shape
@@ -121,12 +121,12 @@ class IntegerLookup(IndexLookup):
     # ------------------------------------------------------------------ hooks
     def _normalize(self, values: Any) -> np.ndarray:
         array = np.asarray(values)
-        if array.size and array.dtype.kind not in "iu":
+        if array.size and array.dtype.kind not in "iufb":
             raise TypeError(
                 f"IntegerLookup '{self.name}': expected integer ids, received an array of "
                 f"dtype {array.dtype}. (For strings use StringLookup.)"
             )
-        return array.astype(np.int64)
+        return array.astype(np.int64)  # floats are truncated, as Keras's cast does
 
     def _token_from_text(self, line: str) -> Any:
         return int(line)
@@ -213,9 +213,7 @@ class IntegerLookup(IndexLookup):
 
     def _device(self, x: jax.Array) -> jax.Array:
         if not jnp.issubdtype(x.dtype, jnp.integer):
-            raise TypeError(
-                f"IntegerLookup '{self.name}': expected integer ids, received dtype {x.dtype}."
-            )
+            x = x.astype(jnp.int32)  # floats are truncated, as Keras's cast does
         if self.invert:
             vocab = np.asarray(self.get_vocabulary(), np.int64)
             table = jnp.asarray(self._device_ints(vocab, "vocabulary"), x.dtype)

@@ -64,8 +64,8 @@ class StringLookup(HostCallMixin, IndexLookup):
         **kwargs: Base layer arguments (``name``, ...).
 
     Input shape:
-        Strings of any shape; ``"multi_hot"`` / ``"count"`` / ``"tf_idf"`` take rank 1
-        (one sample) or 2 ``(batch_size, terms)``.
+        Strings of any shape. ``"multi_hot"`` / ``"count"`` / ``"tf_idf"`` read the last axis as
+        one sample (a rank-1 input is a single sample).
 
     Output shape:
         ``"int"``: the input shape (int64). ``"one_hot"``: the input shape plus

@@ -9,12 +9,9 @@ import numpy as np
 
 from kerax.layers._base import Layer
 from kerax.layers.preprocessing_text import _encoding, _text_ops
+from kerax.layers.preprocessing_text._adapt_data import array_batches, is_batch_iterable
 from kerax.layers.preprocessing_text._host_call import HostCallMixin
-from kerax.layers.preprocessing_text._index_lookup import (
-    array_batches,
-    canonical_output_mode,
-    is_batch_iterable,
-)
+from kerax.layers.preprocessing_text._index_lookup import canonical_output_mode
 from kerax.layers.preprocessing_text.string_lookup import StringLookup, to_text
 
 
@@ -203,7 +200,7 @@ class TextVectorization(HostCallMixin, Layer):
             return tokens
         if tokens.ndim <= 1:
             return [tokens.reshape(-1).tolist()]
-        return tokens.reshape(tokens.shape[0], -1).tolist()
+        return [row.reshape(-1).tolist() for row in tokens]
 
     # ------------------------------------------------------------------ the string steps
     def _text(self, inputs: Any) -> np.ndarray:
@@ -253,6 +250,14 @@ class TextVectorization(HostCallMixin, Layer):
             if self._output_mode != "int":
                 return lookup._encode_host(indices)
             return self._fit_length(indices)
+        if self._output_mode == "one_hot":
+            raise ValueError(
+                f"TextVectorization '{self.name}': output_mode='one_hot' with a `split` gives "
+                "one vector per token, a ragged result kerax cannot hold (Keras returns a "
+                "tf.RaggedTensor). Use output_mode='int' with `output_sequence_length` (and "
+                "one-hot encode after), 'multi_hot' / 'count' for one vector per string, or "
+                "split=None."
+            )
         rows = [lookup._indices(_as_array(r)) for r in tokens]
         if self._output_mode != "int":
             depth = lookup._depth()

@@ -262,3 +262,19 @@ def test_adapt_batches_and_steps():
     assert layer.get_vocabulary() == ["[UNK]", "y", "x"]
     with pytest.raises(ValueError, match="batch_size"):
         layer.adapt(np.array(["x"]), steps=1)
+
+
+def test_edge_inputs():
+    layer = L.StringLookup()
+    layer.adapt(["a", "b", "b"])
+    layer.adapt(np.array([], dtype=str))  # nothing to learn: the vocabulary stays
+    assert layer.get_vocabulary() == ["[UNK]", "b", "a"]
+    # Floating ids are truncated to integers, as Keras's cast does.
+    ids = L.IntegerLookup(vocabulary=[4, 2])
+    np.testing.assert_array_equal(ids(np.array([4.0, 2.7, 9.0])), [1, 2, 0])
+    np.testing.assert_array_equal(ids(jnp.array([4.0, 2.7, 9.0])), [1, 2, 0])
+    # Encoded outputs read the last axis as one sample, whatever the rank.
+    hot = L.StringLookup(vocabulary=["a", "b"], output_mode="multi_hot")
+    batch = np.array([[["a", "b"], ["b", "b"]]])
+    np.testing.assert_array_equal(hot(batch), [[[0, 1, 1], [0, 0, 1]]])
+    assert hot.compute_output_shape((None, 2, 2)) == (None, 2, 3)

@@ -177,6 +177,8 @@ def test_errors_on_use():
         layer.adapt(["a"])
     with pytest.raises(RuntimeError, match="vocabulary must be set"):
         L.TextVectorization(output_mode="multi_hot")(["a"])
+    with pytest.raises(ValueError, match="one_hot.*ragged"):
+        L.TextVectorization(output_mode="one_hot", vocabulary=["a"])(["a b"])
 
 
 def test_config_round_trip_and_output_shape():
