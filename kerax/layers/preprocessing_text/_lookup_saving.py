@@ -56,7 +56,10 @@ class LookupSaving:
         if not lines:
             return
         values = [self._token_from_text(line) for line in lines]
-        self.set_vocabulary(values, self._idf if self.output_mode == "tf_idf" else None)
+        idf = None
+        if self.output_mode == "tf_idf" and self._idf is not None:
+            idf = self._idf[: len(values)]  # without the zeros of pad_to_max_tokens
+        self.set_vocabulary(values, idf)
 
     def _h5_extra_vars(self) -> dict[str, np.ndarray]:
         """Arrays Keras stores under the layer's ``vars`` group by name (idf weights)."""

@@ -95,3 +95,13 @@ def test_reads_an_archive_in_keras_layout(tmp_path):
     layer = keras_file.load_model(path)
     assert layer.get_vocabulary() == ["[M]", "[UNK]", "[UNK]", "q", "p"]
     np.testing.assert_array_equal(layer(["p", "q", "[M]"]), [4, 3, 0])
+
+
+def test_padded_tf_idf_round_trip(tmp_path):
+    layer = L.TextVectorization(output_mode="tf_idf", max_tokens=12, pad_to_max_tokens=True)
+    layer.adapt(["a b b", "c a", "d"])
+    path = tmp_path / "padded.keras"
+    keras_file.save_model(layer, path)
+    loaded = keras_file.load_model(path)
+    np.testing.assert_array_equal(loaded._lookup_layer._idf, layer._lookup_layer._idf)
+    np.testing.assert_allclose(loaded(["a b q"]), layer(["a b q"]))
