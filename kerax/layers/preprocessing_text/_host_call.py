@@ -2,9 +2,11 @@
 
 Eagerly (``layer(["the cat"])``) the layer runs ``host_transform`` on NumPy and returns
 a JAX array, as Keras on its JAX backend does (``invert`` outputs, being strings, stay
-NumPy). On symbolic tensors the call is recorded in the graph like any layer's. Inside
-a compiled model the string step has already happened where the data entered the
-device, so ``apply`` receives ``host_transform``'s output and passes it through.
+NumPy). On symbolic tensors the call is handed to the graph code, which must take the
+output spec from ``compute_output_shape`` and ``output_dtype()`` (``apply`` cannot be
+traced on strings). Inside a compiled model the string step has already happened where
+the data entered the device, so ``apply`` receives ``host_transform``'s output and
+passes it through.
 """
 
 from __future__ import annotations
