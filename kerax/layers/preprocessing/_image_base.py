@@ -110,6 +110,12 @@ class ImageLayer(Layer):
 
     # ------------------------------------------------------------------ helpers
     def _cast(self, inputs: Any) -> jax.Array:
+        if isinstance(inputs, dict):
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) takes an image array; kerax "
+                "does not support Keras's dict inputs (images with labels, bounding boxes "
+                f"or segmentation masks). Received a dict with keys {sorted(inputs)}."
+            )
         x = jnp.asarray(inputs)
         if x.ndim not in (3, 4):
             raise ValueError(

@@ -273,3 +273,32 @@ def test_eager_calls_default_to_training_as_in_keras():
 def test_bad_arguments_raise_clear_errors(make, needle):
     with pytest.raises(ValueError, match=needle):
         make()
+
+
+def test_every_random_layer_augments_in_a_jitted_training_apply():
+    inputs = kerax.Input((5, 6, 3))
+    x = inputs
+    for name, kwargs in RANDOM:
+        if name != "RandomCrop":
+            x = getattr(L, name)(**kwargs)(x)
+    x = L.RandomCrop(3, 4)(x)
+    model = kerax.Model(inputs, x)
+    lowered, variables = model.lowered, model.get_variables()
+    data = _images()
+
+    @jax.jit
+    def train_apply(key: jax.Array) -> jax.Array:
+        return lowered.apply(variables, data, training=True, rng=key)[0]
+
+    first, second = (
+        np.asarray(train_apply(jax.random.key(0))),
+        np.asarray(train_apply(jax.random.key(1))),
+    )
+    assert first.shape == second.shape == (2, 3, 4, 3)
+    assert np.all(np.isfinite(first)) and not np.allclose(first, second)
+    inference = lowered.apply(variables, data, training=False)[0]
+    np.testing.assert_allclose(
+        inference, keras.preprocessing.image.smart_resize(data, (3, 4)), **TOL
+    )
+    with pytest.raises(ValueError, match="dict"):
+        L.RandomFlip()({"images": data})
