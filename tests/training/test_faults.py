@@ -166,6 +166,8 @@ def test_train_on_batch_failing_inside_the_step_keeps_the_last_step(pure):
     model.predict(X, verbose=0)  # usable, and training continues from there
     model.train_on_batch(X[3 * BATCH : 4 * BATCH], Y[3 * BATCH : 4 * BATCH])
     _assert_weights(model, _keras_after(4))
+    if pure:
+        return
     for call in (model.predict, model.evaluate, model.test_on_batch, model.predict_on_batch):
         tap.fail_at = tap.calls + 1
         with pytest.raises(Exception, match="host callback failed"):
