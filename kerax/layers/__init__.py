@@ -20,6 +20,7 @@ from kerax.layers.global_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from kerax.layers.group_query_attention import GroupedQueryAttention
 from kerax.layers.gru import GRU, GRUCell
 from kerax.layers.input_layer import Input, InputLayer
 from kerax.layers.lstm import LSTM, LSTMCell
@@ -86,6 +87,7 @@ from kerax.layers.regularization import (
     SpatialDropout3D,
 )
 from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerax.layers.rms_normalization import RMSNormalization
 from kerax.layers.rnn import RNN, StackedRNNCells
 from kerax.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from kerax.layers.simple_rnn import SimpleRNN, SimpleRNNCell
@@ -209,4 +211,51 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
+]
+
+# Keras's other spellings of the same classes (``MaxPool2D is MaxPooling2D``).
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalAvgPool3D = GlobalAveragePooling3D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalMaxPool3D = GlobalMaxPooling3D
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution3D = Conv3D
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D
+GroupQueryAttention = GroupedQueryAttention
+__all__ += [
+    "AvgPool1D",
+    "AvgPool2D",
+    "AvgPool3D",
+    "Convolution1D",
+    "Convolution1DTranspose",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "Convolution3D",
+    "Convolution3DTranspose",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
+    "GroupQueryAttention",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPool3D",
+    "RMSNormalization",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
 ]

@@ -156,6 +156,8 @@ CASES: list[Case] = [
     Case("BatchNormalization", ((4, 3),), {"center": False}, name="no_center"),
     Case("BatchNormalization", ((4, 3),), {"scale": False}, name="no_scale"),
     Case("LayerNormalization", ((2, 3, 4),)),
+    Case("RMSNormalization", ((2, 3, 4),)),
+    Case("RMSNormalization", ((2, 3, 4),), {"axis": [1, 2], "epsilon": 0.1}, name="axes"),
     Case("LayerNormalization", ((2, 3, 4),), {"axis": [1, 2], "center": False}, name="axes"),
     Case("GroupNormalization", ((2, 4, 4),), {"groups": 2}),
     Case("GroupNormalization", ((2, 4, 4),), {"groups": 2, "scale": False}, name="no_scale"),
@@ -245,6 +247,19 @@ CASES: list[Case] = [
         {"num_heads": 2, "key_dim": 2, "use_bias": False, "output_shape": 6},
         call=_query_value,
         name="no_bias",
+    ),
+    Case(
+        "GroupQueryAttention",
+        ((2, 3, 5), (2, 4, 5)),
+        {"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 2},
+        call=_query_value,
+    ),
+    Case(
+        "GroupQueryAttention",
+        ((2, 3, 4), (2, 2, 4)),
+        {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1, "use_bias": False},
+        call=_query_value,
+        name="mqa_no_bias",
     ),
     # recurrent
     Case("SimpleRNN", _seq(), {"units": 2}),
@@ -360,6 +375,8 @@ def _public_layer_classes() -> set[str]:
         for name in kerax.layers.__all__
         if inspect.isclass(cls := getattr(kerax.layers, name))
         and issubclass(cls, kerax.layers.Layer)
+        # Keras's second spellings (MaxPool2D is MaxPooling2D) share their class's case.
+        and not (cls.__name__ != name and cls.__name__ in kerax.layers.__all__)
     }
 
 
