@@ -232,3 +232,96 @@ def test_evaluate_list_keeps_loss_first():
     assert values == [logs["loss"], logs["accuracy"]]
     expected = reference.evaluate(_X, _Y, batch_size=40, verbose=0)
     np.testing.assert_allclose(values, expected, atol=1e-5)
+
+
+# ------------------------------------------------------------------------- summary
+
+
+def _summary_models(lib):
+    """Functional (frozen weights, float16, a nested model, long names, two outputs),
+    Sequential (trained: optimizer params), and a model with shared layers and two
+    inputs; explicit model names (auto-generated model names are not compared)."""
+    layers = lib.layers
+    inp = lib.Input((6,), name="inp")
+    inner_in = lib.Input((6,), name="inner_in")
+    inner = lib.Model(inner_in, layers.Dense(3, name="inner_dense")(inner_in), name="inner")
+    frozen = layers.Dense(4, name="a_rather_long_layer_name_that_does_not_fit_anywhere")
+    frozen.trainable = False
+    half = layers.Dense(2, dtype="float16", name="half")(frozen(inp))
+    joined = layers.Concatenate(name="joined")([inner(inp), half])
+    normed = layers.BatchNormalization(name="norm")(joined)
+    big = lib.Model(inp, [normed, half], name="big")
+
+    seq = lib.Sequential(
+        [lib.Input((3,)), layers.Dense(2, name="s1"), layers.Dense(1, name="s2")], name="seq"
+    )
+    seq.compile(optimizer="adam", loss="mse")
+    seq.fit(np.ones((4, 3), "float32"), np.ones((4, 1), "float32"), verbose=0)
+
+    a, b = lib.Input((5,), name="a"), lib.Input((5,), name="b")
+    shared = layers.Dense(4, name="shared")
+    both = layers.Concatenate(name="cat")([shared(a), shared(b)])
+    tower = lib.Sequential([lib.Input((8,)), layers.Dense(2, name="t")], name="tower")
+    outer = lib.Model([a, b], tower(both), name="outer")
+    return {"big": big, "seq": seq, "outer": outer}
+
+
+_SUMMARY_ARGS = {
+    "default": {},
+    "nested_trainable": {"expand_nested": True, "show_trainable": True},
+    "wide_cropped": {"line_length": 120},
+    "positions": {"line_length": 90, "positions": [0.4, 0.6, 0.7, 1.0]},
+    "narrow": {"line_length": 60},
+}
+
+
+@pytest.fixture(scope="module")
+def summary_models():
+    keras.utils.set_random_seed(0)
+    return {"keras": _summary_models(keras), "kerax": _summary_models(kerax)}
+
+
+@pytest.mark.parametrize("args", sorted(_SUMMARY_ARGS))
+def test_summary_prints_keras_table(args, summary_models, monkeypatch, capsys):
+    from kerax.models.summary import print_summary
+
+    monkeypatch.setenv("COLUMNS", "80")  # both size the table from the terminal
+    kwargs = _SUMMARY_ARGS[args]
+    for name in ("big", "seq", "outer"):
+        capsys.readouterr()
+        summary_models["keras"][name].summary(**kwargs)
+        theirs = capsys.readouterr().out
+        print_summary(summary_models["kerax"][name], **kwargs)
+        ours = capsys.readouterr().out
+        assert ours.rstrip("\n").split("\n") == theirs.rstrip("\n").split("\n"), name
+        assert "Total params:" in theirs and "┏" in theirs and "(" in theirs
+
+
+def test_summary_method_and_layer_range(summary_models, monkeypatch, capsys):
+    from kerax.models.summary import print_summary
+
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = {}
+    for lib, models in summary_models.items():
+        capsys.readouterr()
+        models["big"].summary(line_length=76)
+        if lib == "keras":
+            models["big"].summary(layer_range=["inner", "joined"])
+        else:
+            print_summary(models["big"], layer_range=["inner", "joined"])
+        texts[lib] = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert texts["kerax"] == texts["keras"]
+    with pytest.raises(ValueError, match="no layer matches 'nope'"):
+        print_summary(summary_models["kerax"]["big"], layer_range=["inp", "nope"])
+    with pytest.raises(ValueError, match="at least 4"):
+        print_summary(summary_models["kerax"]["big"], line_length=10)
+
+
+def test_unbuilt_sequential_summary(monkeypatch, capsys):
+    from kerax.models.summary import print_summary
+
+    monkeypatch.setenv("COLUMNS", "80")
+    keras.Sequential([keras.layers.Dense(3, name="d")], name="later").summary()
+    theirs = capsys.readouterr().out
+    print_summary(kerax.Sequential([kerax.layers.Dense(3, name="d")], name="later"))
+    assert capsys.readouterr().out.rstrip("\n") == theirs.rstrip("\n")
