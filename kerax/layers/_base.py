@@ -202,7 +202,8 @@ class Layer(LayerWeights, NodeAPI, Building):
             variables["state"],
             keys=lay.keys,
             training=bool(training),
-            rng=_random.next_key() if training else None,
+            # Drawn only if a layer draws (a SeedGenerator works in inference too).
+            rng=_random.next_key,
         )
         out = frame.call(self, self.name, args, kwargs)
         if frame.updates or frame.param_overrides:

@@ -232,7 +232,9 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
             )
             self.lowered.layout.store({"params": self.get_variables()["params"], "state": state})
             return outputs
-        outputs, _ = self._jitted_apply(False)(self.get_variables(), flat)
+        # A key even in inference: layers may draw there (a SeedGenerator in a custom
+        # layer's call), and Keras's generators advance at every call.
+        outputs, _ = self._jitted_apply(False)(self.get_variables(), flat, _random.next_key())
         return outputs
 
     def _jitted_apply(self, training: bool) -> Any:

@@ -38,7 +38,7 @@ class CallNode(Layer):
     """
 
     def __init__(self, model: Layer) -> None:
-        super().__init__(name=f"{model.name}_call")
+        super().__init__(name=f"call_{model.name}")  # ends in the model's own counter
         object.__setattr__(self, "_model", model)
         self.built = True
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
@@ -99,13 +100,14 @@ def arrays(
     variables = _devices.place_variables(model.lowered.layout, model.get_variables())
     states = _devices.replicated(placeholder(programs.metrics))
     names = model.metrics_names
+    key = _random.next_key()  # for layers that draw in inference
     if looped:
-        states, results = run(variables, states, data, order, 0, steps, True)
+        states, results = run(variables, states, data, order, 0, steps, True, key)
     else:
         for i in range(steps):
             if watched:
                 cb.on_test_batch_begin(i)
-            states, results = run(variables, states, data, order, i, 1, i == 0)
+            states, results = run(variables, states, data, order, i, 1, i == 0, key)
             if watched:
                 cb.on_test_batch_end(i, LazyLogs(names, results))
     return host_logs(names, results)
@@ -115,6 +117,7 @@ def iterable(model: Any, data: Any, steps: int | None, cb: CallbackList) -> dict
     """Evaluates an iterable of batches, one batch per call."""
     programs = model._programs()
     step, results = programs.eval_step(), programs.results()
+    key = _random.next_key()
     variables = _devices.place_variables(model.lowered.layout, model.get_variables())
     states = programs.metrics_init()()
     names = model.metrics_names
@@ -126,7 +129,7 @@ def iterable(model: Any, data: Any, steps: int | None, cb: CallbackList) -> dict
         batch, size = host_batch(model.graph, model._loss.losses, bx, by, bsw, size)
         if watched:
             cb.on_test_batch_begin(i)
-        states = step(variables, states, batch)
+        states = step(variables, states, batch, jax.random.fold_in(key, i))
         if watched:
             cb.on_test_batch_end(i, LazyLogs(names, results(states)))
     return host_logs(names, results(states))

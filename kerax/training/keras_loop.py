@@ -3,14 +3,16 @@
 A model whose class overrides ``train_step``, ``test_step``, ``predict_step``,
 ``compute_loss`` or the ``metrics`` property trains with those methods, as in Keras 3
 on JAX (see :mod:`kerax.models.keras_steps` for the signatures). The step is traced
-once by ``jax.jit`` with its state donated; the step's PRNG key is the base key of the
+once by ``jax.jit``; the step's PRNG key is the base key of the
 fit folded with the step number (:mod:`kerax.graph.step_context`), so layers that draw
 randomness and ``SeedGenerator`` draws in the step get new numbers every step.
 
 Batches are exact, as in Keras: a user's step sees real rows only, so the last, short
 batch of an epoch is its own batch (one more trace), never padded. The state lives on
 the device for the whole call and is written back to the model's variables, the
-optimizer and the metric objects when the call ends, normally or not.
+optimizer and the metric objects at each epoch's end and when the call ends, normally
+or not. As with kerax's own steps, the state is not donated: a step that fails while
+running leaves the state of the last completed step, which the model keeps.
 """
 
 from __future__ import annotations
@@ -79,11 +81,9 @@ def check_signature(model: Any, hook: str, arity: int) -> None:
 
 # ---------------------------------------------------------------------- state
 def _variables(model: Any) -> tuple[list[Any], list[Any]]:
-    """Copies of the current values: the step donates its state, and the model's own
-    arrays must stay readable meanwhile (a callback's ``get_weights``)."""
     return (
-        [jnp.copy(v.value) for v in model.trainable_variables],
-        [jnp.copy(v.value) for v in model.non_trainable_variables],
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.non_trainable_variables],
     )
 
 
@@ -93,14 +93,11 @@ def _optimizer_values(model: Any) -> list[Any]:
         return []
     if not optimizer.built:
         optimizer.build(model.trainable_variables)
-    return [jnp.copy(v.value) for v in optimizer.variables]
+    return [v.value for v in optimizer.variables]
 
 
-def _write_back(model: Any, state: Sequence[Any], kind: str, copy: bool = False) -> None:
-    """Makes the values of ``state`` the model's (and optimizer's, metrics') own;
-    copies of them with ``copy`` (the state goes on being donated to later steps)."""
-    if copy:
-        state = jax.tree_util.tree_map(jnp.copy, state)
+def _write_back(model: Any, state: Sequence[Any], kind: str) -> None:
+    """Makes the values of ``state`` the model's (and optimizer's, metrics') own."""
     trainable, non_trainable = state[0], state[1]
     for handle, value in zip(model.trainable_variables, trainable, strict=True):
         handle.assign(value)
@@ -116,9 +113,9 @@ def _write_back(model: Any, state: Sequence[Any], kind: str, copy: bool = False)
 
 
 class _Step:
-    """A model's step, jitted with the state donated and run under a step context."""
+    """A model's step, jitted and run under a step context."""
 
-    def __init__(self, fn: Callable[[Any, Any], Any], donate: bool = True) -> None:
+    def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
         def run(state: Any, data: Any, key: Any, step: Any) -> Any:
             token = _step_context.ACTIVE.set(
                 _step_context.StepContext(jax.random.fold_in(key, step))
@@ -128,7 +125,7 @@ class _Step:
             finally:
                 _step_context.ACTIVE.reset(token)
 
-        self._jitted = jax.jit(run, donate_argnums=0 if donate else ())
+        self._jitted = jax.jit(run)
 
     def __call__(self, state: Any, data: Any, key: Any, step: int) -> Any:
         return self._jitted(state, data, key, np.int32(step))
@@ -142,7 +139,7 @@ def _program(model: Any, kind: str) -> _Step:
         if len(cache) > 8:
             cache.clear()
         fn = {"train": model.train_step, "test": model.test_step, "predict": model.predict_step}
-        cache[token] = _Step(fn[kind], donate=kind != "predict")
+        cache[token] = _Step(fn[kind])
     return cache[token]
 
 
@@ -289,9 +286,9 @@ def fit(
                 if model.stop_training:
                     break
             logs = _floats(step_logs)
-            # The epoch's values become the model's (copies: the state is donated on),
-            # for validation and for epoch-end callbacks (checkpoints).
-            _write_back(model, state, "train", copy=True)
+            # The epoch's values become the model's, for validation and for epoch-end
+            # callbacks (checkpoints).
+            _write_back(model, state, "train")
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                 val = _validate(model, validation_data, validation_batch_size or batch_size)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -305,13 +302,9 @@ def fit(
 
 
 def _keep(model: Any, state: Sequence[Any], kind: str) -> None:
-    """The final write-back; after a step that failed while running, its donated state
-    is gone and the model keeps the values of the last epoch written back."""
-    try:
-        _write_back(model, state, kind)
-    except RuntimeError as err:
-        if "deleted" not in str(err):
-            raise
+    """The final write-back: the state of the last completed step (a failing step
+    leaves its input intact)."""
+    _write_back(model, state, kind)
 
 
 def _validate(model: Any, data: Any, batch_size: int) -> dict[str, Any]:

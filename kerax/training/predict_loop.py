@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList
 from kerax.training import data as _data
 from kerax.training import devices as _devices
@@ -74,12 +75,13 @@ def _host_batches(
     so one compile serves any number of rows."""
     graph = model.graph
     run = model._programs().predict_batch()
+    key = _random.next_key()  # for layers that draw in inference: new numbers per call
     pieces = []
     for i, start in enumerate(range(0, n, batch_size)):
         batch = _data.pad_rows([a[start : start + batch_size] for a in xs], batch_size)
         rows = min(batch_size, n - start)
         cb.on_predict_batch_begin(i)
-        out = run(variables, batch)
+        out = run(variables, batch, key, i)
         if cb.watches("on_predict_batch_end"):
             out = [np.asarray(o)[:rows] for o in out]
             cb.on_predict_batch_end(i, {"outputs": graph.unflatten_outputs(out)})
@@ -103,10 +105,11 @@ def _resident(
     batch_size = _devices.rounded(batch_size)
     rows, steps, order = _devices.resident_in_order((xs,), n, batch_size)
     run = model._programs().predict_runner(batch_size)
+    key = _random.next_key()
     outs = []
     for i in range(steps):
         cb.on_predict_batch_begin(i)
-        outs.append(run(variables, rows.groups[0], order, i))
+        outs.append(run(variables, rows.groups[0], order, i, key))
         cb.on_predict_batch_end(i, {"outputs": model.graph.unflatten_outputs(outs[-1])})
     return [
         np.concatenate([_devices.to_host(o[j]) for o in outs])[rows.local]
@@ -122,7 +125,7 @@ def apply_local(model: Any, variables: Any, xs: Sequence[Any]) -> list[np.ndarra
     n = count_rows(graph, xs)
     size = _devices.rounded(n, global_batch=False)
     padded = _data.pad_rows(xs, size) if size != n else list(xs)
-    out, _ = model._jitted_apply(False)(variables, _devices.put_batch(padded))
+    out, _ = model._jitted_apply(False)(variables, _devices.put_batch(padded), _random.next_key())
     return _devices.local_outputs(out, n)
 
 

@@ -220,26 +220,27 @@ class Programs:
 
     # ------------------------------------------------------------------ evaluation
     def eval_runner(self, batch_size: int, looped: bool) -> Any:
-        """``(variables, states, data, order, start, count, reset) -> (states, results)``:
-        evaluation steps on resident data (one step, at ``start``, when not ``looped``)."""
+        """``(variables, states, data, order, start, count, reset, key) -> (states,
+        results)``: evaluation steps on resident data (one step, at ``start``, when not
+        ``looped``); batch ``i`` draws from ``fold_in(key, i)``."""
 
         def build() -> Any:
             step = _steps.make_eval_step(self.lowered, self.loss, self.metrics)
             metrics, constrain = self.metrics, _devices.batch_constraint()
 
-            def one(variables, states, data, order, i):
+            def one(variables, states, data, order, i, key):
                 batch = _steps.batch_at(data, order, i, batch_size, constrain)
-                return step(variables, states, batch)
+                return step(variables, states, batch, _fold(key, i))
 
-            def run(variables, states, data, order, start, count, reset):
+            def run(variables, states, data, order, start, count, reset, key=None):
                 states = _reset_where(reset, metrics.init(), states)
                 if not looped:
-                    states = one(variables, states, data, order, start)
+                    states = one(variables, states, data, order, start, key)
                 else:
                     states = jax.lax.fori_loop(
                         start,
                         start + count,
-                        lambda i, st: one(variables, st, data, order, i),
+                        lambda i, st: one(variables, st, data, order, i, key),
                         states,
                     )
                 return states, metrics.results(states)
@@ -249,7 +250,7 @@ class Programs:
         return self._get(("eval_runner", batch_size, looped), build)
 
     def eval_step(self) -> Any:
-        """``(variables, states, batch) -> states``: evaluation on a host batch."""
+        """``(variables, states, batch, key) -> states``: evaluation on a host batch."""
         return self._get(
             ("eval_step",),
             lambda: jax.jit(_steps.make_eval_step(self.lowered, self.loss, self.metrics)),
@@ -272,14 +273,15 @@ class Programs:
 
     # ------------------------------------------------------------------ prediction
     def predict_runner(self, batch_size: int) -> Any:
-        """``(variables, xs, order, i) -> outputs``: batch ``i`` of resident inputs."""
+        """``(variables, xs, order, i, key) -> outputs``: batch ``i`` of resident inputs
+        (drawing, where a layer draws in inference, from ``fold_in(key, i)``)."""
 
         def build() -> Any:
             lowered, constrain = self.lowered, _devices.batch_constraint()
 
-            def predict_rows(variables, xs, order, i):
+            def predict_rows(variables, xs, order, i, key=None):
                 batch = _steps.batch_at((xs, [], []), order, i, batch_size, constrain)
-                out, _ = lowered.apply(variables, batch.x, training=False)
+                out, _ = lowered.apply(variables, batch.x, training=False, rng=_fold(key, i))
                 return jax.tree_util.tree_leaves(out)
 
             return jax.jit(predict_rows)
@@ -287,11 +289,12 @@ class Programs:
         return self._get(("predict_runner", batch_size), build)
 
     def predict_batch(self) -> Any:
-        """``(variables, xs) -> outputs``: the model on one host batch."""
+        """``(variables, xs, key, i) -> outputs``: the model on host batch ``i`` (its
+        draws, if any, from ``fold_in(key, i)``)."""
         lowered = self.lowered
 
-        def predict(variables, xs):
-            out, _ = lowered.apply(variables, xs, training=False)
+        def predict(variables, xs, key=None, i=0):
+            out, _ = lowered.apply(variables, xs, training=False, rng=_fold(key, i))
             return jax.tree_util.tree_leaves(out)
 
         return self._get(("predict_batch",), lambda: jax.jit(predict))
@@ -383,6 +386,11 @@ def _with_rng(ts: TrainState, rng: Any) -> TrainState:
 def _typed_key(data: Any, impl: Any) -> Any:
     """The key of :class:`_Keyless`'s data, inside a program."""
     return data if impl is None else jax.random.wrap_key_data(data, impl=impl)
+
+
+def _fold(key: Any, i: Any) -> Any:
+    """``fold_in(key, i)``, or None without a key."""
+    return None if key is None else jax.random.fold_in(key, i)
 
 
 def _reset_where(reset: Any, initial: Any, states: Any) -> Any:

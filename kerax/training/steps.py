@@ -178,12 +178,19 @@ def make_eval_step(
     loss: CompiledLoss,
     metrics: CompiledMetrics,
 ) -> Callable[[dict[str, Any], dict[str, Any], Batch], dict[str, Any]]:
-    """Builds ``eval_step(variables, metric_states, batch) -> metric_states``."""
+    """Builds ``eval_step(variables, metric_states, batch, rng=None) -> metric_states``.
+
+    ``rng`` is the key of layers that draw randomness in inference (a ``SeedGenerator``
+    in a custom layer's ``call``); evaluation passes a new one per call, as Keras's
+    generators advance.
+    """
     layout = lowered.layout
 
-    def step(variables: dict[str, Any], states: dict[str, Any], batch: Batch) -> dict[str, Any]:
+    def step(
+        variables: dict[str, Any], states: dict[str, Any], batch: Batch, rng: Any = None
+    ) -> dict[str, Any]:
         outputs, _, extra = lowered.forward(
-            variables, batch.x, training=False, row_weights=batch.valid
+            variables, batch.x, training=False, rng=rng, row_weights=batch.valid
         )
         preds = jax.tree_util.tree_leaves(outputs)
         total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)

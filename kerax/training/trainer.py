@@ -16,6 +16,7 @@ from typing import Any
 
 import jax
 
+from kerax import random as _random
 from kerax.callbacks import Callback, History
 from kerax.training import data as _data
 from kerax.training import devices as _devices
@@ -334,7 +335,9 @@ class Trainer(Compiled):
         batch, _ = host_batch(self.graph, self._loss.losses, x, y, sample_weight, None)
         programs = self._programs()
         variables = _devices.place_variables(self.lowered.layout, self.get_variables())
-        states = programs.eval_step()(variables, programs.metrics_init()(), batch)
+        states = programs.eval_step()(
+            variables, programs.metrics_init()(), batch, _random.next_key()
+        )
         logs = host_logs(self.metrics_names, programs.results()(states))
         self._metric_results = logs
         return logs if return_dict else single_or_list(logs)
