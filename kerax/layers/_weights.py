@@ -60,7 +60,7 @@ class LayerWeights:
         Returns:
             The :class:`~kerax.variables.Variable` handle.
         """
-        from kerax import regularizers
+        from kerax import constraints, regularizers
 
         name = name or f"variable_{len(self._weight_specs)}"
         if any(s.name == name for s in self._weight_specs):
@@ -77,7 +77,7 @@ class LayerWeights:
             initializer=_initializers.get(initializer),
             trainable=trainable,
             regularizer=regularizers.get(regularizer),
-            constraint=constraint,
+            constraint=constraints.get(constraint),
         )
         self._weight_specs.append(spec)
         handle = Variable(self, spec)
