@@ -145,7 +145,7 @@ def fit(
             if epoch_runner is not None:
                 logs = epoch_runner.run(epoch)
             else:
-                logs = _iterable_epoch(model, x, cb, steps_per_epoch)
+                logs = _iterable_epoch(model, x, cb, steps_per_epoch, shuffle, class_weight)
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                 val = _evaluate.for_fit(
                     model,
@@ -327,9 +327,15 @@ class _ArrayEpochs:
 
 
 def _iterable_epoch(
-    model: Any, data: Any, cb: CallbackList, steps_per_epoch: int | None
+    model: Any,
+    data: Any,
+    cb: CallbackList,
+    steps_per_epoch: int | None,
+    shuffle: bool = False,
+    class_weight: dict[int, float] | None = None,
 ) -> dict[str, float]:
-    """One epoch over an iterable of batches, one step per batch."""
+    """One epoch over an iterable of batches, one step per batch (a ``PyDataset``'s
+    batches in a random order with ``shuffle``; ``class_weight`` applied per batch)."""
     programs = model._programs()
     names = model.metrics_names
     model._ts = model._ts._replace(metrics=programs.metrics_init()())
@@ -340,7 +346,7 @@ def _iterable_epoch(
     state = model.__dict__["_live_state"]
     iterator = model.__dict__.get("_fit_iterator")
     if iterator is None or iterator[0] is not data:
-        iterator = (data, iter(_data.iterate_batches(data)))
+        iterator = (data, iter(_data.iterate_batches(data, shuffle)))
     it = iterator[1]
     size = None
     i = 0
@@ -350,11 +356,13 @@ def _iterable_epoch(
         except StopIteration:
             if steps_per_epoch is None:
                 # A re-iterable (a list of batches) starts over next epoch.
-                iterator = (data, iter(_data.iterate_batches(data)))
+                iterator = (data, iter(_data.iterate_batches(data, shuffle)))
                 break
             raise ValueError(
                 f"The data ran out after {i} batches, but `steps_per_epoch` is {steps_per_epoch}."
             ) from None
+        if class_weight is not None:
+            bsw = _batch_class_weights(model, by, bsw, class_weight)
         batch, size = host_batch(model.graph, model._loss.losses, bx, by, bsw, size)
         if watched:
             cb.on_train_batch_begin(i)
@@ -369,3 +377,18 @@ def _iterable_epoch(
             break
     model.__dict__["_fit_iterator"] = iterator
     return host_logs(names, programs.results()(model._ts.metrics))
+
+
+def _batch_class_weights(model: Any, y: Any, sample_weight: Any, class_weight: Any) -> Any:
+    """The per-example weights ``class_weight`` gives one batch's targets."""
+    if sample_weight is not None:
+        raise ValueError(
+            "`class_weight` and batches that carry their own sample weights cannot be "
+            "combined: give one or the other."
+        )
+    if y is None:
+        raise ValueError("`class_weight` needs targets, but a batch has none.")
+    ys = _data.flatten_y(model.graph, y)
+    if len(ys) != 1:
+        raise ValueError("`class_weight` is only supported for models with one output.")
+    return _data.class_weights_to_sample_weights(ys[0], class_weight)
