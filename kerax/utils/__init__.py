@@ -1,6 +1,6 @@
 """Utilities under Keras's names."""
 
-from kerax.backend import clear_session
+from kerax.backend import clear_session, is_keras_tensor, standardize_dtype
 from kerax.random import set_random_seed
 from kerax.saving.object_registration import CustomObjectScope, custom_object_scope
 from kerax.training.progbar import Progbar
@@ -31,6 +31,7 @@ __all__ = [
     "get_file",
     "image_dataset_from_directory",
     "img_to_array",
+    "is_keras_tensor",
     "load_img",
     "normalize",
     "pad_sequences",
@@ -38,6 +39,7 @@ __all__ = [
     "save_img",
     "set_random_seed",
     "split_dataset",
+    "standardize_dtype",
     "text_dataset_from_directory",
     "timeseries_dataset_from_array",
     "to_categorical",
