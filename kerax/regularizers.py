@@ -89,3 +89,18 @@ def get(identifier: Any) -> Any:
     raise ValueError(
         f"Unknown regularizer: {identifier!r}. Known names: {', '.join(sorted(_BY_NAME))}."
     )
+
+
+def serialize(regularizer: Any) -> Any:
+    """Keras's config form of a regularizer: ``{"module", "class_name", "config"}``."""
+    from kerax.saving import serialize_keras_object
+
+    return serialize_keras_object(regularizer)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The regularizer a Keras config describes; ``custom_objects`` maps names to the
+    user's classes."""
+    from kerax.saving import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects, kind="regularizer")

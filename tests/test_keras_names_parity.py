@@ -290,3 +290,34 @@ def test_set_epsilon_refuses_what_it_cannot_honour():
     kerax.config.set_epsilon(1e-7)
     with pytest.raises(NotImplementedError, match="set_epsilon"):
         kerax.backend.set_epsilon(1e-5)
+
+
+SERIALIZED = [
+    ("regularizers", lambda lib: lib.regularizers.L1L2(0.1, 0.2)),
+    ("regularizers", lambda lib: lib.regularizers.L2(0.3)),
+    ("optimizers.schedules", lambda lib: lib.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)),
+    ("optimizers.schedules", lambda lib: lib.optimizers.schedules.CosineDecay(0.1, 100)),
+]
+
+
+@pytest.mark.parametrize("namespace, make", SERIALIZED)
+def test_serialize_and_deserialize_read_keras_configs(namespace, make):
+    def ns(lib):
+        for part in namespace.split("."):
+            lib = getattr(lib, part)
+        return lib
+
+    theirs, ours = make(keras), make(kerax)
+    config = ns(keras).serialize(theirs)
+    again = ns(kerax).deserialize(config)
+    assert type(again) is type(ours) and again.get_config() == theirs.get_config()
+    mine = ns(kerax).serialize(ours)
+    assert (mine["class_name"], mine["config"]) == (config["class_name"], config["config"])
+    assert ns(keras).deserialize(mine).get_config() == theirs.get_config()
+
+
+def test_layers_deserialize_reads_a_keras_layer_config():
+    config = keras.layers.serialize(keras.layers.Dense(3, activation="relu", name="d"))
+    layer = kerax.layers.deserialize(config)
+    assert (type(layer).__name__, layer.units, layer.name) == ("Dense", 3, "d")
+    assert kerax.layers.serialize(layer)["class_name"] == config["class_name"]

@@ -259,3 +259,21 @@ __all__ += [
     "SeparableConvolution1D",
     "SeparableConvolution2D",
 ]
+
+
+def serialize(layer: Layer) -> dict:
+    """Keras's config form of a layer: ``{"module", "class_name", "config", ...}``."""
+    from kerax.saving import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """The layer a Keras config describes; ``custom_objects`` maps names to the user's
+    classes."""
+    from kerax.saving import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects, kind="layer")
+
+
+__all__ += ["deserialize", "serialize"]
