@@ -8,6 +8,7 @@ steps per compiled call, and which make it run one step per call, is described o
 
 from kerax.callbacks._base import Callback, CallbackList, History, ProgbarLogger
 from kerax.callbacks._checkpoints import BackupAndRestore, ModelCheckpoint
+from kerax.callbacks._ema import SwapEMAWeights
 from kerax.callbacks._misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 from kerax.callbacks._monitors import EarlyStopping, ReduceLROnPlateau
 
@@ -23,5 +24,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "SwapEMAWeights",
     "TerminateOnNaN",
 ]
