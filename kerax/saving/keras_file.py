@@ -16,9 +16,14 @@ import zipfile
 from typing import Any
 
 from kerax.saving import weights_h5
-from kerax.saving.object_registration import CustomObjectScope
+from kerax.saving.object_registration import CustomObjectScope, is_user_object
 from kerax.saving.serialization import deserialize_layer, serialize_layer
-from kerax.saving.serialization_lib import SafeModeScope, deserialize, serialize_keras_object
+from kerax.saving.serialization_lib import (
+    SafeModeScope,
+    deserialize,
+    resolve_class,
+    serialize_keras_object,
+)
 from kerax.saving.weights_h5 import describe_file
 
 
@@ -206,6 +211,12 @@ def compile_config(model: Any) -> dict[str, Any]:
 
 def _compile_args(config: dict[str, Any], custom_objects: dict[str, Any] | None) -> dict[str, Any]:
     args = {k: v for k, v in config.items() if v is not None}
+    optimizer = args.get("optimizer")
+    if isinstance(optimizer, dict):
+        where = "compile_config, 'optimizer'"
+        cls = resolve_class(optimizer, "optimizer", custom_objects, where)
+        if is_user_object(cls) or (custom_objects and cls in custom_objects.values()):
+            args["optimizer"] = deserialize(optimizer, "optimizer", custom_objects, where)
     for key, kind in (("loss", "loss"), ("metrics", "metric"), ("weighted_metrics", "metric")):
         if key in args:
             args[key] = deserialize(args[key], kind, custom_objects, f"compile_config, {key!r}")

@@ -34,6 +34,10 @@ _SUFFIXES = (
 )
 
 
+# The dtype-policy classes of Keras files that kerax reads (by their policy name).
+_POLICIES = frozenset({"DTypePolicy", "FloatDTypePolicy"})
+
+
 def _kind_of(key: str) -> str | None:
     for suffix, kind in _SUFFIXES:
         if key.endswith(suffix):
@@ -117,6 +121,13 @@ def _resolve_argument(
     key: str, value: Any, custom_objects: dict[str, Any] | None, where: str
 ) -> Any:
     """A layer argument's saved object re-created (checked now, not at ``fit``)."""
+    if key == "dtype" and isinstance(value, dict):
+        if value.get("class_name") not in _POLICIES:
+            raise ValueError(
+                f"{where}, argument 'dtype': unknown dtype policy class "
+                f"{value.get('class_name')!r}; kerax reads {', '.join(sorted(_POLICIES))}."
+            )
+        return value
     kind = _kind_of(key)
     if kind is None or value is None:
         return value

@@ -109,6 +109,14 @@ HOSTILE = {
         _set_dense("kernel_initializer", {"module": "os", "class_name": "getcwd", "config": {}}),
         r"'kernel_initializer'.*'getcwd' of module 'os'",
     ),
+    "os_dtype_policy": (
+        _set_dense("dtype", {"module": "os", "class_name": "system", "config": {"name": "ls"}}),
+        r"'dense'.*'dtype'.*'system'",
+    ),
+    "os_optimizer": (
+        _set_compile("optimizer", {"module": "os", "class_name": "system", "config": {}}),
+        r"compile_config, 'optimizer'.*'system' of module 'os'",
+    ),
     "unknown_loss_name": (_set_compile("loss", "no_such_loss"), r"no_such_loss"),
     "os_loss": (
         _set_compile("loss", {"module": "os", "class_name": "system", "config": {}}),
