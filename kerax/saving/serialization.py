@@ -105,6 +105,10 @@ def _with_objects(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
 def serialize_layer(layer: Any) -> dict[str, Any]:
     """The Keras-style config entry of ``layer``."""
     module, class_name = _keras_identity(layer)
+    try:
+        config = _with_objects(layer, layer.get_config())
+    except TypeError as err:
+        raise TypeError(f"Layer {layer.name!r} ({class_name}): {err}") from err
     registered = None
     if not module.startswith("keras"):
         registered = get_registered_name(type(layer)) if is_user_object(type(layer)) else None
@@ -112,7 +116,7 @@ def serialize_layer(layer: Any) -> dict[str, Any]:
     return {
         "module": module,
         "class_name": class_name,
-        "config": _with_objects(layer, layer.get_config()),
+        "config": config,
         "registered_name": registered,
     }
 

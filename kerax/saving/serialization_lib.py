@@ -95,7 +95,24 @@ def _dump_lambda(fn: types.FunctionType) -> tuple[str, Any, Any]:
     closure = None
     if fn.__closure__:
         closure = [cell.cell_contents for cell in fn.__closure__]
+    for value in (*(closure or ()), *(fn.__defaults__ or ())):
+        if not _is_json(value):
+            raise TypeError(
+                f"Cannot save the lambda {fn.__code__.co_filename}:{fn.__code__.co_firstlineno}: "
+                f"it captures {value!r}, which a file cannot hold. Use a named function "
+                "registered with kerax.saving.register_keras_serializable()."
+            )
     return code, fn.__defaults__, closure
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_is_json(v) for v in value)
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _is_json(v) for k, v in value.items()
+    )
 
 
 def lambda_layer_function(fn: Any) -> Any:
@@ -245,9 +262,21 @@ def _load_lambda(config: Any, where: str) -> Any:
         raise _fail(
             where, f"cannot read the stored lambda (written by another Python?): {err}"
         ) from err
+    import jax
+    import numpy as np
+
     import kerax
 
-    namespace = {"__builtins__": builtins, "keras": kerax, "kerax": kerax, "ops": kerax.ops}
+    # The names a lambda's body may use: Keras's and kerax's ops, and jax.numpy.
+    namespace = {
+        "__builtins__": builtins,
+        "keras": kerax,
+        "kerax": kerax,
+        "ops": kerax.ops,
+        "jax": jax,
+        "jnp": jax.numpy,
+        "np": np,
+    }
     defaults = config.get("defaults")
     closure = config.get("closure")
     cells = tuple(types.CellType(c) for c in closure) if closure else None

@@ -160,3 +160,25 @@ def test_registered_loss_function_both_ways(tmp_path):
         loaded.evaluate(X, Y, verbose=0), reference.evaluate(X, Y, verbose=0), rtol=1e-5
     )
     assert kerax.models.load_model(path)._compile_args[0] is kx_gap_loss
+
+
+def test_lambda_functions_saved_by_kerax(tmp_path):
+    def shifted(t):
+        return t + 1.0
+
+    scale = 3.0
+    x = kerax.Input(shape=(3,))
+    h = kerax.layers.Lambda(lambda t: jnp.tanh(t) * scale, name="closure")(x)
+    model = kerax.Model(x, kerax.layers.Lambda(shifted, name="named")(h))
+    path = str(tmp_path / "lambdas.keras")
+    with pytest.warns(UserWarning, match="lambda"):
+        model.save(path)
+    with pytest.raises(ValueError, match=r"'named'.*Unknown function 'shifted'"):
+        kerax.models.load_model(path, safe_mode=False)
+    loaded = kerax.models.load_model(path, safe_mode=False, custom_objects={"shifted": shifted})
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), np.tanh(X) * 3.0 + 1.0, rtol=1e-6)
+
+    table = np.ones(3, "float32")
+    y = kerax.layers.Lambda(lambda t: t * table, name="captures")(x)
+    with pytest.warns(UserWarning), pytest.raises(TypeError, match=r"'captures'.*captures"):
+        kerax.Model(x, y).save(str(tmp_path / "bad.keras"))
