@@ -68,14 +68,16 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
-    """Keras's ``l1_l2`` shortcut: both factors default to 0.01."""
-    return L1L2(l1=l1, l2=l2)
+def _l1_l2_by_name() -> L1L2:
+    """What the name ``"l1_l2"`` gives: tf.keras's 0.01 for both factors."""
+    return L1L2(l1=0.01, l2=0.01)
 
 
+# Keras 3 binds the lower-case names to the classes (``l1_l2(l1=0.0, l2=0.0)``).
 l1 = L1
 l2 = L2
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "L1": L1, "L2": L2, "L1L2": L1L2}
+l1_l2 = L1L2
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": _l1_l2_by_name, "L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier: Any) -> Any:

@@ -297,7 +297,10 @@ def test_in_progress_rows_are_still_absent(missing):
 def test_signatures_match_keras_or_are_listed():
     found = all_signature_differences()
     unlisted = sorted(
-        f"{path} {diff}" for path, diffs in found.items() for diff in diffs if not _covering(path, diff)
+        f"{path} {diff}"
+        for path, diffs in found.items()
+        for diff in diffs
+        if not _covering(path, diff)
     )
     assert not unlisted, (
         "parameters that differ from Keras's (-: Keras's parameter is missing, =: another "
@@ -314,3 +317,38 @@ def test_keras_version_is_the_one_matched():
         f"kerax is checked against keras {keras.__version__} but says it matches "
         f"{kerax.__keras_version__}: re-check the differences and update the constant"
     )
+
+
+def keras_aliases() -> list[tuple[str, str, str]]:
+    """``(namespace, alias, canonical)``: two public names of one keras namespace bound
+    to the same class or function (``MaxPool2D`` and ``MaxPooling2D``)."""
+    found = []
+    for module in NAMESPACES:
+        names = [n for n in _public(module) if not isinstance(getattr(module, n), types.ModuleType)]
+        first: dict[int, str] = {}
+        for name in names:
+            value = getattr(module, name)
+            if not (inspect.isclass(value) or inspect.isfunction(value)):
+                continue
+            canonical = getattr(value, "__name__", name)
+            key = id(value)
+            if key in first or (canonical != name and canonical in names):
+                found.append((module.__name__, name, first.get(key, canonical)))
+            else:
+                first[key] = name
+    return found
+
+
+def test_keras_aliases_are_aliases_in_kerax():
+    """Where Keras binds two names to one object, kerax does too (a config written with
+    either name, or an ``isinstance`` check, behaves the same)."""
+    different = []
+    for namespace, alias, canonical in keras_aliases():
+        if namespace.startswith("keras.ops"):
+            continue  # a kerax op alias is its own op, so graphs record the name called
+        ours = kerax_namespace(namespace)
+        if ours is None or not (hasattr(ours, alias) and hasattr(ours, canonical)):
+            continue
+        if getattr(ours, alias) is not getattr(ours, canonical):
+            different.append(f"{namespace}.{alias} is not .{canonical}")
+    assert not different, different
