@@ -84,7 +84,7 @@ def _with_objects(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
         kind = _kind_of(key)
         current = getattr(layer, key, None)
         if kind == "activation" and isinstance(current, types.FunctionType):
-            if activations.serialize(current) not in activations._BY_NAME:
+            if not any(current is known for known in activations._BY_NAME.values()):
                 config[key] = _lib.serialize_keras_object(current)
         elif not _is_plain(value):
             config[key] = _lib.serialize_keras_object(value)
