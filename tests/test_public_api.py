@@ -241,6 +241,15 @@ def all_signature_differences() -> dict[str, set[str]]:
             diffs = signature_differences(theirs, getattr(ours, name))
             if diffs:
                 found[f"{module.__name__}.{name}"] = diffs
+    for path, make in CLASSES.items():
+        theirs_cls, ours_cls = eval(path, {"keras": keras}), type(make())  # noqa: S307
+        for name in _public(theirs_cls):
+            theirs = inspect.getattr_static(theirs_cls, name, None)
+            ours = getattr(ours_cls, name, None)
+            if inspect.isfunction(theirs) and callable(ours):
+                diffs = signature_differences(theirs, ours)
+                if diffs:
+                    found[f"{path}.{name}"] = diffs
     return found
 
 
