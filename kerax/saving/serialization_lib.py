@@ -15,19 +15,31 @@ bytecode (a lambda) needs ``safe_mode=False`` or
 
 from __future__ import annotations
 
-import base64
-import builtins
 import importlib
-import marshal
-import threading
 import types
 import warnings
 from typing import Any
 
-from kerax import config as _config
 from kerax.saving import object_registration as _registration
+from kerax.saving.lambdas import (
+    SafeModeScope,
+    dump_lambda,
+    in_safe_mode,
+    load_lambda,
+    scoped_safe_mode,
+)
 
-_SAFE = threading.local()
+__all__ = [
+    "SafeModeScope",
+    "deserialize",
+    "deserialize_keras_object",
+    "in_safe_mode",
+    "lambda_layer_function",
+    "resolve_class",
+    "resolve_function",
+    "serialize_keras_object",
+]
+
 
 # What a config entry may be, and the kerax modules that hold the classes and functions
 # of each kind.
@@ -46,29 +58,6 @@ _ANY = tuple(dict.fromkeys(m for mods in _NAMESPACES.values() for m in mods))
 _ALIASES = {"Functional": "Model"}
 
 
-class SafeModeScope:
-    """Sets whether stored bytecode may be run, inside a ``with`` block."""
-
-    def __init__(self, safe_mode: bool = True) -> None:
-        self.safe_mode = safe_mode
-
-    def __enter__(self) -> SafeModeScope:
-        self._previous = getattr(_SAFE, "value", None)
-        _SAFE.value = self.safe_mode
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        _SAFE.value = self._previous
-
-
-def in_safe_mode() -> bool:
-    """Whether loading refuses stored bytecode now (the default)."""
-    if _config.unsafe_deserialization_enabled():
-        return False
-    value = getattr(_SAFE, "value", None)
-    return True if value is None else bool(value)
-
-
 # ---------------------------------------------------------------------------- writing
 
 
@@ -80,7 +69,7 @@ def _function_config(fn: Any) -> dict[str, Any]:
             "registered with kerax.saving.register_keras_serializable().",
             stacklevel=3,
         )
-        code, defaults, closure = _dump_lambda(fn)
+        code, defaults, closure = dump_lambda(fn)
         return {"class_name": "__lambda__", "config": {"value": (code, defaults, closure)}}
     return {
         "module": "builtins",
@@ -88,31 +77,6 @@ def _function_config(fn: Any) -> dict[str, Any]:
         "config": _registration.get_registered_name(fn),
         "registered_name": "function",
     }
-
-
-def _dump_lambda(fn: types.FunctionType) -> tuple[str, Any, Any]:
-    code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
-    closure = None
-    if fn.__closure__:
-        closure = [cell.cell_contents for cell in fn.__closure__]
-    for value in (*(closure or ()), *(fn.__defaults__ or ())):
-        if not _is_json(value):
-            raise TypeError(
-                f"Cannot save the lambda {fn.__code__.co_filename}:{fn.__code__.co_firstlineno}: "
-                f"it captures {value!r}, which a file cannot hold. Use a named function "
-                "registered with kerax.saving.register_keras_serializable()."
-            )
-    return code, fn.__defaults__, closure
-
-
-def _is_json(value: Any) -> bool:
-    if value is None or isinstance(value, bool | int | float | str):
-        return True
-    if isinstance(value, list | tuple):
-        return all(_is_json(v) for v in value)
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and _is_json(v) for k, v in value.items()
-    )
 
 
 def lambda_layer_function(fn: Any) -> Any:
@@ -245,44 +209,6 @@ def resolve_function(
     return found
 
 
-def _load_lambda(config: Any, where: str) -> Any:
-    if in_safe_mode():
-        raise _fail(
-            where,
-            "the file stores a Python lambda (bytecode), and running it could execute "
-            "arbitrary code, so loading it is refused by default. If you trust the file, "
-            "pass safe_mode=False to the loading function or call "
-            "kerax.config.enable_unsafe_deserialization().",
-        )
-    if isinstance(config, dict) and "value" in config:  # a bare lambda's entry
-        config = dict(zip(("code", "defaults", "closure"), config["value"]))
-    try:
-        code = marshal.loads(base64.decodebytes(config["code"].encode("ascii")))
-    except (KeyError, TypeError, ValueError, EOFError) as err:
-        raise _fail(
-            where, f"cannot read the stored lambda (written by another Python?): {err}"
-        ) from err
-    import jax
-    import numpy as np
-
-    import kerax
-
-    # The names a lambda's body may use: Keras's and kerax's ops, and jax.numpy.
-    namespace = {
-        "__builtins__": builtins,
-        "keras": kerax,
-        "kerax": kerax,
-        "ops": kerax.ops,
-        "jax": jax,
-        "jnp": jax.numpy,
-        "np": np,
-    }
-    defaults = config.get("defaults")
-    closure = config.get("closure")
-    cells = tuple(types.CellType(c) for c in closure) if closure else None
-    return types.FunctionType(code, namespace, None, tuple(defaults) if defaults else None, cells)
-
-
 def deserialize_keras_object(
     config: Any,
     custom_objects: dict[str, Any] | None = None,
@@ -309,7 +235,7 @@ def deserialize_keras_object(
     if kwargs:
         raise TypeError(f"deserialize_keras_object() got unexpected arguments {sorted(kwargs)}.")
     objects = {**(module_objects or {}), **(custom_objects or {})}
-    with SafeModeScope(safe_mode and getattr(_SAFE, "value", None) is not False):
+    with SafeModeScope(safe_mode and scoped_safe_mode() is not False):
         return deserialize(config, kind, objects or None, where)
 
 
@@ -331,7 +257,7 @@ def deserialize(
     if class_name == "__tuple__":
         return tuple(deserialize(v, kind, custom_objects, where) for v in inner["value"])
     if class_name == "__lambda__":
-        return _load_lambda(inner, where)
+        return load_lambda(inner, where)
     if class_name == "function":
         if not isinstance(inner, str):
             raise _fail(where, f"a function entry must name the function; received {inner!r}.")
