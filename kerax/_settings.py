@@ -104,3 +104,65 @@ def set_dtype_policy(policy: Any) -> None:
     from kerax import mixed_precision
 
     mixed_precision.set_global_policy(policy)
+
+
+def set_backend(backend: str) -> None:
+    """Keras's backend switch: kerax runs on JAX only, so only ``"jax"`` is accepted.
+
+    Raises:
+        ValueError: For any other backend.
+    """
+    if backend != "jax":
+        raise ValueError(
+            f"set_backend({backend!r}): kerax runs on JAX only; use the keras package for "
+            "other backends."
+        )
+
+
+def is_nnx_enabled() -> bool:
+    """Whether Flax NNX integration is on: never, kerax has none."""
+    return False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether tracebacks are shortened: never, kerax shows the whole stack."""
+    return False
+
+
+def disable_traceback_filtering() -> None:
+    """Keeps tracebacks whole, which kerax always does."""
+
+
+def enable_traceback_filtering() -> None:
+    """Keras's traceback shortening, which kerax does not do.
+
+    Raises:
+        NotImplementedError: Always; kerax's errors name the layer and shapes instead.
+    """
+    raise NotImplementedError(
+        "enable_traceback_filtering(): kerax does not filter tracebacks; its errors name "
+        "the layer, the tensors and the shapes instead."
+    )
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """Keras's flash-attention setting: ``None`` (no preference) unless disabled; kerax's
+    attention runs as XLA lowers it and never calls a flash-attention kernel."""
+    return _STATE.get("flash_attention")
+
+
+def disable_flash_attention() -> None:
+    """Keeps attention off flash-attention kernels, as kerax always does."""
+    _STATE["flash_attention"] = False
+
+
+def enable_flash_attention() -> None:
+    """Keras's switch to flash-attention kernels, which kerax does not call.
+
+    Raises:
+        NotImplementedError: Always.
+    """
+    raise NotImplementedError(
+        "enable_flash_attention(): kerax's attention runs as XLA lowers it; flash-attention "
+        "kernels are not supported."
+    )

@@ -18,10 +18,18 @@ import jax
 # Keras's global settings, under ``keras.config``'s names.
 from kerax._settings import (  # noqa: F401
     backend,
+    disable_flash_attention,
+    disable_traceback_filtering,
     dtype_policy,
+    enable_flash_attention,
+    enable_traceback_filtering,
     epsilon,
     floatx,
     image_data_format,
+    is_flash_attention_enabled,
+    is_nnx_enabled,
+    is_traceback_filtering_enabled,
+    set_backend,
     set_dtype_policy,
     set_epsilon,
     set_floatx,

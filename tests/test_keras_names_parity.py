@@ -321,3 +321,21 @@ def test_layers_deserialize_reads_a_keras_layer_config():
     layer = kerax.layers.deserialize(config)
     assert (type(layer).__name__, layer.units, layer.name) == ("Dense", 3, "d")
     assert kerax.layers.serialize(layer)["class_name"] == config["class_name"]
+
+
+def test_config_switches_kerax_cannot_honour_are_refused():
+    assert kerax.config.is_nnx_enabled() == keras.config.is_nnx_enabled()
+    assert kerax.config.is_flash_attention_enabled() == keras.config.is_flash_attention_enabled()
+    assert kerax.config.is_traceback_filtering_enabled() is False  # kerax never filters
+    kerax.config.disable_traceback_filtering()
+    kerax.config.set_backend("jax")
+    try:
+        kerax.config.disable_flash_attention()
+        assert kerax.config.is_flash_attention_enabled() is False
+    finally:
+        kerax._settings._STATE.pop("flash_attention")
+    for fn in (kerax.config.enable_flash_attention, kerax.config.enable_traceback_filtering):
+        with pytest.raises(NotImplementedError, match=fn.__name__):
+            fn()
+    with pytest.raises(ValueError, match="torch"):
+        kerax.config.set_backend("torch")
