@@ -248,7 +248,9 @@ def deserialize(
     if isinstance(config, str):
         found = _registration.lookup_user_object([config], custom_objects)
         return config if found is None else found
-    if not isinstance(config, dict) or "class_name" not in config:
+    if isinstance(config, dict) and "class_name" not in config:  # e.g. a loss per output
+        return {k: deserialize(v, kind, custom_objects, where) for k, v in config.items()}
+    if not isinstance(config, dict):
         return config
     class_name = config["class_name"]
     if not isinstance(class_name, str):

@@ -182,3 +182,21 @@ def test_lambda_functions_saved_by_kerax(tmp_path):
     y = kerax.layers.Lambda(lambda t: t * table, name="captures")(x)
     with pytest.warns(UserWarning), pytest.raises(TypeError, match=r"'captures'.*captures"):
         kerax.Model(x, y).save(str(tmp_path / "bad.keras"))
+
+
+def test_loss_objects_per_output_both_ways(tmp_path):
+    x = kerax.Input(shape=(3,))
+    model = kerax.Model(
+        x, {"a": kerax.layers.Dense(2, name="a")(x), "b": kerax.layers.Dense(2, name="b")(x)}
+    )
+    model.compile(optimizer="sgd", loss={"a": kerax.losses.Huber(delta=0.5), "b": "mse"})
+    path = str(tmp_path / "two.keras")
+    model.save(path)
+    loaded = kerax.models.load_model(path)
+    assert isinstance(loaded._compile_args[0]["a"], kerax.losses.Huber)
+    targets = {"a": Y, "b": Y * 2}
+    expected = model.evaluate(X, targets, verbose=0)
+    np.testing.assert_allclose(loaded.evaluate(X, targets, verbose=0), expected, rtol=1e-5)
+    theirs = keras.saving.load_model(path)
+    assert isinstance(theirs.loss["a"], keras.losses.Huber)
+    np.testing.assert_allclose(theirs.evaluate(X, targets, verbose=0), expected, rtol=1e-5)
