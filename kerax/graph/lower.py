@@ -178,6 +178,23 @@ class Lowered:
             row_weights: Optional ``(batch,)`` 0/1 weights of the real rows of a padded
                 batch; activity penalties leave the padding out.
         """
+        outputs, state, losses, _ = self.forward_masked(
+            variables, inputs, training=training, rng=rng, row_weights=row_weights
+        )
+        return outputs, state, losses
+
+    def forward_masked(
+        self,
+        variables: Variables,
+        inputs: Any,
+        *,
+        training: bool = False,
+        rng: jax.Array | None = None,
+        row_weights: jax.Array | None = None,
+    ) -> tuple[Any, Variables, list[Any], list[Any]]:
+        """Like :meth:`forward`, and also returns the outputs' Keras masks (flat, in
+        output order; None where an output carries none), which losses and metrics
+        honour."""
         frame = Frame(
             variables["params"],
             variables.get("state", {}),
@@ -186,8 +203,8 @@ class Lowered:
             rng=rng,
             row_weights=row_weights,
         )
-        flat, _ = run_graph(self.graph, frame, self.graph.flatten_inputs(inputs))
-        return self.graph.unflatten_outputs(flat), frame.new_state(), frame.losses
+        flat, masks = run_graph(self.graph, frame, self.graph.flatten_inputs(inputs))
+        return self.graph.unflatten_outputs(flat), frame.new_state(), frame.losses, masks
 
     def apply(
         self,

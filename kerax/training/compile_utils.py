@@ -179,8 +179,14 @@ class CompiledLoss:
         y_pred: Sequence[Any],
         sample_weight: Sequence[Any],
         valid: jax.Array,
+        masks: Sequence[Any] | None = None,
     ) -> tuple[jax.Array, dict[str, jax.Array]]:
-        """The total loss and the per-output losses of one (possibly padded) batch."""
+        """The total loss and the per-output losses of one (possibly padded) batch.
+
+        ``masks`` are the outputs' Keras masks (``Embedding(mask_zero=True)``,
+        ``Masking``): masked entries are left out of the loss, and a mean is over the
+        unmasked ones, as Keras weighs a loss by its prediction's mask.
+        """
         total = jnp.zeros((), jnp.float32)
         parts: dict[str, jax.Array] = {}
         for i, (name, loss, w) in enumerate(zip(self.names, self.losses, self.weights)):
@@ -193,14 +199,48 @@ class CompiledLoss:
                 else y_pred[i]
             )
             values = loss.call(y_true[i], pred).astype(jnp.float32)
+            mask = None if masks is None else masks[i]
+            if values.ndim == 0:
+                _check_scalar_loss(name, loss, valid, mask)
+                parts[f"{name}_loss"] = values
+                total = total + w * values
+                continue
             entries = valid
             keep = loss.mask(y_true[i], pred)  # entries the loss leaves out (ignore_class)
             if keep is not None:
                 entries = _losses.broadcast_weight(valid, keep) * keep.astype(jnp.float32)
+            if mask is not None:
+                values, entries = _with_output_mask(values, entries, mask)
             value = masked_reduce(values, sample_weight[i], entries, loss.reduction)
             parts[f"{name}_loss"] = value
             total = total + w * value
         return total, parts
+
+
+def _with_output_mask(
+    values: jax.Array, entries: jax.Array, mask: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """``values`` and the entries that count, with an output mask applied.
+
+    A loss that reduced the masked axis (``mse`` over ``(batch, steps)``) has its
+    per-row values repeated over that axis, so each row counts by its unmasked
+    entries, as Keras weighs it."""
+    mask = mask.astype(jnp.float32)
+    while mask.ndim > values.ndim:
+        values = values[..., None]
+    values = jnp.broadcast_to(values, jnp.broadcast_shapes(values.shape, mask.shape))
+    entries = _losses.broadcast_weight(entries, values) * _losses.broadcast_weight(mask, values)
+    return values, jnp.broadcast_to(entries, values.shape)
+
+
+def _check_scalar_loss(name: str, loss: Any, valid: jax.Array, mask: Any) -> None:
+    """A loss function that returns one number has reduced the batch itself."""
+    if mask is not None:
+        raise ValueError(
+            f"The loss of output '{name}' ({loss.name}) returns a scalar, so it cannot leave "
+            "out the entries the output's mask hides. Return one value per example (or "
+            "per entry) and let Keras's reduction average them."
+        )
 
 
 def masked_reduce(
@@ -304,7 +344,10 @@ class CompiledMetrics:
         valid: jax.Array,
         loss: jax.Array,
         parts: dict[str, jax.Array],
+        masks: Sequence[Any] | None = None,
     ) -> dict[str, Any]:
+        """The states after one batch; an output's Keras mask weighs its metrics, as
+        Keras passes a prediction's mask to its metrics as sample weights."""
         out = dict(states)
         count = jnp.sum(valid)
         for name, index, metric, weighted in self.entries:
@@ -315,6 +358,10 @@ class CompiledMetrics:
             w = valid
             if weighted and sample_weight[index] is not None:
                 w = valid * _losses.broadcast_weight(sample_weight[index], valid)
+            mask = None if masks is None else masks[index]
+            if mask is not None:
+                mask = mask.astype(jnp.float32)
+                w = _losses.broadcast_weight(w, mask) * mask
             out[name] = metric.update(states[name], y_true[index], y_pred[index], w)
         return out
 

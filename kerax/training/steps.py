@@ -128,7 +128,7 @@ def make_train_step(
 
         def loss_fn(trained_params: Any) -> tuple[jax.Array, Any]:
             params = merge(trained_params, frozen)
-            outputs, new_state, extra = lowered.forward(
+            outputs, new_state, extra, masks = lowered.forward_masked(
                 {"params": params, "state": ts.state},
                 batch.x,
                 training=True,
@@ -136,7 +136,7 @@ def make_train_step(
                 row_weights=batch.valid,
             )
             preds = jax.tree_util.tree_leaves(outputs)
-            total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
+            total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid, masks)
             for penalty in layout.regularization(params) + list(extra):
                 total = total + jnp.sum(penalty)
             scaled = total
@@ -144,11 +144,11 @@ def make_train_step(
                 scaled = total * scaler.scale
             elif factor is not None:
                 scaled = total * factor
-            return scaled, (total, preds, new_state, parts)
+            return scaled, (total, preds, new_state, parts, masks)
 
-        (_, (value, preds, new_state, parts)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            trained
-        )
+        (_, (value, preds, new_state, parts, masks)), grads = jax.value_and_grad(
+            loss_fn, has_aux=True
+        )(trained)
         if scaler is not None:
             grads = _loss_scale.unscale(grads, scaler)
         elif factor is not None:
@@ -165,6 +165,9 @@ def make_train_step(
             params, opt_state = keep(params, ts.params), keep(opt_state, ts.opt_state)
             new_state = keep(new_state, ts.state)
             scaler = _loss_scale.adjust(scaler, finite, period=scaling.growth_steps)
+        # Keras 3 (JAX) weighs metrics by the outputs' masks in evaluation but not in
+        # its train step (the mask does not survive its gradient transform); the
+        # training logs follow it, the loss is masked in both.
         states = metrics.update(
             ts.metrics, batch.y, preds, batch.sample_weight, batch.valid, value, parts
         )
@@ -189,15 +192,15 @@ def make_eval_step(
     def step(
         variables: dict[str, Any], states: dict[str, Any], batch: Batch, rng: Any = None
     ) -> dict[str, Any]:
-        outputs, _, extra = lowered.forward(
+        outputs, _, extra, masks = lowered.forward_masked(
             variables, batch.x, training=False, rng=rng, row_weights=batch.valid
         )
         preds = jax.tree_util.tree_leaves(outputs)
-        total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid)
+        total, parts = loss(batch.y, preds, batch.sample_weight, batch.valid, masks)
         for penalty in layout.regularization(variables["params"]) + list(extra):
             total = total + jnp.sum(penalty)
         return metrics.update(
-            states, batch.y, preds, batch.sample_weight, batch.valid, total, parts
+            states, batch.y, preds, batch.sample_weight, batch.valid, total, parts, masks
         )
 
     return step
