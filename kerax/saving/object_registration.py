@@ -74,16 +74,15 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     The object is stored under ``"<package>><name>"`` (``name`` defaults to the class or
     function name); configs written for it carry that registered name, as in Keras.
 
+    Registering another object under a taken name replaces it, as in Keras.
+
     Raises:
-        ValueError: If ``package`` contains ``">"``, or the name is taken by another object.
+        ValueError: If ``package`` contains ``">"``, or a class has no ``get_config``.
     """
     if ">" in package:
         raise ValueError(f"The package name must not contain '>'; received package={package!r}.")
 
     def register(obj: Any) -> Any:
-        key = f"{package}>{name or obj.__name__}"
-        if key in _GLOBAL_CUSTOM_OBJECTS and _GLOBAL_CUSTOM_OBJECTS[key] is not obj:
-            raise ValueError(f"{key!r} is already registered to {_GLOBAL_CUSTOM_OBJECTS[key]!r}.")
         if not isinstance(obj, type) and not callable(obj):
             raise ValueError(
                 f"register_keras_serializable decorates classes and functions; received {obj!r}."
@@ -92,6 +91,9 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
             raise ValueError(
                 f"Cannot register {obj.__name__}: a registered class needs a get_config() method."
             )
+        key = f"{package}>{name or obj.__name__}"
+        # A name registered again (a notebook cell run twice) now means the new object;
+        # the old object keeps its name, as in Keras.
         _GLOBAL_CUSTOM_OBJECTS[key] = obj
         _GLOBAL_CUSTOM_NAMES[obj] = key
         return obj

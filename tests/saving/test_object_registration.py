@@ -139,3 +139,30 @@ def test_lambda_configs_need_unsafe_mode(monkeypatch):
     monkeypatch.setattr(config_module, "_unsafe_deserialization", False)
     kerax.config.enable_unsafe_deserialization()
     assert kerax.saving.deserialize_keras_object(config)(1) == 2
+
+
+def test_registering_a_name_again_replaces_it_as_in_keras():
+    results = []
+    for lib in (keras, kerax):
+
+        @lib.saving.register_keras_serializable(package="again")
+        def fn(x):
+            return x
+
+        first = fn
+
+        @lib.saving.register_keras_serializable(package="again", name="fn")
+        def other(x):
+            return x
+
+        results.append(lib.saving.get_registered_object("again>fn") is other)
+        results.append(lib.saving.get_registered_name(other) == "again>fn")
+        results.append(lib.saving.get_registered_name(first))
+
+        class NoConfig:
+            pass
+
+        with pytest.raises(ValueError, match="get_config"):
+            lib.saving.register_keras_serializable(package="again")(NoConfig)
+    assert results[:3] == results[3:]
+    assert results[:2] == [True, True]
