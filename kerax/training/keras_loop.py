@@ -50,7 +50,37 @@ def uses_keras_steps(model: Any, entry: str) -> bool:
         "predict": _PREDICT_HOOKS,
         "predict_on_batch": _PREDICT_HOOKS,
     }[entry]
-    return any(user_defines(type(model), h) for h in hooks)
+    if any(user_defines(type(model), h) for h in hooks):
+        return True
+    return entry not in ("predict", "predict_on_batch") and loss_reduces_batch(model)
+
+
+def loss_reduces_batch(model: Any) -> bool:
+    """Whether a compiled loss returns one number for the whole batch (a function that
+    reduces with ``ops.mean`` itself). Such a loss cannot leave out the padding rows
+    of kerax's fixed-size batches, so the model trains and evaluates on exact batches
+    through Keras's default steps (the short last batch compiles a second program, as
+    in Keras). Decided from the output specs, by abstract evaluation (nothing runs)."""
+    loss = getattr(model, "_loss", None)
+    if loss is None or getattr(model, "_graph", None) is None:
+        return False
+    cached = model.__dict__.get("_reduces_batch")
+    if cached is not None and cached[0] is loss:
+        return cached[1]
+    result = False
+    for fn, tensor in zip(loss.losses, model.outputs, strict=False):
+        if fn is None:
+            continue
+        pred = jax.ShapeDtypeStruct((2, *tensor.shape[1:]), "float32")
+        for target in (pred, jax.ShapeDtypeStruct((2, *tensor.shape[1:-1]), "int32")):
+            try:
+                out = jax.eval_shape(fn.call, target, pred)
+            except Exception:  # noqa: BLE001 - this guess at the targets does not fit
+                continue
+            result = result or out.ndim == 0
+            break
+    model.__dict__["_reduces_batch"] = (loss, result)
+    return result
 
 
 def check_signature(model: Any, hook: str, arity: int) -> None:

@@ -160,6 +160,7 @@ class Trainer(Compiled):
             NotCompiledError: If ``compile`` was not called.
             ValueError: On mismatched sample counts or names missing from dicts.
         """
+        self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "fit"):
             self._prepare_keras_steps(x, "fit")
             return _keras_loop.fit(
@@ -221,6 +222,7 @@ class Trainer(Compiled):
             The loss alone when there is nothing else to report, else a list in
             ``metrics_names`` order; a dict with ``return_dict=True``.
         """
+        self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "evaluate"):
             self._prepare_keras_steps(x, "evaluate")
             logs = _keras_loop.evaluate(
@@ -273,6 +275,14 @@ class Trainer(Compiled):
             self, x, batch_size=batch_size or 32, verbose=verbose, steps=steps, callbacks=callbacks
         )
 
+    def _ready_to_route(self, x: Any) -> None:
+        """Builds a deferred graph from in-memory data and resolves the compile, so
+        that the choice of steps (``keras_loop.uses_keras_steps``) sees the losses."""
+        if _data.is_in_memory(x):
+            self._ensure_graph(x)
+        if self.compiled and self._metrics is None and getattr(self, "_graph", None) is not None:
+            self._resolve_compile()
+
     def _prepare_keras_steps(self, x: Any, what: str, compiled: bool = True) -> None:
         """Checks and builds for a Keras-style step (``keras_loop``): built from the
         data (the first batch of a re-iterable), compiled (a loss is optional)."""
@@ -298,6 +308,7 @@ class Trainer(Compiled):
         return_dict: bool = False,
     ) -> Any:
         """One optimizer step on one batch; returns the loss and metrics of that batch."""
+        self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "train_on_batch"):
             self._prepare_keras_steps(x, "train_on_batch")
             logs = _keras_loop.train_on_batch(self, x, y, sample_weight)
@@ -325,6 +336,7 @@ class Trainer(Compiled):
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
     ) -> Any:
         """The loss and metrics on one batch, without training."""
+        self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "test_on_batch"):
             self._prepare_keras_steps(x, "test_on_batch")
             logs = _keras_loop.test_on_batch(self, x, y, sample_weight)

@@ -199,3 +199,26 @@ def test_backend_agnostic_train_step_signature_is_refused_with_the_jax_form():
     model.compile("sgd", "mse")
     with pytest.raises(TypeError, match=r"train_step\(self, state, data\)"):
         model.fit(X, Y, verbose=0)
+
+
+def scalar_loss_model(lib):
+    """A loss function that reduces the batch itself (``ops.mean``), in a Sequential
+    built from its data: the short last batch must not count padding rows."""
+
+    def reduced(y_true, y_pred):
+        return lib.ops.mean(lib.ops.square(y_true - y_pred)) + 0.1 * lib.ops.mean(y_pred)
+
+    model = lib.Sequential([lib.layers.Dense(3, activation="tanh"), lib.layers.Dense(1)])
+    model.compile(lib.optimizers.SGD(0.1), loss=reduced, metrics=["mae"])
+    model(X[:1])
+    return model
+
+
+def test_batch_reducing_loss_matches_keras_on_a_short_last_batch():
+    km, xm = scalar_loss_model(keras), scalar_loss_model(kerax)
+    _compare(km, xm, {"epochs": 2, "batch_size": 8})  # 20 rows: a last batch of 4
+    np.testing.assert_allclose(
+        xm.evaluate(X, Y, batch_size=8, verbose=0),
+        km.evaluate(X, Y, batch_size=8, verbose=0),
+        rtol=1e-5,
+    )
