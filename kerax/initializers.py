@@ -7,6 +7,7 @@ deterministic user initializers.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax import _settings
 from kerax.errors import unknown_name
 
 Shape = tuple[int, ...]
@@ -31,8 +33,62 @@ def _fans(shape: Shape) -> tuple[float, float]:
     return float(shape[-2] * receptive), float(shape[-1] * receptive)
 
 
+def keras_seed_key(seed: int) -> jax.Array:
+    """The PRNG key Keras draws from for an integer seed (the raw key ``[seed, 0]``), so
+    that a seeded initializer gives Keras's values."""
+    return jax.random.wrap_key_data(jnp.array([seed & 0xFFFFFFFF, 0], jnp.uint32))
+
+
+def _seed_key(init: Any) -> jax.Array | None:
+    seed = getattr(init, "seed", None)
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        return keras_seed_key(int(seed))
+    return None
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, tuple | list) and all(isinstance(d, int | np.integer) for d in value)
+
+
+def _accepting_keras_calls(call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call(key, shape, dtype)`` that also takes Keras's ``(shape, dtype=None)``: the key
+    then comes from the initializer's ``seed`` (Keras's draw) or, without one, from
+    :func:`kerax.random.next_key`; ``dtype=None`` is :func:`kerax.config.floatx`."""
+
+    @functools.wraps(call)
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> jax.Array:
+        keras_form = "key" not in kwargs and (_is_shape(args[0]) if args else "shape" in kwargs)
+        if not keras_form:
+            return call(self, *args, **kwargs)
+        shape = args[0] if args else kwargs.pop("shape")
+        dtype = args[1] if len(args) > 1 else kwargs.pop("dtype", None)
+        if kwargs or len(args) > 2:
+            raise TypeError(
+                f"{type(self).__name__}() takes (shape, dtype=None) in Keras's form; received "
+                f"extra arguments {list(args[2:])} {sorted(kwargs)}."
+            )
+        key = _seed_key(self)
+        if key is None:
+            from kerax.random import next_key
+
+            key = next_key()
+        return call(self, key, tuple(int(d) for d in shape), dtype or _settings.floatx())
+
+    return __call__
+
+
 class Initializer:
-    """Base class: subclasses implement ``__call__(key, shape, dtype)``."""
+    """Base class: subclasses implement ``__call__(key, shape, dtype)``.
+
+    kerax's initializers also take Keras's call, ``init(shape, dtype=None)``: with an
+    integer ``seed`` they return exactly Keras's values.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("__call__")
+        if call is not None and cls.__module__ == __name__:
+            cls.__call__ = _accepting_keras_calls(call)  # type: ignore[method-assign]
 
     def __call__(self, key: jax.Array, shape: Shape, dtype: Any = "float32") -> jax.Array:
         raise NotImplementedError
@@ -324,5 +380,7 @@ def initialize(init: Any, key: jax.Array, shape: Shape, dtype: Any) -> jax.Array
     """Runs ``init`` for one weight: with a key for kerax initializers, without for
     Keras-signature callables ``fn(shape, dtype=None)``."""
     if isinstance(init, Initializer):
-        return init(key, tuple(shape), dtype)
+        # An integer seed fixes the values, as in Keras (the same for every weight).
+        seeded = _seed_key(init)
+        return init(key if seeded is None else seeded, tuple(shape), dtype)
     return jnp.asarray(np.asarray(init(tuple(shape), dtype=dtype)), dtype)

@@ -339,3 +339,51 @@ def test_config_switches_kerax_cannot_honour_are_refused():
             fn()
     with pytest.raises(ValueError, match="torch"):
         kerax.config.set_backend("torch")
+
+
+INITIALIZERS = [
+    ("RandomNormal", {"mean": 1.0, "stddev": 2.0, "seed": 7}),
+    ("RandomUniform", {"minval": -1.0, "maxval": 3.0, "seed": 7}),
+    ("TruncatedNormal", {"seed": 7}),
+    (
+        "VarianceScaling",
+        {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal", "seed": 1},
+    ),
+    ("glorot_uniform", {"seed": 3}),
+    ("glorot_normal", {"seed": 3}),
+    ("he_uniform", {"seed": 3}),
+    ("he_normal", {"seed": 3}),
+    ("lecun_uniform", {"seed": 3}),
+    ("lecun_normal", {"seed": 3}),
+    ("orthogonal", {"gain": 2.0, "seed": 3}),
+    ("constant", {"value": 1.5}),
+    ("zeros", {}),
+    ("ones", {}),
+    ("identity", {"gain": 3.0}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", INITIALIZERS)
+def test_initializer_called_keras_style_matches_keras(name, kwargs):
+    theirs = getattr(keras.initializers, name)(**kwargs)
+    ours = getattr(kerax.initializers, name)(**kwargs)
+    for shape in [(3, 4), (2, 2, 3)] if name != "identity" else [(3, 4)]:
+        expected = np.asarray(theirs(shape))
+        got = np.asarray(ours(shape))
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(ours(shape=(2, 2), dtype="float16")).dtype, "float16")
+
+
+def test_seeded_initializers_give_layers_keras_weights():
+    def dense(lib):
+        layer = lib.layers.Dense(
+            3,
+            kernel_initializer=lib.initializers.GlorotUniform(seed=11),
+            bias_initializer=lib.initializers.RandomNormal(seed=12),
+        )
+        layer(np.zeros((1, 4), "float32"))
+        return layer
+
+    for got, expected in zip(dense(kerax).get_weights(), dense(keras).get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
