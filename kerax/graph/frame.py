@@ -64,6 +64,8 @@ class Frame:
         row_weights: jax.Array | None = None,
     ) -> None:
         self.row_weights = row_weights
+        #: Whether the run was given its mode (else recorded ``training=`` args apply).
+        self.explicit_training = True
         self.params = dict(params)
         self.state = dict(state)
         self.keys = dict(keys)

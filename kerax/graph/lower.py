@@ -19,6 +19,15 @@ from kerax.graph.ir import Graph, Ref
 from kerax.graph.layout import Layout, Variables
 
 
+def _node_mode(frame: Frame, mode: bool, recorded: bool | None) -> bool:
+    """The mode of one node. As in Keras 3, the mode the model is called in wins over
+    a ``training=`` recorded at graph construction; a recorded one applies only when
+    the model is called without a mode (``model(x)``)."""
+    if recorded is None or frame.explicit_training:
+        return mode
+    return recorded
+
+
 def run_graph(
     graph: Graph,
     frame: Frame,
@@ -60,9 +69,7 @@ def run_graph(
         if in_mask is None and kwargs.get("mask") is not None:
             in_mask = kwargs["mask"]  # an explicit mask= is the incoming mask too
         path = f"{prefix}/{node.path}" if prefix else node.path
-        out = frame.call(
-            layer, path, args, kwargs, training=mode if node.training is None else node.training
-        )
+        out = frame.call(layer, path, args, kwargs, training=_node_mode(frame, mode, node.training))
         out_leaves = jax.tree_util.tree_leaves(out)
         out_mask = (
             layer.compute_mask(args[0] if args else None, in_mask)
@@ -168,7 +175,7 @@ class Lowered:
         variables: Variables,
         inputs: Any,
         *,
-        training: bool = False,
+        training: bool | None = False,
         rng: jax.Array | None = None,
         row_weights: jax.Array | None = None,
     ) -> tuple[Any, Variables, list[Any]]:
@@ -188,7 +195,7 @@ class Lowered:
         variables: Variables,
         inputs: Any,
         *,
-        training: bool = False,
+        training: bool | None = False,
         rng: jax.Array | None = None,
         row_weights: jax.Array | None = None,
     ) -> tuple[Any, Variables, list[Any], list[Any]]:
@@ -199,10 +206,12 @@ class Lowered:
             variables["params"],
             variables.get("state", {}),
             keys=self.layout.keys,
-            training=training,
+            training=bool(training),
             rng=rng,
             row_weights=row_weights,
         )
+        # ``training=None``: called without a mode; recorded ``training=`` args apply.
+        frame.explicit_training = training is not None
         flat, masks = run_graph(self.graph, frame, self.graph.flatten_inputs(inputs))
         return self.graph.unflatten_outputs(flat), frame.new_state(), frame.losses, masks
 
@@ -211,7 +220,7 @@ class Lowered:
         variables: Variables,
         inputs: Any,
         *,
-        training: bool = False,
+        training: bool | None = False,
         rng: jax.Array | None = None,
     ) -> tuple[Any, Variables]:
         """Runs the graph: returns ``(outputs, new_state)``.
@@ -220,6 +229,8 @@ class Lowered:
             variables: As returned by :meth:`init` (or ``model.variables``).
             inputs: Nested as the model's inputs, or a list / a dict keyed by input name.
             training: Training mode (Dropout active, BatchNorm batch statistics).
+                None: inference, except where a call recorded ``training=True``
+                (Keras's ``model(x)`` without a mode).
             rng: PRNG key; required when a layer draws randomness in training mode.
         """
         outputs, state, _ = self.forward(variables, inputs, training=training, rng=rng)

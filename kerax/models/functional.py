@@ -223,7 +223,8 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
             return Layer._call_eager(self, args, kwargs)
         self._ensure_graph(_subclassed.first_input(args, kwargs))
         inputs = args[0] if args else kwargs.pop("inputs")
-        training = bool(kwargs.pop("training", False))
+        training = kwargs.pop("training", None)
+        training = None if training is None else bool(training)
         # The same check (and reshape of a trailing unit axis) as predict: before tracing.
         flat = _data.flatten_x(self.graph, inputs)
         if training:
@@ -234,10 +235,11 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
             return outputs
         # A key even in inference: layers may draw there (a SeedGenerator in a custom
         # layer's call), and Keras's generators advance at every call.
-        outputs, _ = self._jitted_apply(False)(self.get_variables(), flat, _random.next_key())
+        # ``model(x)`` without a mode is inference where no call recorded one (Keras).
+        outputs, _ = self._jitted_apply(training)(self.get_variables(), flat, _random.next_key())
         return outputs
 
-    def _jitted_apply(self, training: bool) -> Any:
+    def _jitted_apply(self, training: bool | None) -> Any:
         if training not in self._apply_cache:
             lowered = self.lowered
             self._apply_cache[training] = jax.jit(
