@@ -387,3 +387,18 @@ def test_seeded_initializers_give_layers_keras_weights():
 
     for got, expected in zip(dense(kerax).get_weights(), dense(keras).get_weights(), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["float32", "bfloat16", "mixed_float16", "mixed_bfloat16"])
+def test_dtype_policies_match_keras(name):
+    theirs, ours = keras.dtype_policies.get(name), kerax.dtype_policies.get(name)
+    assert (ours.name, ours.compute_dtype, ours.variable_dtype) == (
+        theirs.name,
+        theirs.compute_dtype,
+        theirs.variable_dtype,
+    )
+    config = keras.dtype_policies.serialize(theirs)
+    assert kerax.dtype_policies.serialize(ours) == config
+    assert kerax.dtype_policies.deserialize(config) == ours
+    assert kerax.dtype_policies.get(config) == ours
+    assert kerax.dtype_policies.get(None) == kerax.mixed_precision.global_policy()
