@@ -259,11 +259,22 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
         """
         self.lowered.layout.store(variables)
 
-    def summary(self, line_length: int = 98, print_fn: Any = None, **_: Any) -> None:
-        """Prints a table of the layers, output shapes and parameter counts."""
-        from kerax.models.summary import format_summary
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Sequence[float] | None = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Sequence[str] | None = None,
+    ) -> None:
+        """Prints Keras 3's table of the layers, output shapes and parameter counts
+        (arguments as Keras's; see :func:`kerax.models.summary.print_summary`)."""
+        from kerax.models.summary import print_summary
 
-        (print_fn or print)(format_summary(self, line_length))
+        print_summary(
+            self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range
+        )
 
     def get_config(self) -> dict[str, Any]:
         """The Keras 3 functional config: layers, their calls, inputs and outputs."""

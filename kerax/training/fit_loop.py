@@ -126,7 +126,9 @@ def fit(
     steps = data.steps if data is not None else steps_per_epoch
 
     history = History()
-    cbs = [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else []), history]
+    given = list(callbacks or [])
+    bar = verbose and not any(isinstance(c, ProgbarLogger) for c in given)
+    cbs = [*given, *([ProgbarLogger(verbose)] if bar else []), history]
     cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
 
     model.stop_training = False

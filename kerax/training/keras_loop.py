@@ -232,8 +232,9 @@ def _iterable_batches(data: Any) -> Any:
 
 
 def _floats(logs: dict[str, Any]) -> dict[str, Any]:
+    """Host values of a step's logs, keys sorted as Keras 3 hands them to callbacks."""
     out = {}
-    for k, v in logs.items():
+    for k, v in sorted(logs.items()):
         arr = np.asarray(v)
         out[k] = float(arr) if arr.ndim == 0 else arr
     return out
@@ -274,7 +275,9 @@ def fit(
         steps = known_length(x)
 
     history = History()
-    cbs = [*(callbacks or []), *([ProgbarLogger(verbose)] if verbose else []), history]
+    given = list(callbacks or [])
+    bar = verbose and not any(isinstance(c, ProgbarLogger) for c in given)
+    cbs = [*given, *([ProgbarLogger(verbose)] if bar else []), history]
     cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
     model.stop_training = False
     if model._order_seed is None:
