@@ -350,6 +350,8 @@ INITIALIZERS = [
         {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal", "seed": 1},
     ),
     ("glorot_uniform", {"seed": 3}),
+    ("glorot_uniform", {"seed": 3, "input_axes": [0], "output_axes": [1]}),
+    ("VarianceScaling", {"mode": "fan_avg", "seed": 2, "input_axes": [1], "output_axes": [0]}),
     ("glorot_normal", {"seed": 3}),
     ("he_uniform", {"seed": 3}),
     ("he_normal", {"seed": 3}),
