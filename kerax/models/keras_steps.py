@@ -91,9 +91,15 @@ class KerasSteps:
             value, _ = self._loss(ys, preds, sws, valid)
             total = total + value
         step = _step_context.current()
+        added = list(step.losses) if step is not None else []
+        if self._loss is None and not added:
+            raise ValueError(
+                f"Model '{self.name}' was compiled without a `loss` and its layers add none "
+                "(`add_loss`), so there is nothing to train on. Pass `loss=` to `compile()`."
+            )
+        for loss in added:
+            total = total + jnp.sum(loss)
         if step is not None:
-            for loss in step.losses:
-                total = total + jnp.sum(loss)
             total = total + self._weight_penalties(step)
         return total
 

@@ -91,6 +91,7 @@ class Stateless:
         outputs, state, losses = self.lowered.forward(variables, flat, training=training, rng=rng)
         if step is not None:
             step.losses = list(losses)
+            step.variables = variables  # for the weight penalties of compute_loss
         updated = [
             state[key][name] if collection == "state" else variables[collection][key][name]
             for collection, key, name in frozen

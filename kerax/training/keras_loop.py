@@ -52,7 +52,12 @@ def uses_keras_steps(model: Any, entry: str) -> bool:
     }[entry]
     if any(user_defines(type(model), h) for h in hooks):
         return True
-    return entry not in ("predict", "predict_on_batch") and loss_reduces_batch(model)
+    if entry in ("predict", "predict_on_batch"):
+        return False
+    # Compiled without a loss: the model trains on what its layers add (``add_loss``),
+    # through Keras's default steps.
+    no_loss = getattr(model, "compiled", False) and getattr(model, "_loss", None) is None
+    return no_loss or loss_reduces_batch(model)
 
 
 def loss_reduces_batch(model: Any) -> bool:

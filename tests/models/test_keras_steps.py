@@ -49,7 +49,10 @@ def tracker_model(lib):
             n = len(self.loss_tracker.variables)
             lv = self.loss_tracker.stateless_update_state(metric_vars[:n], loss)
             mv = self.mae.stateless_update_state(metric_vars[n:], y, y_pred)
-            logs = {"loss": self.loss_tracker.stateless_result(lv), "mae": self.mae.stateless_result(mv)}
+            logs = {
+                "loss": self.loss_tracker.stateless_result(lv),
+                "mae": self.mae.stateless_result(mv),
+            }
             return logs, (trainable, non_trainable, opt_vars, lv + mv)
 
         def test_step(self, state, data):
@@ -61,7 +64,10 @@ def tracker_model(lib):
                 metric_vars[:n], lib.ops.mean((y - y_pred) ** 2)
             )
             mv = self.mae.stateless_update_state(metric_vars[n:], y, y_pred)
-            logs = {"loss": self.loss_tracker.stateless_result(lv), "mae": self.mae.stateless_result(mv)}
+            logs = {
+                "loss": self.loss_tracker.stateless_result(lv),
+                "mae": self.mae.stateless_result(mv),
+            }
             return logs, (trainable, non_trainable, lv + mv)
 
         @property
@@ -222,3 +228,35 @@ def test_batch_reducing_loss_matches_keras_on_a_short_last_batch():
         km.evaluate(X, Y, batch_size=8, verbose=0),
         rtol=1e-5,
     )
+
+
+def added_loss_model(lib):
+    """``compile(optimizer=...)`` without a loss: the model trains on what its layers add
+    (``add_loss``) and on its weight penalties."""
+
+    class Penalty(lib.layers.Layer):
+        def call(self, x):
+            self.add_loss(lib.ops.mean(lib.ops.square(x - 1.0)))
+            return x
+
+    inputs = lib.Input((6,))
+    h = lib.layers.Dense(3, kernel_regularizer=lib.regularizers.L2(0.01))(inputs)
+    model = lib.Model(inputs, Penalty()(h))
+    model.compile(optimizer=lib.optimizers.SGD(0.1))
+    return model
+
+
+def test_compile_without_loss_trains_on_added_losses_as_keras():
+    km, xm = added_loss_model(keras), added_loss_model(kerax)
+    _compare(km, xm, {"epochs": 2, "batch_size": 8}, y=None)
+
+
+def test_compile_without_any_loss_says_so():
+    inputs = kerax.Input((6,))
+    model = kerax.Model(inputs, kerax.layers.Dense(2)(inputs))
+    model.compile("sgd")
+    weights = model.get_weights()
+    with pytest.raises(ValueError, match="without a `loss`"):
+        model.fit(X, Y, verbose=0)
+    for a, b in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
