@@ -307,3 +307,10 @@ def test_sequential_vs_functional():
     assert _value(out, "functional output shape") == "(None, 2)"
     assert _value(out, "sequential predictions") == "(3, 2)"
     assert _value(out, "functional predictions") == "(2, 2)"
+
+
+def test_vae_train_step_learns_and_reloads():
+    out = _run("vae_train_step.py")
+    match = re.search(r"Total loss fell from ([0-9.]+) to ([0-9.]+)", out)
+    assert match and float(match.group(2)) < 0.8 * float(match.group(1))
+    assert _value(out, "Reloaded latent means match") == "True"
