@@ -79,6 +79,8 @@ class Frame:
         # scope drops them (the optimizer updates the stored value).
         self.param_overrides: dict[str, dict[str, Any]] = {}
         self.losses: list[jax.Array] = []
+        #: ``id`` of the layer that added each of ``losses`` (for ``layer.losses``).
+        self.loss_owners: list[int] = []
 
     @property
     def rng(self) -> jax.Array | None:
@@ -109,6 +111,7 @@ class Frame:
         if layer.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
                 self.losses.append(self._activity_penalty(layer.activity_regularizer, leaf))
+                self.loss_owners.append(id(layer))
         return out
 
     def _activity_penalty(self, regularizer: Any, output: jax.Array) -> jax.Array:
@@ -231,6 +234,7 @@ class Context:
     def add_loss(self, value: Any) -> None:
         """Adds a scalar to the training loss (activity penalties, ``add_loss``)."""
         self._frame.losses.append(value)
+        self._frame.loss_owners.append(id(self.layer))
 
     def rng(self) -> jax.Array:
         """A fresh PRNG key, unique to this layer call and stable across graph edits.

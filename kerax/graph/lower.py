@@ -14,6 +14,7 @@ from typing import Any
 
 import jax
 
+from kerax.graph import host as _host
 from kerax.graph.frame import Frame
 from kerax.graph.ir import Graph, Ref
 from kerax.graph.layout import Layout, Variables
@@ -166,6 +167,12 @@ class Lowered:
     graph: Graph
     layout: Layout
 
+    @property
+    def host_prefix(self) -> tuple[_host.HostStep, ...]:
+        """The host-only layers that map raw inputs before the data reaches ``apply``
+        (``inputs`` given to ``apply`` are already mapped; see ``graph/host.py``)."""
+        return _host.host_prefix(self.graph)
+
     def init(self, rng: jax.Array) -> Variables:
         """Fresh variables: ``{"params": {layer: {...}}, "state": {layer: {...}}}``."""
         return self.layout.init(rng)
@@ -202,6 +209,20 @@ class Lowered:
         """Like :meth:`forward`, and also returns the outputs' Keras masks (flat, in
         output order; None where an output carries none), which losses and metrics
         honour."""
+        frame = self.frame(variables, training=training, rng=rng, row_weights=row_weights)
+        outputs, state, masks = self.run(frame, inputs)
+        return outputs, state, frame.losses, masks
+
+    def frame(
+        self,
+        variables: Variables,
+        *,
+        training: bool | None = False,
+        rng: jax.Array | None = None,
+        row_weights: jax.Array | None = None,
+    ) -> Frame:
+        """The frame one run of the graph reads its variables from and reports to
+        (losses the layers add, and who added them)."""
         frame = Frame(
             variables["params"],
             variables.get("state", {}),
@@ -212,8 +233,12 @@ class Lowered:
         )
         # ``training=None``: called without a mode; recorded ``training=`` args apply.
         frame.explicit_training = training is not None
+        return frame
+
+    def run(self, frame: Frame, inputs: Any) -> tuple[Any, Variables, list[Any]]:
+        """Runs the graph in ``frame``: ``(outputs, new_state, output masks)``."""
         flat, masks = run_graph(self.graph, frame, self.graph.flatten_inputs(inputs))
-        return self.graph.unflatten_outputs(flat), frame.new_state(), frame.losses, masks
+        return self.graph.unflatten_outputs(flat), frame.new_state(), masks
 
     def apply(
         self,
@@ -238,5 +263,11 @@ class Lowered:
 
 
 def lower(graph: Graph) -> Lowered:
-    """Lowers ``graph`` to its pure ``init`` / ``apply``."""
+    """Lowers ``graph`` to its pure ``init`` / ``apply``.
+
+    Raises:
+        GraphError: If a host-only layer does not take a model input of its own
+            (:func:`kerax.graph.host.host_prefix`).
+    """
+    _host.host_prefix(graph)
     return Lowered(graph, Layout.of(list(graph.layers)))

@@ -169,6 +169,22 @@ class Layer(LayerWeights, NodeAPI, Building):
         """The output mask; by default, the input mask if ``supports_masking``."""
         return mask if self.supports_masking else None
 
+    @property
+    def losses(self) -> list[Any]:
+        """The losses of this layer and its sublayers, as Keras lists them: those added
+        (``add_loss``, activity penalties) during the last eager call, then the
+        penalties of the weights that have a regularizer, at their current values."""
+        added: list[Any] = []
+        penalties: list[Any] = []
+        for layer in walk([self]):
+            added.extend(layer.__dict__.get("_eager_losses", []))
+            if not layer.built:
+                continue
+            for spec in layer._weight_specs:
+                if spec.regularizer is not None:
+                    penalties.append(spec.regularizer(layer._handles[spec.name].value))
+        return added + penalties
+
     def add_loss(self, loss: Any) -> None:
         """Adds ``loss`` to the training loss (inside a Keras-style ``call``)."""
         ctx = _frame.ACTIVE.get()
@@ -206,6 +222,7 @@ class Layer(LayerWeights, NodeAPI, Building):
             rng=_random.next_key,
         )
         out = frame.call(self, self.name, args, kwargs)
+        record_losses(self, frame.loss_owners, frame.losses)
         if frame.updates or frame.param_overrides:
             # An eager call runs outside any step: what ``call`` assigned is kept, as a
             # Keras eager call keeps it (trainable weights included).
@@ -233,6 +250,18 @@ class Layer(LayerWeights, NodeAPI, Building):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def record_losses(root: Layer, owners: Sequence[int], values: Sequence[Any]) -> None:
+    """Keeps the losses an eager call of ``root`` added, by the layer that added each
+    (what ``layer.losses`` reports until the next call)."""
+    layers = walk([root])
+    by_id = {id(layer): layer for layer in layers}
+    for layer in layers:
+        layer.__dict__["_eager_losses"] = []
+    for owner, value in zip(owners, values, strict=True):
+        if owner in by_id:
+            by_id[owner].__dict__["_eager_losses"].append(value)
 
 
 def _layers_in(value: Any) -> Iterator[Layer]:

@@ -17,7 +17,7 @@ from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
 from kerax.graph.trace import trace
 from kerax.layers import _overrides
-from kerax.layers._base import Layer
+from kerax.layers._base import Layer, record_losses
 from kerax.models import subclassed as _subclassed
 from kerax.models.keras_steps import KerasSteps
 from kerax.models.stateless import Stateless
@@ -240,11 +240,25 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
         return outputs
 
     def _jitted_apply(self, training: bool | None) -> Any:
+        """``(variables, x, rng) -> (outputs, state)``, jitted; the losses the layers
+        added are kept for ``layer.losses`` (their owners are known at trace time)."""
         if training not in self._apply_cache:
-            lowered = self.lowered
-            self._apply_cache[training] = jax.jit(
-                lambda v, x, rng=None: lowered.apply(v, x, training=training, rng=rng)
-            )
+            lowered, owners = self.lowered, []
+
+            def run(v, x, rng=None):
+                frame = lowered.frame(v, training=training, rng=rng)
+                outputs, state, _ = lowered.run(frame, x)
+                owners[:] = frame.loss_owners
+                return outputs, state, list(frame.losses)
+
+            jitted = jax.jit(run)
+
+            def call(v, x, rng=None):
+                outputs, state, losses = jitted(v, x, rng)
+                record_losses(self, owners, losses)
+                return outputs, state
+
+            self._apply_cache[training] = call
         return self._apply_cache[training]
 
     # ------------------------------------------------------------------ variables
