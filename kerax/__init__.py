@@ -33,6 +33,7 @@ from kerax import (  # noqa: E402
     tree,
     utils,
 )
+from kerax.dtype_policies import FloatDTypePolicy  # noqa: E402
 from kerax.graph.symbolic import KerasTensor  # noqa: E402
 from kerax.initializers import Initializer  # noqa: E402
 from kerax.layers import Input, InputLayer, InputSpec, Layer  # noqa: E402
@@ -58,6 +59,7 @@ def version() -> str:
 
 __all__ = [
     "DTypePolicy",
+    "FloatDTypePolicy",
     "Initializer",
     "Input",
     "InputLayer",

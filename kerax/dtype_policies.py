@@ -8,7 +8,18 @@ from typing import Any
 
 from kerax.mixed_precision import DTypePolicy, global_policy
 
-__all__ = ["DTypePolicy", "deserialize", "get", "serialize"]
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "deserialize", "get", "serialize"]
+
+
+class FloatDTypePolicy(DTypePolicy):
+    """Keras's float policy class: a :class:`DTypePolicy` whose config keeps this class
+    name."""
+
+
+_CLASSES: dict[str, type[DTypePolicy]] = {
+    "DTypePolicy": DTypePolicy,
+    "FloatDTypePolicy": FloatDTypePolicy,
+}
 
 
 def serialize(dtype_policy: DTypePolicy) -> dict[str, Any]:
@@ -17,7 +28,7 @@ def serialize(dtype_policy: DTypePolicy) -> dict[str, Any]:
         raise TypeError(f"serialize: expected a DTypePolicy, received {dtype_policy!r}.")
     return {
         "module": "keras",
-        "class_name": "DTypePolicy",
+        "class_name": type(dtype_policy).__name__,
         "config": {"name": dtype_policy.name},
         "registered_name": None,
     }
@@ -33,12 +44,12 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     name = config.get("class_name") if isinstance(config, dict) else None
     if custom_objects and name in custom_objects:
         return custom_objects[name](**config.get("config", {}))
-    if name not in ("DTypePolicy", "FloatDTypePolicy"):
+    if name not in _CLASSES:
         raise ValueError(
-            f"deserialize: unknown dtype policy {name!r}; kerax has DTypePolicy only "
+            f"deserialize: unknown dtype policy {name!r}; kerax has {sorted(_CLASSES)} only "
             "(quantized policies are not supported)."
         )
-    return DTypePolicy(**config.get("config", {}))
+    return _CLASSES[name](**config.get("config", {}))
 
 
 def get(identifier: Any) -> DTypePolicy:

@@ -404,3 +404,7 @@ def test_dtype_policies_match_keras(name):
     assert kerax.dtype_policies.deserialize(config) == ours
     assert kerax.dtype_policies.get(config) == ours
     assert kerax.dtype_policies.get(None) == kerax.mixed_precision.global_policy()
+    float_config = keras.dtype_policies.serialize(keras.FloatDTypePolicy(name))
+    again = kerax.dtype_policies.deserialize(float_config)
+    assert type(again) is kerax.FloatDTypePolicy and again.compute_dtype == theirs.compute_dtype
+    assert kerax.dtype_policies.serialize(again) == float_config
