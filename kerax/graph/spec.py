@@ -21,12 +21,19 @@ Shape = tuple[int | None, ...]
 
 
 def canonical_dtype(dtype: Any) -> str:
-    """Returns the canonical name of ``dtype`` (``"float32"``, ``"int32"``, ...)."""
+    """Returns the canonical name of ``dtype`` (``"float32"``, ``"int32"``, ...).
+
+    Text dtypes (``"string"``, ``str``, NumPy's ``U`` / ``S`` kinds) are ``"string"``,
+    as in Keras: only inputs that feed a host-only layer carry them.
+    """
     if dtype is None:
         return "float32"
     if isinstance(dtype, str) and dtype in ("float", "int", "bool"):
         dtype = {"float": "float32", "int": "int32", "bool": "bool"}[dtype]
-    return np.dtype(dtype).name
+    if dtype in ("string", str, bytes):
+        return "string"  # Keras's name for text, whatever its NumPy width or encoding
+    dt = np.dtype(dtype)
+    return "string" if dt.kind in "US" else dt.name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

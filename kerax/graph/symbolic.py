@@ -204,7 +204,12 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         layer._check_input_spec(first_specs)
         if not was_built:
             layer._build_guarded(_shapes(first))
-        out_specs = infer_output_specs(layer, args, kwargs)
+        if getattr(layer, "host_only", False):
+            out_specs = _host_call_specs(layer, args, kwargs)
+        else:
+            call_args, call_kwargs = _host_mapped(layer, args, kwargs)
+            _refuse_strings(layer, call_args, call_kwargs)
+            out_specs = infer_output_specs(layer, call_args, call_kwargs)
         from kerax.layers import _overrides
 
         if _overrides.user_defines(type(layer), "compute_output_shape"):
@@ -222,6 +227,87 @@ def call_symbolic(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     node = Node(layer, args, kwargs, training, out_specs)
     layer._inbound_nodes.append(node)
     return node.outputs
+
+
+def _host_call_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TensorSpec:
+    """The output spec of a host-only layer (``TextVectorization``, ``StringLookup``),
+    from its ``compute_output_shape`` and ``output_dtype()``: its ``apply`` cannot be
+    traced on strings.
+
+    Such a layer runs where data enters the device (see "Host-only layers" in
+    ``kerax/graph/README.md``), so it must take a model ``Input`` directly.
+
+    Raises:
+        GraphError: If the layer is called on anything but one model ``Input``, or maps
+            indices back to strings (``invert=True``), which no compiled model returns.
+    """
+    from kerax.layers.input_layer import InputLayer
+
+    kind = f'{type(layer).__name__} "{layer.name}"'
+    tensors = [
+        x for x in jax.tree_util.tree_leaves((args, kwargs), is_leaf=is_tensor) if is_tensor(x)
+    ]
+    others = [x for x in jax.tree_util.tree_leaves((args, kwargs)) if not is_tensor(x)]
+    if len(tensors) != 1 or others:
+        raise GraphError(
+            f"{kind} takes exactly one tensor, a model Input, and no other argument; it was "
+            f"called on {len(tensors)} tensor(s) and {len(others)} other argument(s)."
+        )
+    (tensor,) = tensors
+    producer = tensor.node.layer if tensor.node is not None else None
+    if not isinstance(producer, InputLayer):
+        source = (
+            f'the output of {type(producer).__name__} "{producer.name}"'
+            if producer is not None
+            else "a tensor with no producing layer"
+        )
+        raise GraphError(
+            f"{kind} maps raw data on the host, before the data reaches the device, so it "
+            f"must be called on a model Input directly (e.g. `{layer.name}(kerax.Input("
+            f'shape=(1,), dtype="string"))`); it was called on {source} '
+            f"({tensor.name}). Put it first in the model, or apply it to the data before "
+            "the model (`layer(data)`)."
+        )
+    if getattr(layer, "invert", False):
+        raise GraphError(
+            f"{kind} has invert=True: it maps indices back to strings, which a compiled "
+            "model cannot return. Call it on the model's predictions instead "
+            "(`layer(model.predict(x))`)."
+        )
+    shape = layer.compute_output_shape(tensor.shape)  # type: ignore[attr-defined]
+    return TensorSpec(tuple(shape), layer.output_dtype())  # type: ignore[attr-defined]
+
+
+def _host_mapped(
+    layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments a nested model whose own graph maps its (only) input on the host
+    traces on: the spec of its host-only layer's output in place of the raw input, as
+    the compiled program receives it. Other layers' arguments are returned as given."""
+    from kerax.graph import host
+
+    inner = host._nested_graph(layer)
+    steps = host.host_prefix(inner) if inner is not None else ()
+    if not steps or len(inner.inputs) != 1:  # type: ignore[union-attr]
+        return args, kwargs  # a model of several inputs is refused when lowered
+    node = next(n for n in inner.nodes if n.layer == steps[0].layer.name)  # type: ignore[union-attr]
+    mapped = node.outputs[0]
+    return jax.tree_util.tree_map(
+        lambda x: mapped if is_tensor(x) else x, (args, kwargs), is_leaf=is_tensor
+    )
+
+
+def _refuse_strings(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Raises GraphError if a layer that runs on the device is given string tensors."""
+    leaves = jax.tree_util.tree_leaves((args, kwargs), is_leaf=_is_input)
+    text = [x for x in leaves if _is_input(x) and getattr(x, "dtype", None) == "string"]
+    if text:
+        name = getattr(text[0], "name", "a string tensor")
+        raise GraphError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) cannot take the string tensor '
+            f"{name}: strings never reach the compiled model. Map them first with a "
+            "host-only layer called on the Input (TextVectorization, StringLookup)."
+        )
 
 
 def _declared_specs(layer: Layer, first: Any, traced: Any) -> Any:

@@ -124,7 +124,8 @@ def check_inputs(graph: Graph, arrays: Sequence[Any]) -> None:
     """Checks concrete inputs against the model's inputs, before anything is traced.
 
     Each array must hold numbers (booleans and integers feed floating inputs, as Keras
-    casts them; text, objects and complex numbers do not), have the input's rank (up
+    casts them; text, objects and complex numbers do not), or text (NumPy ``U`` / ``S``
+    strings, or objects) for an input of dtype ``"string"``; and have the input's rank (up
     to Keras's trailing unit axis, see :func:`adjusted_shape`) and match every known
     dimension. All inputs must have the same number of rows.
 
@@ -139,7 +140,17 @@ def check_inputs(graph: Graph, arrays: Sequence[Any]) -> None:
     for i, (spec, array) in enumerate(zip(graph.input_specs, arrays, strict=True)):
         got = tuple(np.shape(array))
         kind = dtype_category(array.dtype)
-        if kind not in _NUMERIC:
+        if spec.dtype == "string":
+            if np.dtype(array.dtype).kind not in "USO":
+                raise input_error(
+                    graph,
+                    i,
+                    got,
+                    f"The input takes strings (dtype string), but this array holds "
+                    f"{array.dtype} values: pass the raw text, e.g. np.array(texts), and "
+                    "let the model's host-only layer map it.",
+                )
+        elif kind not in _NUMERIC:
             what = {"text": "text", "complex": "complex numbers"}.get(kind, "Python objects")
             raise input_error(
                 graph,

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax.graph import host as _host
 from kerax.graph.ir import Graph
 from kerax.training import checks as _checks
 
@@ -100,12 +101,17 @@ def flatten_x(graph: Graph, x: Any) -> list[Any]:
     inputs (see :func:`kerax.training.checks.check_inputs`) before anything is traced.
 
     Data with one trailing unit axis more or less than an input (``(n,)`` for an
-    ``Input(shape=(1,))``) is reshaped to fit, as Keras does.
+    ``Input(shape=(1,))``) is reshaped to fit, as Keras does. An input that feeds a
+    host-only layer (``TextVectorization``, ``StringLookup``) is then replaced by that
+    layer's ``host_transform`` of it: the compiled model never sees strings.
 
     Raises:
         ValueError: On a wrong structure (missing or unknown dict keys, a wrong number
             of inputs), dtype, rank, dimension or number of rows.
     """
+    if len(graph.inputs) == 1 and isinstance(x, list | tuple) and x:
+        if all(isinstance(v, str | bytes) for v in x):
+            x = np.asarray(x)  # a list of texts is one array of strings, not n inputs
     flat = graph.flatten_inputs(x)
     arrays = [
         _array(v, f'input {i} "{name}"', graph.name, expected=spec.shape, numbers_only=False)
@@ -116,7 +122,24 @@ def flatten_x(graph: Graph, x: Any) -> list[Any]:
     for spec, a in zip(graph.input_specs, arrays, strict=True):
         shape = _checks.adjusted_shape(spec.shape, tuple(np.shape(a)))
         out.append(a if shape == np.shape(a) else a.reshape(shape))
+    for step in _host.host_prefix(graph):
+        out[step.input] = _host_mapped(graph, step, out[step.input])
     return out
+
+
+def _host_mapped(graph: Graph, step: _host.HostStep, raw: Any) -> np.ndarray | jax.Array:
+    """Input ``step.input``'s raw data mapped by its host-only layer (the graph's host
+    prefix): the array the compiled model receives in its place.
+
+    The whole array is mapped at once, so a ``TextVectorization`` without
+    ``output_sequence_length`` pads every row to the longest sequence of the data (per
+    batch, for an iterable of batches).
+    """
+    layer = step.layer
+    mapped = layer.host_transform(np.asarray(raw))
+    name = graph.input_names[step.input]
+    what = f'the output of {type(layer).__name__} "{layer.name}" on input "{name}"'
+    return _array(mapped, what, graph.name)
 
 
 def flatten_y(graph: Graph, y: Any, what: str = "y") -> list[Any]:
