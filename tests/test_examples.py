@@ -314,3 +314,16 @@ def test_vae_train_step_learns_and_reloads():
     match = re.search(r"Total loss fell from ([0-9.]+) to ([0-9.]+)", out)
     assert match and float(match.group(2)) < 0.8 * float(match.group(1))
     assert _value(out, "Reloaded latent means match") == "True"
+
+
+def test_text_classification_from_raw_strings():
+    out = _run("text_classification.py")
+    assert float(_value(out, "Test accuracy")) >= 0.9
+    scores = re.findall(r"^P\(positive \| '(.+)'\): ([0-9.]+)$", out, re.MULTILINE)
+    assert [text for text, _ in scores] == [
+        "A superb and lovely film.",
+        "The plot was tedious and painful.",
+    ]
+    assert float(scores[0][1]) > 0.5 > float(scores[1][1])
+    assert _value(out, "Reloaded predictions match") == "True"
+    assert float(_value(out, "End-to-end test accuracy")) >= 0.9
