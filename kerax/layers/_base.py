@@ -40,7 +40,7 @@ from kerax import _naming
 from kerax import random as _random
 from kerax.graph import frame as _frame
 from kerax.graph.spec import TensorSpec
-from kerax.layers import _overrides
+from kerax.layers import _auto_config, _overrides
 from kerax.layers._building import Building
 from kerax.layers._input_spec import InputSpec
 from kerax.layers._node_api import NodeAPI
@@ -114,6 +114,13 @@ class Layer(LayerWeights, NodeAPI, Building):
         self._values: dict[str, dict[str, jax.Array]] | None = None
         self._live: Any = None  # set while a model's ``fit`` holds the current values
         self._inbound_nodes: list[Any] = []
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Layer:
+        obj = super().__new__(cls)
+        if _overrides.is_user_class(cls):
+            # Keras's automatic config of a user's class (see ``_auto_config``).
+            obj.__dict__["_auto_config"] = _auto_config.capture(cls, args, kwargs)
+        return obj
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -239,7 +246,23 @@ class Layer(LayerWeights, NodeAPI, Building):
         }
         if self._input_shape_arg is not None:
             config["batch_input_shape"] = (self._batch_size_arg, *self._input_shape_arg)
+        if type(self).get_config is Layer.get_config and _overrides.is_user_class(type(self)):
+            auto = self.__dict__.get("_auto_config")
+            if auto is None:
+                raise _auto_config.missing_config_error(self)
+            config.update(auto)
         return config
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """What ``build_from_config`` needs to build the layer again before its weights
+        are loaded (Keras's ``build_config``): None when nothing is needed."""
+        return None
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Builds the layer from ``get_build_config()``'s result."""
+        shape = config.get("input_shape")
+        if shape is not None and not self.built:
+            self._build_guarded(shape)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:

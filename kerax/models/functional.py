@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from kerax.graph.layout import Variables
 from kerax.graph.lower import Lowered, lower, run_graph
 from kerax.graph.spec import TensorSpec
 from kerax.graph.trace import trace
-from kerax.layers import _overrides
+from kerax.layers import _auto_config, _overrides
 from kerax.layers._base import Layer, record_losses
 from kerax.models import subclassed as _subclassed
 from kerax.models.keras_steps import KerasSteps
@@ -291,8 +292,35 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
         )
 
     def get_config(self) -> dict[str, Any]:
-        """The Keras 3 functional config: layers, their calls, inputs and outputs."""
-        return self.graph.to_config()
+        """The Keras 3 functional config (layers, their calls, inputs and outputs) for a
+        functional model, or a subclass whose constructor takes ``(inputs, outputs)``.
+
+        A model written as a class (or a functional subclass with its own constructor)
+        gets Keras's automatic config: its base config and the plain values its
+        constructor was called with; a class whose constructor takes other values must
+        write its own ``get_config``.
+        """
+        if not getattr(self, "_subclassed", False) and _functional_like(type(self)):
+            return self.graph.to_config()
+        config: dict[str, Any] = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype_policy.name,
+        }
+        if type(self).get_config is Model.get_config:
+            auto = self.__dict__.get("_auto_config")
+            if auto is None:
+                raise _auto_config.missing_config_error(self)
+            config.update(auto)
+        return config
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        """A subclassed model's input shape, so that a loaded copy is built before its
+        weights are read (functional models are built by their config)."""
+        if not getattr(self, "_subclassed", False) or self._graph is None:
+            return None
+        shapes = [list(t.shape) for t in self.inputs]
+        return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
 
     @classmethod
     def from_config(
@@ -306,8 +334,19 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
         """
         from kerax.saving.functional import graph_from_config
 
-        name, inputs, outputs = graph_from_config(config, custom_objects)
-        return cls(inputs, outputs, name=name)
+        functional = all(k in config for k in ("name", "layers", "input_layers", "output_layers"))
+        if functional and (cls is Model or _functional_like(cls)):
+            name, inputs, outputs = graph_from_config(config, custom_objects)
+            return cls(inputs, outputs, name=name)
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise TypeError(
+                f"Cannot re-create {cls.__name__} from its config: {err}. The config must "
+                f"hold the arguments of {cls.__name__}.__init__ (what `get_config` "
+                "returns), or the class must define `from_config(cls, config)`. "
+                f"Received config={config}."
+            ) from err
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Writes the weights to a ``.weights.h5`` file in Keras 3's layout."""
@@ -366,6 +405,15 @@ class Model(KerasSteps, Stateless, Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, layers={len(self.layers)}>"
+
+
+def _functional_like(cls: type) -> bool:
+    """Whether ``cls``'s constructor takes a functional model's arguments (Keras's
+    rule): ``(inputs, outputs, name=...)``, or ``(*args, **kwargs)``."""
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.args[1:] in (["inputs", "outputs", "name"], ["inputs", "outputs", "name", "trainable"]):
+        return True
+    return spec.varargs is not None and spec.varkw is not None
 
 
 def _is_spec(x: Any) -> bool:

@@ -113,12 +113,16 @@ def serialize_layer(layer: Any) -> dict[str, Any]:
     if not module.startswith("keras"):
         registered = get_registered_name(type(layer)) if is_user_object(type(layer)) else None
         registered = registered or class_name
-    return {
+    entry = {
         "module": module,
         "class_name": class_name,
         "config": config,
         "registered_name": registered,
     }
+    build = layer.get_build_config()
+    if build is not None:
+        entry["build_config"] = build
+    return entry
 
 
 def _resolve_argument(
@@ -207,8 +211,14 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | N
     takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
     try:
         if takes_objects:
-            return cls.from_config(inner, custom_objects=custom_objects)
-        return cls.from_config(inner)
+            layer = cls.from_config(inner, custom_objects=custom_objects)
+        else:
+            layer = cls.from_config(inner)
+        build = config.get("build_config")
+        if isinstance(build, dict) and not layer.built:
+            # Keras's build_config: a subclassed model is built before its weights load.
+            layer.build_from_config(build)
+        return layer
     except (ValueError, TypeError, KeyError) as err:
         text = str(err)
         if text.startswith("layer "):  # an inner layer already named itself

@@ -39,13 +39,19 @@ def _children(layer: Any) -> Iterator[tuple[str, Any]]:
     from kerax.layers._base import Layer
     from kerax.models.functional import Model
 
+    extra: dict[str, Any] = {}
     if isinstance(layer, Model):
-        yield "layers", list(layer.layers)
-    attrs = sorted(vars(layer), key=lambda n: f"~{n}" if n.startswith("_") else n)
+        if getattr(layer, "_subclassed", False):
+            # A model written as a class: Keras walks ``layers`` among its attributes
+            # (sorted), so it holds only the layers no attribute before it reached.
+            extra["layers"] = list(layer.layers)
+        else:
+            yield "layers", list(layer.layers)
+    attrs = sorted([*vars(layer), *extra], key=lambda n: f"~{n}" if n.startswith("_") else n)
     for name in attrs:
         if name in _SKIP or name.startswith("__"):
             continue
-        value = vars(layer)[name]
+        value = extra[name] if name in extra else vars(layer)[name]
         if isinstance(value, Layer):
             yield name, value
         elif isinstance(value, list | tuple) and any(isinstance(v, Layer) for v in value):
