@@ -2,11 +2,13 @@
 
 Eagerly (``layer(["the cat"])``) the layer runs ``host_transform`` on NumPy and returns
 a JAX array, as Keras on its JAX backend does (``invert`` outputs, being strings, stay
-NumPy). On symbolic tensors the call is handed to the graph code, which must take the
+NumPy). On symbolic tensors the call is handed to the graph code, which takes the
 output spec from ``compute_output_shape`` and ``output_dtype()`` (``apply`` cannot be
-traced on strings). Inside a compiled model the string step has already happened where
-the data entered the device, so ``apply`` receives ``host_transform``'s output and
-passes it through.
+traced on strings) and requires a model ``Input`` as the argument. Inside a compiled
+model the string step has already happened where the data entered the device
+(``kerax.training.data.flatten_x``, from the graph's host prefix in
+``kerax/graph/host.py``), so ``apply`` receives ``host_transform``'s output and passes
+it through.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ class HostCallMixin:
     def apply(self, ctx: Any, inputs: Any, **kwargs: Any) -> Any:
         """Inside a compiled model: the input is already ``host_transform``'s output."""
         expected = self.output_dtype()  # type: ignore[attr-defined]
-        kind = np.dtype(inputs.dtype).kind
-        if (expected == "int64" and kind not in "iu") or (expected != "int64" and kind != "f"):
+        wanted = jnp.integer if expected == "int64" else jnp.floating  # bfloat16 included
+        if not jnp.issubdtype(inputs.dtype, wanted):
             raise TypeError(
                 f"{type(self).__name__} '{self.name}' maps strings on the host and cannot "  # type: ignore[attr-defined]
                 f"run inside a compiled model on {inputs.dtype} data: feed the model raw "
