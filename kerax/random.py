@@ -108,7 +108,8 @@ def _key(seed: Any) -> jax.Array:
         ctx = _frame.ACTIVE.get()
         return ctx.rng() if ctx is not None else next_key()
     if isinstance(seed, int | np.integer):
-        return jax.random.key(int(seed))
+        # Keras's key for an integer seed (the raw key ``[seed, 0]``): the same numbers.
+        return jax.random.wrap_key_data(jnp.array([int(seed) & 0xFFFFFFFF, 0], jnp.uint32))
     if isinstance(seed, jax.Array) and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
         return seed
     raise TypeError(

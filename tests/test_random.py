@@ -90,3 +90,17 @@ def test_seed_generator_in_a_custom_layer_draws_per_step_and_reproducibly():
     assert len(set(losses)) == 4  # a new mask at every step (weights do not move)
     np.testing.assert_array_equal(model.predict(data, verbose=0), np.full((4, 1), 255.0))
     assert losses == _fit_losses()[2]  # the same seed, the same masks
+
+
+def test_integer_seed_draws_keras_numbers():
+    import keras
+
+    for name in ("normal", "uniform", "truncated_normal"):
+        np.testing.assert_array_equal(
+            np.asarray(getattr(kerax.random, name)((5,), seed=7)),
+            np.asarray(getattr(keras.random, name)((5,), seed=7)),
+        )
+    np.testing.assert_array_equal(
+        np.asarray(kerax.random.randint((6,), 0, 10, seed=7)),
+        np.asarray(keras.random.randint((6,), 0, 10, seed=7)),
+    )
