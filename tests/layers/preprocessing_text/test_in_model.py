@@ -199,3 +199,18 @@ def test_input_dtype_contract():
     text = kerax.Sequential([kerax.Input(shape=(1,), dtype="string"), lookup])
     with pytest.raises(ValueError, match=r"takes strings.*holds float32"):
         text.predict(np.zeros((2, 1), np.float32), verbose=0)
+
+
+def test_multi_hot_vectors_feed_a_dense():
+    vectorizer = kerax.layers.TextVectorization(output_mode="multi_hot")
+    vectorizer.adapt(TEXTS)
+    inputs = kerax.Input(shape=(1,), dtype="string")
+    dense = kerax.layers.Dense(2)
+    model = kerax.Model(inputs, dense(vectorizer(inputs)))
+    vocabulary = vectorizer.get_vocabulary()
+    hot = np.zeros((len(TEXTS), len(vocabulary)), np.float32)
+    for row, text in enumerate(TEXTS):
+        for word in text.split():
+            hot[row, vocabulary.index(word)] = 1.0
+    kernel, bias = (np.asarray(w) for w in dense.get_weights())
+    np.testing.assert_allclose(model.predict(TEXTS, verbose=0), hot @ kernel + bias, rtol=1e-5)
