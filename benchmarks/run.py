@@ -3,6 +3,7 @@
     python benchmarks/run.py [--quick] [--out FILE] [--rounds N] [--only A32,B]
     python benchmarks/run.py --one WORKLOAD FRAMEWORK [--quick]   # one JSON line
     python benchmarks/run.py --callbacks [--quick]   # fit with batch callbacks (issue 12)
+    python benchmarks/run.py --custom-step [--quick] # a VAE with its own train_step (issue 16)
 
 Each (workload, framework) configuration runs in its own subprocess (a fresh process:
 its compile is cold and its peak RSS is its own). Rounds alternate the order of the
@@ -42,15 +43,23 @@ def run_one(workload: str, framework: str, quick: bool) -> dict[str, Any]:
     """Measures one configuration in this process; returns the JSON record."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
     sys.path.insert(0, str(HERE))
+    import custom_step
     import frameworks
     from workloads import WORKLOADS
 
-    w = WORKLOADS[workload]
-    if quick:
-        w = dataclasses.replace(
-            w, chunks=max(3, w.chunks // 4), fit_epochs=min(w.fit_epochs, 1) if w.fit_epochs else 0
-        )
-    runner = {**frameworks.TRAIN, **frameworks.CALLBACKS, **frameworks.PREDICT}[framework][1]
+    if workload in custom_step.WORKLOADS:
+        w = custom_step.WORKLOADS[workload]
+        w = custom_step.quick(w) if quick else w
+        runner = custom_step.FRAMEWORKS[framework][1]
+    else:
+        w = WORKLOADS[workload]
+        if quick:
+            w = dataclasses.replace(
+                w,
+                chunks=max(3, w.chunks // 4),
+                fit_epochs=min(w.fit_epochs, 1) if w.fit_epochs else 0,
+            )
+        runner = {**frameworks.TRAIN, **frameworks.CALLBACKS, **frameworks.PREDICT}[framework][1]
     record: dict[str, Any] = {"workload": workload, "framework": framework}
     try:
         out = runner(w)
@@ -162,20 +171,24 @@ def _ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
-def render(summary: dict, workloads: list[str], header: str) -> str:
-    """The Markdown tables: per-step summary, then the full detail per configuration."""
+def render(summary: dict, workloads: list[str], header: str, custom_step: bool = False) -> str:
+    """The Markdown tables: per-step summary, then the full detail per configuration
+    (``custom_step``: the workloads and frameworks of ``--custom-step``)."""
+    import custom_step as custom
     import frameworks
     from workloads import WORKLOADS
 
-    train_keys = [k for k in workloads if not WORKLOADS[k].predict]
-    predict_keys = [k for k in workloads if WORKLOADS[k].predict]
+    all_workloads = {**WORKLOADS, **custom.WORKLOADS}
+    train = custom.FRAMEWORKS if custom_step else frameworks.TRAIN
+    train_keys = [k for k in workloads if not all_workloads[k].predict]
+    predict_keys = [k for k in workloads if all_workloads[k].predict]
     lines = [header, ""]
     if train_keys:
-        fws = list(frameworks.TRAIN)
+        fws = list(train)
         lines += [
             "Steady-state time per training step, ms (ratio to the hand-written jitted loop):",
             "",
-            "| workload | " + " | ".join(frameworks.TRAIN[f][0] for f in fws) + " |",
+            "| workload | " + " | ".join(train[f][0] for f in fws) + " |",
             "| --- " * (len(fws) + 1) + "|",
         ]
         for wl in train_keys:
@@ -198,7 +211,7 @@ def render(summary: dict, workloads: list[str], header: str) -> str:
         "| examples / s | peak RSS MB | × | rounds | note |",
         "| --- " * 13 + "|",
     ]
-    names = {**frameworks.TRAIN, **frameworks.CALLBACKS, **frameworks.PREDICT}
+    names = train if custom_step else {**train, **frameworks.CALLBACKS, **frameworks.PREDICT}
     for wl in train_keys + predict_keys:
         for fw in names:
             c = summary.get((wl, fw))
@@ -219,7 +232,24 @@ def render(summary: dict, workloads: list[str], header: str) -> str:
                 f"| {_ratio(c['m_ratio'])} | {n_ok} | {'; '.join(c['notes'])} |"
             )
     lines += ["", "Workloads:", ""]
-    lines += [f"- {k}: {WORKLOADS[k].title}" for k in workloads]
+    lines += [f"- {k}: {all_workloads[k].title}" for k in workloads]
+    return "\n".join(lines) + "\n"
+
+
+def render_custom_ratios(records: list[dict[str, Any]], workloads: list[str]) -> str:
+    """``--custom-step``'s headline: Keras 3 fit / kerax fit per round, then the median."""
+    lines = [
+        "Keras 3 fit / kerax fit, step time, per round then the median (range over rounds); "
+        "> 1: kerax is faster:",
+        "",
+    ]
+    for wl in workloads:
+        values = _per_round(records, wl, "keras_fit", "kerax_fit")
+        if values:
+            lo, hi = min(values), max(values)
+            lines.append(
+                f"- {wl}: {statistics.median(values):.2f}× ({lo:.2f}–{hi:.2f}, {len(values)} rounds)"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -352,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         "(e.g. `git archive REV | tar -x -C DIR`), in the same rounds: rows FRAMEWORK@base",
     )
     parser.add_argument(
+        "--custom-step",
+        action="store_true",
+        help="a VAE with its own train_step: kerax fit vs Keras 3 fit vs hand-written JAX "
+        "(V32, V256; issue 16)",
+    )
+    parser.add_argument(
         "--callbacks",
         action="store_true",
         help="fit with batch callbacks, kerax vs Keras (issue 12): A32 and B unless --only",
@@ -364,10 +400,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(HERE))
+    import custom_step
     import frameworks
     from workloads import WORKLOADS
 
     default = ["A32", "B"] if args.callbacks else list(WORKLOADS)
+    if args.custom_step:
+        default = list(custom_step.WORKLOADS)
+        WORKLOADS = {**WORKLOADS, **custom_step.WORKLOADS}  # noqa: N806
     workloads = args.only.split(",") if args.only else default
     only_fw = set(args.frameworks.split(",")) if args.frameworks else None
     rounds = args.rounds or (1 if args.quick else 3)
@@ -382,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         done_rounds = rnd + 1
         for wl in workloads:
             fws = list(frameworks.PREDICT if WORKLOADS[wl].predict else frameworks.TRAIN)
+            if args.custom_step:
+                fws = list(custom_step.FRAMEWORKS)
             if args.callbacks:
                 fws = [] if WORKLOADS[wl].predict else list(CALLBACK_FRAMEWORKS)
             if not WORKLOADS[wl].scan_unroll:  # elsewhere fit already loops whole epochs
@@ -417,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     header = machine_header(args.quick, done_rounds, elapsed)
     if args.callbacks:
         table = header + "\n\n" + render_callbacks(records, workloads)
+    elif args.custom_step:
+        table = render(summarize(records), workloads, header, custom_step=True)
+        table += "\n" + render_custom_ratios(records, workloads)
     else:
         table = render(summarize(records), workloads, header)
     print(table)

@@ -8,7 +8,10 @@ fit folded with the step number (:mod:`kerax.graph.step_context`), so layers tha
 randomness and ``SeedGenerator`` draws in the step get new numbers every step.
 
 Batches are exact, as in Keras: a user's step sees real rows only, so the last, short
-batch of an epoch is its own batch (one more trace), never padded. The state lives on
+batch of an epoch is its own batch (one more trace), never padded. In-memory data is
+placed on the device once per ``fit`` and each batch gathered there by index; when no
+callback watches batches and ``verbose != 1``, an epoch's full batches run in one
+compiled loop over the step (:mod:`kerax.training.keras_epochs`). The state lives on
 the device for the whole call and is written back to the model's variables, the
 optimizer and the metric objects at each epoch's end and when the call ends, normally
 or not. As with kerax's own steps, the state is not donated: a step that fails while
@@ -17,9 +20,10 @@ running leaves the state of the last completed step, which the model keeps.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jax
@@ -28,11 +32,11 @@ import numpy as np
 
 from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
-from kerax.graph import step_context as _step_context
 from kerax.layers._overrides import user_defines
 from kerax.models import keras_steps as _steps
 from kerax.training import data as _data
 from kerax.training import devices as _devices
+from kerax.training import keras_epochs as _epochs
 
 _TRAIN_HOOKS = ("train_step", "compute_loss", "metrics")
 _TEST_HOOKS = ("test_step", "compute_loss", "metrics")
@@ -147,34 +151,16 @@ def _write_back(model: Any, state: Sequence[Any], kind: str) -> None:
             handle.assign(value)
 
 
-class _Step:
-    """A model's step, jitted and run under a step context."""
-
-    def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
-        def run(state: Any, data: Any, key: Any, step: Any) -> Any:
-            token = _step_context.ACTIVE.set(
-                _step_context.StepContext(jax.random.fold_in(key, step))
-            )
-            try:
-                return fn(state, data)
-            finally:
-                _step_context.ACTIVE.reset(token)
-
-        self._jitted = jax.jit(run)
-
-    def __call__(self, state: Any, data: Any, key: Any, step: int) -> Any:
-        return self._jitted(state, data, key, np.int32(step))
-
-
-def _program(model: Any, kind: str) -> _Step:
-    """The jitted step of ``kind`` for the model's current compile (cached on it)."""
+def _program(model: Any, kind: str) -> _epochs.StepPrograms:
+    """The jitted programs of the step ``kind`` for the model's current compile (cached
+    on it)."""
     cache = model.__dict__.setdefault("_keras_step_cache", {})
     token = (kind, id(model.lowered), id(model.optimizer), id(model._loss), id(model._metrics))
     if token not in cache:
         if len(cache) > 8:
             cache.clear()
         fn = {"train": model.train_step, "test": model.test_step, "predict": model.predict_step}
-        cache[token] = _Step(fn[kind])
+        cache[token] = _epochs.StepPrograms(fn[kind])
     return cache[token]
 
 
@@ -291,8 +277,13 @@ def fit(
     key = _random.next_key()
     trainable, non_trainable = _variables(model)
     state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
-    counter = int(model.__dict__.get("_keras_step_count", 0))
     watched = cb.watches_training_batches()
+    # In-memory data goes to the device once; under a distribution, batches are placed
+    # from the host as before (exact batches need not divide over the devices).
+    resident = None
+    if arrays is not None and _devices.distribution() is None:
+        resident = _epochs.Resident(arrays.x, arrays.y, arrays.sw)
+    loop = _Epoch(model, cb, program, key, watched, verbose)
     logs: dict[str, Any] = {}
     try:
         cb.on_train_begin()
@@ -302,27 +293,16 @@ def fit(
             if arrays is not None:
                 rng = np.random.default_rng([model._order_seed, epoch]) if shuffle else None
                 order = rng.permutation(arrays.rows) if rng else np.arange(arrays.rows)
-                batches = arrays.epoch(order)
+                count = min(arrays.steps, steps_per_epoch or arrays.steps)
+                if resident is not None:
+                    step_logs, state = loop.resident(state, resident, order, arrays, count)
+                else:
+                    step_logs, state = loop.host(
+                        state, itertools.islice(arrays.epoch(order), count)
+                    )
             else:
-                batches = _iterable_batches(x)
-            last_report = time.monotonic()
-            step_logs: dict[str, Any] = {}
-            for i, data in enumerate(batches):
-                if steps_per_epoch is not None and i >= steps_per_epoch:
-                    break
-                if watched:
-                    cb.on_train_batch_begin(i)
-                step_logs, state = program(state, _on_device(data), key, counter)
-                counter += 1
-                model.__dict__["_keras_step_count"] = counter
-                if watched:
-                    cb.on_train_batch_end(i, _floats(step_logs))
-                now = time.monotonic()
-                if verbose == 1 and now - last_report > 0.1:
-                    cb.progress(i + 1, _floats(step_logs))
-                    last_report = now
-                if model.stop_training:
-                    break
+                batches = itertools.islice(_iterable_batches(x), steps_per_epoch)
+                step_logs, state = loop.host(state, batches)
             logs = _floats(step_logs)
             # The epoch's values become the model's, for validation and for epoch-end
             # callbacks (checkpoints).
@@ -337,6 +317,83 @@ def fit(
     finally:
         _keep(model, state, "train")
     return history
+
+
+class _Epoch:
+    """One epoch of ``fit``'s steps: fused when nothing watches batches, else one step
+    per call with the batch hooks and the progress bar around each."""
+
+    def __init__(
+        self, model: Any, cb: CallbackList, program: Any, key: Any, watched: bool, verbose: int
+    ) -> None:
+        self.model, self.cb, self.program, self.key = model, cb, program, key
+        self.watched, self.verbose = watched, verbose
+
+    @property
+    def counter(self) -> int:
+        return int(self.model.__dict__.get("_keras_step_count", 0))
+
+    def _advance(self, steps: int) -> None:
+        self.model.__dict__["_keras_step_count"] = self.counter + steps
+
+    def resident(
+        self, state: Any, data: _epochs.Resident, order: np.ndarray, arrays: Any, count: int
+    ) -> tuple[dict[str, Any], Any]:
+        """``count`` batches of ``order`` over device-resident ``data``."""
+        size = arrays.batch_size
+        full, short = _epochs.full_batches(arrays.rows, size, count)
+        order = jnp.asarray(order, jnp.int32)
+        logs: dict[str, Any] = {}
+        done = 0
+        fused = not (self.watched or self.verbose == 1 or self.model.stop_training)
+        if fused and full and self.program.loopable:
+            try:
+                logs, state = self.program.epoch(
+                    state, data, order, size, full, self.key, self.counter
+                )
+            except _epochs.NotLoopable:
+                pass  # the step changes its state's shapes: one step per call below
+            else:
+                self._advance(full)
+                done = full
+        sizes = [size] * (full - done) + ([short] if short else [])
+
+        def calls() -> Iterable[Any]:
+            for j, n in enumerate(sizes):
+                start = (done + j) * size
+                yield lambda s, c, start=start, n=n: self.program.gathered(
+                    s, data, order, start, n, self.key, c
+                )
+
+        more, state = self._one_by_one(state, calls(), done)
+        return (more if sizes else logs), state
+
+    def host(self, state: Any, batches: Iterable[Any]) -> tuple[dict[str, Any], Any]:
+        """One step per host batch of ``batches``."""
+        calls = (
+            lambda s, c, d=data: self.program.host(s, _on_device(d), self.key, c)
+            for data in batches
+        )
+        return self._one_by_one(state, calls, 0)
+
+    def _one_by_one(self, state: Any, calls: Iterable[Any], first: int) -> tuple[dict, Any]:
+        cb, model = self.cb, self.model
+        last_report = time.monotonic()
+        logs: dict[str, Any] = {}
+        for i, call in enumerate(calls, first):
+            if self.watched:
+                cb.on_train_batch_begin(i)
+            logs, state = call(state, self.counter)
+            self._advance(1)
+            if self.watched:
+                cb.on_train_batch_end(i, _floats(logs))
+            now = time.monotonic()
+            if self.verbose == 1 and now - last_report > 0.1:
+                cb.progress(i + 1, _floats(logs))
+                last_report = now
+            if model.stop_training:
+                break
+        return logs, state
 
 
 def _keep(model: Any, state: Sequence[Any], kind: str) -> None:
@@ -386,7 +443,7 @@ def evaluate(
             if steps is not None and i >= steps:
                 break
             cb.on_test_batch_begin(i)
-            logs, state = program(state, _on_device(data), key, i)
+            logs, state = program.host(state, _on_device(data), key, i)
             cb.on_test_batch_end(i, _floats(logs))
         logs = _floats(logs)
         cb.on_test_end(logs)
@@ -421,7 +478,7 @@ def predict(
         if steps is not None and i >= steps:
             break
         cb.on_predict_batch_begin(i)
-        out, non_trainable = program((trainable, non_trainable), _on_device(data), key, i)
+        out, non_trainable = program.host((trainable, non_trainable), _on_device(data), key, i)
         outputs.append(jax.tree_util.tree_map(np.asarray, out))
         cb.on_predict_batch_end(i, {"outputs": outputs[-1]})
     cb.on_predict_end()
@@ -441,7 +498,7 @@ def train_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, 
     state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
     data = _on_device(_steps.pack_data(x, y, sample_weight))
     try:
-        logs, state = _program(model, "train")(state, data, _random.next_key(), counter)
+        logs, state = _program(model, "train").host(state, data, _random.next_key(), counter)
         model.__dict__["_keras_step_count"] = counter + 1
     finally:
         _keep(model, state, "train")
@@ -455,7 +512,7 @@ def test_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, A
     state = (trainable, non_trainable, _steps.metric_initial_values(model))
     data = _on_device(_steps.pack_data(x, y, sample_weight))
     try:
-        logs, state = _program(model, "test")(state, data, _random.next_key(), 0)
+        logs, state = _program(model, "test").host(state, data, _random.next_key(), 0)
     finally:
         _keep(model, state, "test")
     return _floats(logs)

@@ -1,0 +1,152 @@
+"""Compiled programs around a model's Keras-style step (:mod:`kerax.training.keras_loop`).
+
+A user's ``train_step(state, data)`` is traced under a step context whose key is the
+fit's base key folded with the step number, so randomness in the step differs from
+step to step and is reproducible. Three programs wrap it:
+
+* :meth:`StepPrograms.host` runs one step on a batch the caller passes (iterables of
+  batches, ``train_on_batch``, evaluation and prediction);
+* :meth:`StepPrograms.gathered` runs one step on the rows ``order[start:start + size]``
+  of data already on the device (:class:`Resident`): in-memory data crosses to the
+  device once per ``fit``, not once per batch;
+* :meth:`StepPrograms.epoch` runs ``count`` full batches in one call, a
+  ``lax.fori_loop`` over the step, when nothing needs the host between steps (no batch
+  callback, no live progress bar). It returns the last step's logs and the same state
+  the one-step calls would reach.
+
+Batches stay exact: the step only ever sees real rows; a short last batch is a separate
+``gathered`` call with its own (static) size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kerax.graph import step_context as _step_context
+from kerax.models import keras_steps as _steps
+
+
+def _is_none(a: Any) -> bool:
+    return a is None
+
+
+class NotLoopable(Exception):  # noqa: N818 - a signal, not an error the user sees
+    """The step's output state does not have its input's leaves (shapes), so steps
+    cannot be chained in a compiled loop; the caller runs one step per call instead."""
+
+
+class Resident:
+    """In-memory ``(x, y, sample_weight)`` on the device, placed once.
+
+    Args:
+        x: Inputs (an array or a list / dict of arrays).
+        y: Targets, or None.
+        sample_weight: Per-example weights, or None.
+    """
+
+    def __init__(self, x: Any, y: Any, sample_weight: Any) -> None:
+        put = lambda a: None if a is None else jnp.asarray(np.asarray(a))  # noqa: E731
+        self.tree = jax.tree_util.tree_map(put, (x, y, sample_weight), is_leaf=_is_none)
+
+
+def _gather(tree: Any, idx: jax.Array) -> Any:
+    """The batch of rows ``idx``, packed as a step receives it."""
+    take = lambda a: None if a is None else jnp.take(a, idx, axis=0)  # noqa: E731
+    parts = [jax.tree_util.tree_map(take, p, is_leaf=_is_none) for p in tree]
+    return _steps.pack_data(*parts)
+
+
+class StepPrograms:
+    """The jitted programs of one model step (``fn(state, data) -> (logs, state)``)."""
+
+    def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
+        self._fn = fn
+        self._host = jax.jit(self._run)
+        self._gathered = jax.jit(self._run_gathered, static_argnames="size")
+        self._epoch = jax.jit(self._run_epoch, static_argnames=("size", "count"))
+        self.loopable = True
+
+    # ------------------------------------------------------------------ traced
+    def _run(self, state: Any, data: Any, key: Any, step: Any) -> Any:
+        token = _step_context.ACTIVE.set(_step_context.StepContext(jax.random.fold_in(key, step)))
+        try:
+            return self._fn(state, data)
+        finally:
+            _step_context.ACTIVE.reset(token)
+
+    def _run_gathered(
+        self, state: Any, tree: Any, order: Any, start: Any, key: Any, step: Any, size: int
+    ) -> Any:
+        idx = jax.lax.dynamic_slice_in_dim(order, start, size)
+        return self._run(state, _gather(tree, idx), key, step)
+
+    def _run_epoch(
+        self, state: Any, tree: Any, order: Any, key: Any, step: Any, size: int, count: int
+    ) -> Any:
+        leaves, treedef = jax.tree_util.tree_flatten(state)
+
+        def one(leaves: list[Any], i: Any) -> tuple[Any, list[Any]]:
+            state = jax.tree_util.tree_unflatten(treedef, leaves)
+            idx = jax.lax.dynamic_slice_in_dim(order, i * size, size)
+            logs, new = self._run(state, _gather(tree, idx), key, step + i)
+            new_leaves = jax.tree_util.tree_leaves(new)
+            if len(new_leaves) != len(leaves) or any(
+                jnp.shape(n) != jnp.shape(o) for n, o in zip(new_leaves, leaves, strict=True)
+            ):
+                raise NotLoopable
+            # Same leaves in the input's dtypes (a step may return weakly typed values).
+            return logs, [jnp.asarray(n, o.dtype) for n, o in zip(new_leaves, leaves, strict=True)]
+
+        logs_shape, _ = jax.eval_shape(one, leaves, jnp.int32(0))
+        zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
+
+        def body(i: Any, carry: tuple[Any, list[Any]]) -> tuple[Any, list[Any]]:
+            return one(carry[1], i)
+
+        logs, leaves = jax.lax.fori_loop(0, count, body, (zeros, leaves))
+        return logs, jax.tree_util.tree_unflatten(treedef, leaves)
+
+    # ------------------------------------------------------------------ calls
+    def host(self, state: Any, data: Any, key: Any, step: int) -> Any:
+        """One step on ``data`` (host or device arrays)."""
+        return self._host(state, data, key, np.int32(step))
+
+    def gathered(
+        self, state: Any, data: Resident, order: jax.Array, start: int, size: int, key: Any,
+        step: int,
+    ) -> Any:  # fmt: skip
+        """One step on rows ``order[start:start + size]`` of ``data``."""
+        return self._gathered(
+            state, data.tree, order, np.int32(start), key, np.int32(step), size=size
+        )
+
+    def epoch(
+        self, state: Any, data: Resident, order: jax.Array, size: int, count: int, key: Any,
+        step: int,
+    ) -> Any:  # fmt: skip
+        """``count`` steps over batches ``0 .. count - 1`` of ``size`` rows of ``order``,
+        numbered ``step, step + 1, ...``; returns the last step's logs and the state.
+
+        Raises:
+            NotLoopable: the step's output state does not match its input's shapes
+                (``self.loopable`` becomes False; nothing ran).
+        """
+        try:
+            return self._epoch(state, data.tree, order, key, np.int32(step), size=size, count=count)
+        except NotLoopable:
+            self.loopable = False
+            raise
+
+
+def full_batches(rows: int, batch_size: int, steps: int) -> tuple[int, int]:
+    """``(full, short)`` of an epoch of ``steps`` batches: how many full batches, and
+    the size of a last, short batch among the steps (0 if none)."""
+    steps = min(steps, math.ceil(rows / batch_size))
+    full = min(steps, rows // batch_size)
+    return full, (rows - full * batch_size if steps > full else 0)
