@@ -290,8 +290,9 @@ def _host_mapped(
     steps = host.host_prefix(inner) if inner is not None else ()
     if not steps or len(inner.inputs) != 1:  # type: ignore[union-attr]
         return args, kwargs  # a model of several inputs is refused when lowered
-    node = next(n for n in inner.nodes if n.layer == steps[0].layer.name)  # type: ignore[union-attr]
-    mapped = node.outputs[0]
+    host = steps[0].layer  # the raw input reaches it unchanged, however deep it sits
+    raw = inner.input_specs[0].shape  # type: ignore[union-attr]
+    mapped = TensorSpec(tuple(host.compute_output_shape(raw)), host.output_dtype())
     return jax.tree_util.tree_map(
         lambda x: mapped if is_tensor(x) else x, (args, kwargs), is_leaf=is_tensor
     )

@@ -141,6 +141,9 @@ def test_sequential_export_and_nesting(trained):
     raw = kerax.Input(shape=(1,), dtype="string")
     outer = kerax.Model(raw, end_to_end(raw))  # a nested model that maps its input
     np.testing.assert_allclose(outer.predict(UNSEEN, verbose=0), want, rtol=1e-5, atol=1e-6)
+    raw = kerax.Input(shape=(1,), dtype="string")
+    outermost = kerax.Model(raw, outer(raw))  # two levels down
+    np.testing.assert_allclose(outermost(UNSEEN), want, rtol=1e-5, atol=1e-6)
 
 
 def test_unfixed_length_pads_the_whole_array_once():
