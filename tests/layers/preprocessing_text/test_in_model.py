@@ -92,6 +92,8 @@ def test_every_entry_point_maps_raw_strings(trained):
     np.testing.assert_allclose(model.predict(texts[:, None], batch_size=3, verbose=0), want, 1e-5)
     np.testing.assert_allclose(np.asarray(model(list(texts))), want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.predict_on_batch(texts), want, rtol=1e-5, atol=1e-6)
+    batches = iter([texts[:5], texts[5:]])  # an iterable is mapped batch by batch
+    np.testing.assert_allclose(model.predict(batches, verbose=0), want, rtol=1e-5, atol=1e-6)
     p = np.clip(want[:8, 0], 1e-7, 1 - 1e-7)
     bce = -np.mean(LABELS * np.log(p) + (1 - LABELS) * np.log(1 - p))
     loss, _ = model.evaluate(TEXTS, LABELS, verbose=0)
