@@ -13,11 +13,14 @@ then numbered; keys are deterministic for a given graph.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from kerax.graph.frame import stable_hash
 
@@ -112,19 +115,31 @@ class Layout:
         return out
 
     def _create_missing(self) -> None:
-        """Creates the values of layers that have none yet, all in one compiled call
-        (initializing op by op costs a compile per op and shape)."""
+        """Creates the values of layers that have none yet.
+
+        Each weight comes from a small compiled program shared by every weight of the
+        same initializer, shape and dtype (``Layer.init``), so a model's first weights
+        cost a few small compiles, not one program over all its weights (whose compile
+        grows with depth); the values are those ``jax.jit(lambda ks: [layer.init(k)
+        ...])(keys)`` gives. Evaluated eagerly even when called during a trace, so the
+        cells get concrete arrays.
+        """
         from kerax import random as _random
 
         missing = [la for la in self.layers if la._values is None and la._live is None]
         if not missing:
             return
-        keys = jax.random.split(_random.next_key(), len(missing))
-        # A compiled executable returns concrete arrays even when called during a trace.
-        init = jax.jit(lambda ks: [la.init(k) for la, k in zip(missing, ks)])
-        values = init.lower(keys).compile()(keys)
-        for layer, value in zip(missing, values):
-            layer._values = value
+        # Programs run under ``ensure_compile_time_eval`` are compiled apart from the
+        # same programs run eagerly: enter it only where it is needed, inside a trace.
+        tracing = isinstance(jnp.zeros(()), jax.core.Tracer)
+        with jax.ensure_compile_time_eval() if tracing else contextlib.nullcontext():
+            keys = jax.random.split(_random.next_key(), len(missing))
+            # Row by row through NumPy: unstacking on the device compiles a program
+            # per model size.
+            impl = jax.random.key_impl(keys)
+            rows = np.asarray(jax.random.key_data(keys))
+            for layer, row in zip(missing, rows):
+                layer._values = layer.init(jax.random.wrap_key_data(row, impl=impl))
 
     def store(self, variables: Variables) -> None:
         """Makes ``variables`` the layers' current values (by reference, no copy)."""

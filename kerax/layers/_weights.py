@@ -88,10 +88,7 @@ class LayerWeights:
         """Creates this layer's own weights: ``{"params": {...}, "state": {...}}``."""
         out: dict[str, dict[str, jax.Array]] = {"params": {}, "state": {}}
         for i, spec in enumerate(self._weight_specs):
-            value = _initializers.initialize(
-                spec.initializer, jax.random.fold_in(key, i), spec.shape, spec.dtype
-            )
-            out[spec.collection][spec.name] = value
+            out[spec.collection][spec.name] = _draw(spec, key, i)
         return out
 
     def _own_weights(self) -> list[Variable]:
@@ -181,3 +178,56 @@ class LayerWeights:
         collection = dict(values[spec.collection])
         collection[spec.name] = value
         self._values = {**values, spec.collection: collection}
+
+
+# Weight creation, one small program per (initializer, shape, dtype), shared by every
+# layer and model of the process: a model's first weights cost a compile per distinct
+# weight kind (a handful), not one program over every weight of the model, whose compile
+# grows with depth (seconds for a few dozen layers on CPU). Inside a trace the program
+# is inlined, so ``init`` stays a pure function of its key, with the same values.
+_PROGRAMS: dict[Any, Any] = {}
+
+
+def _draw(spec: WeightSpec, key: jax.Array, index: int) -> jax.Array:
+    """The value of weight number ``index`` of a layer whose key is ``key``:
+    ``spec.initializer`` drawn from ``fold_in(key, index)``."""
+    init = spec.initializer
+    if not isinstance(init, _initializers.Initializer):
+        # A Keras-signature callable ``fn(shape, dtype)``: no key, nothing to compile.
+        return _initializers.initialize(init, key, spec.shape, spec.dtype)
+    signature = _signature(init)
+    cache_key = (signature if signature is not None else id(init), spec.shape, spec.dtype)
+    entry = _PROGRAMS.get(cache_key)
+    if entry is None:
+        shape, dtype = spec.shape, spec.dtype
+
+        def draw(key: jax.Array, index: jax.Array) -> jax.Array:
+            return _initializers.initialize(init, jax.random.fold_in(key, index), shape, dtype)
+
+        # The initializer is kept with its program: an id is only unique while it lives.
+        entry = _PROGRAMS[cache_key] = (init, jax.jit(draw))
+    return entry[1](key, index)
+
+
+def _signature(init: Any) -> Any:
+    """A hashable stand-in for a built-in initializer's behaviour (its class and
+    configuration), or None for others (a subclass may hold state its config omits;
+    those get a program per instance)."""
+    if type(init).__module__ != _initializers.__name__:
+        return None
+    try:
+        frozen = _freeze(init.get_config())
+    except TypeError:
+        return None
+    return (type(init).__qualname__, frozen)
+
+
+def _freeze(value: Any) -> Any:
+    """``value`` as nested tuples of plain scalars; TypeError for anything else."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_freeze(v) for v in value))
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((str(k), _freeze(v)) for k, v in value.items())))
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,96 @@
+"""Weight creation without a program per model: the values are those of one jitted
+program over every layer's ``init`` (the reference), and the small programs are shared
+across layers and models."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+import kerax
+from kerax import initializers, layers
+from kerax.layers import _weights
+
+
+def _model(blocks: int) -> kerax.Model:
+    inputs = layers.Input((6,))
+    h = layers.Dense(8, kernel_initializer="he_normal")(inputs)
+    for _ in range(blocks):
+        a = layers.Dense(8, activation="relu")(h)
+        a = layers.Dense(8, bias_initializer=initializers.RandomNormal(stddev=0.3))(a)
+        h = layers.BatchNormalization()(layers.Add()([h, a]))
+    out = layers.Dense(3, kernel_initializer=initializers.Orthogonal())(h)
+    return kerax.Model(inputs, out)
+
+
+def _leaves(tree) -> list[np.ndarray]:
+    return [np.asarray(v) for v in jax.tree_util.tree_leaves(tree)]
+
+
+def test_lazy_weights_equal_one_jitted_program_over_all_layers():
+    model = _model(1)
+    kerax.utils.set_random_seed(3)
+    model.lowered.layout.current()  # creates them, as fit and get_variables do
+    owners = model.lowered.layout.layers
+    kerax.utils.set_random_seed(3)  # the same key the facade drew
+    keys = jax.random.split(kerax.random.next_key(), len(owners))
+    reference = jax.jit(lambda ks: [la.init(k) for la, k in zip(owners, ks)])(keys)
+    count = 0
+    for layer, expected in zip(owners, reference, strict=True):
+        for a, b in zip(_leaves(layer._values), _leaves(expected), strict=True):
+            np.testing.assert_array_equal(a, b)
+            count += 1
+    assert count == 12
+
+
+def test_lowered_init_is_pure_and_jit_gives_the_same_values():
+    model = _model(1)
+    key = jax.random.key(7)
+    eager = _leaves(model.lowered.init(key))
+    jitted = _leaves(jax.jit(model.lowered.init)(key))
+    again = _leaves(model.lowered.init(key))
+    for a, b, c in zip(eager, jitted, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_programs_are_shared_so_depth_adds_none():
+    _model(1).get_weights()
+    before = len(_weights._PROGRAMS)
+    deeper = _model(6)
+    deeper.get_weights()
+    assert len(_weights._PROGRAMS) == before
+    # distinct layers still get distinct values
+    kernels = [w for w in deeper.get_weights() if w.shape == (8, 8)]
+    assert len({k.tobytes() for k in kernels}) == len(kernels) == 12
+
+
+def test_weights_created_inside_a_trace_are_concrete():
+    model = _model(1)
+    out = jax.jit(lambda x: model(x))(np.ones((2, 6), np.float32))
+    assert out.shape == (2, 3)
+    created = jax.tree_util.tree_leaves(model.lowered.layout.current())
+    assert len(created) == 12
+    assert not any(isinstance(v, jax.core.Tracer) for v in created)
+    again = jax.tree_util.tree_leaves(model.lowered.layout.current())  # not re-created
+    assert all(a is b for a, b in zip(created, again, strict=True))
+
+
+class _Scaled(initializers.Initializer):
+    """State outside ``get_config``: instances must not share a program."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def __call__(self, key, shape, dtype="float32"):
+        return self.scale * jax.random.normal(key, shape, dtype)
+
+
+def test_user_initializers_with_state_outside_their_config_are_not_merged():
+    inputs = layers.Input((4,))
+    a = layers.Dense(5, kernel_initializer=_Scaled(1.0), name="unit")(inputs)
+    b = layers.Dense(5, kernel_initializer=_Scaled(0.0), name="zero")(inputs)
+    model = kerax.Model(inputs, [a, b])
+    values = model.lowered.init(jax.random.key(0))["params"]
+    assert np.abs(np.asarray(values["unit"]["kernel"])).sum() > 0
+    np.testing.assert_array_equal(np.asarray(values["zero"]["kernel"]), 0.0)
