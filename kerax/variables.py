@@ -48,6 +48,7 @@ class WeightSpec:
     trainable: bool = True
     regularizer: Any = None
     constraint: Any = None
+    autocast: bool = True
 
     @property
     def collection(self) -> str:
@@ -98,10 +99,24 @@ class Variable:
                     bound, updates = ctx.frame.params, ctx.frame.param_overrides.get(key, {})
                 else:
                     bound, updates = ctx.frame.state, ctx.frame.updates.get(key, {})
-                if self.spec.name in updates:
-                    return updates[self.spec.name]
-                return bound[key][self.spec.name]
+                value = updates.get(self.spec.name)
+                if value is None:
+                    value = bound[key][self.spec.name]
+                return self._autocast(value)
         return self.layer._current_values()[self.spec.collection][self.spec.name]
+
+    def _autocast(self, value: Any) -> Any:
+        """Inside a traced ``call``, a floating weight reads in its layer's compute
+        dtype (mixed precision), unless declared with ``autocast=False``; Keras's
+        autocast scope does the same."""
+        compute = self.layer.compute_dtype
+        if (
+            self.spec.autocast
+            and compute != self.spec.dtype
+            and jnp.issubdtype(value.dtype, jnp.floating)
+        ):
+            return value.astype(compute)
+        return value
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self.value)

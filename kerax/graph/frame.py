@@ -208,7 +208,11 @@ class Context:
         if overrides:
             params = {**params, **overrides}
         if self.layer.compute_dtype != self.layer.dtype:
-            params = _cast_floating(params, self.layer.compute_dtype)
+            kept = {s.name for s in self.layer._weight_specs if not s.autocast}
+            cast = _cast_floating(
+                {k: v for k, v in params.items() if k not in kept}, self.layer.compute_dtype
+            )
+            params = {k: (params[k] if k in kept else cast[k]) for k in params}
         return params
 
     @property

@@ -36,31 +36,64 @@ class LayerWeights:
 
     def add_weight(
         self,
-        name: str | None = None,
-        shape: Sequence[int] = (),
+        shape: Sequence[int] | None = None,
         initializer: Any = None,
         dtype: Any = None,
         trainable: bool = True,
+        autocast: bool = True,
         regularizer: Any = None,
         constraint: Any = None,
-        **_: Any,
+        aggregation: str = "none",
+        overwrite_with_gradient: bool = False,
+        name: str | None = None,
     ) -> Variable:
         """Declares a weight; its value is created later, by ``init``.
 
+        Keras 3's signature. The older order with the name first
+        (``add_weight("kernel", shape, initializer)``, Keras 2's and kerax's own) is
+        recognised by a string first argument.
+
         Args:
-            name: Name, unique within this layer (default ``variable_<n>``).
-            shape: Concrete shape.
+            shape: Concrete shape (default: a scalar).
             initializer: Name, instance or callable; default ``glorot_uniform`` for
                 floating weights and ``zeros`` otherwise.
             dtype: Storage dtype; defaults to the layer's dtype.
             trainable: Trainable weights get gradients; others live in ``state``.
+            autocast: Whether the weight is cast to the layer's compute dtype when the
+                layer computes in another one (mixed precision).
             regularizer: Optional ``fn(weight) -> scalar`` penalty.
             constraint: Optional ``fn(weight) -> weight`` applied after each update.
+            aggregation: Keras's cross-replica aggregation (``"none"``, ``"mean"``,
+                ``"sum"``, ``"only_first_replica"``). kerax keeps one global value per
+                weight under any distribution, so there is nothing to aggregate; the
+                value is checked and recorded.
+            overwrite_with_gradient: Keras's float8 scale updates; not supported.
+            name: Name, unique within this layer (default ``variable_<n>``).
 
         Returns:
             The :class:`~kerax.variables.Variable` handle.
+
+        Raises:
+            ValueError: On a duplicate name or an unknown ``aggregation``.
+            NotImplementedError: For ``overwrite_with_gradient=True``.
         """
         from kerax import constraints, regularizers
+
+        if isinstance(shape, str):  # the name-first order
+            name, shape, initializer, dtype = shape, initializer, dtype, None
+            if not isinstance(trainable, bool):
+                dtype, trainable = trainable, True
+        shape = () if shape is None else shape
+        if aggregation not in ("none", "mean", "sum", "only_first_replica"):
+            raise ValueError(
+                f"Layer '{self.name}': add_weight(aggregation={aggregation!r}) is not one of "
+                "'none', 'mean', 'sum', 'only_first_replica'."
+            )
+        if overwrite_with_gradient:
+            raise NotImplementedError(
+                f"Layer '{self.name}': add_weight(overwrite_with_gradient=True) (Keras's "
+                "float8 scale variables) is not supported by kerax."
+            )
 
         name = name or f"variable_{len(self._weight_specs)}"
         if any(s.name == name for s in self._weight_specs):
@@ -78,6 +111,7 @@ class LayerWeights:
             trainable=trainable,
             regularizer=regularizers.get(regularizer),
             constraint=constraints.get(constraint),
+            autocast=bool(autocast),
         )
         self._weight_specs.append(spec)
         handle = Variable(self, spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import kerax
 from kerax import layers
@@ -85,3 +86,47 @@ def test_custom_layer_called_eagerly():
     out = block(np.ones((2, 4), np.float32))
     assert out.shape == (2, 1)
     assert block.inner.built and block.inner.w.shape == (4, 8)
+
+
+def test_add_weight_takes_keras3_and_name_first_orders():
+    class Both(kerax.layers.Layer):
+        def build(self, input_shape):
+            self.a = self.add_weight((input_shape[-1], 2), "ones", name="a")
+            self.b = self.add_weight("b", (2,), "zeros")
+            self.c = self.add_weight(shape=(), initializer="ones", dtype="int32", trainable=False)
+
+        def call(self, x):
+            return x @ self.a + self.b
+
+    layer = Both()
+    out = layer(np.ones((1, 3), "float32"))
+    np.testing.assert_array_equal(np.asarray(out), [[3.0, 3.0]])
+    assert [(w.name, w.shape, w.dtype) for w in layer.weights] == [
+        ("a", (3, 2), "float32"),
+        ("b", (2,), "float32"),
+        ("variable_2", (), "int32"),
+    ]
+
+
+def test_add_weight_refuses_what_it_cannot_honour():
+    layer = kerax.layers.Layer()
+    with pytest.raises(NotImplementedError, match="overwrite_with_gradient"):
+        layer.add_weight(shape=(2,), overwrite_with_gradient=True)
+    with pytest.raises(ValueError, match="aggregation"):
+        layer.add_weight(shape=(2,), aggregation="max")
+
+
+def test_add_weight_autocast_false_keeps_the_storage_dtype():
+    seen = {}
+
+    class Mixed(kerax.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(3,), initializer="ones", autocast=False)
+            self.v = self.add_weight(shape=(3,), initializer="ones")
+
+        def call(self, x):
+            seen["w"], seen["v"] = self.w.value.dtype, self.v.value.dtype
+            return x * self.v
+
+    Mixed(dtype="mixed_float16")(np.ones((1, 3), "float32"))
+    assert (str(seen["w"]), str(seen["v"])) == ("float32", "float16")

@@ -100,7 +100,9 @@ class Normalization(Layer):
         if self.input_mean is None:
             self.adapt_mean = self.add_weight("mean", kept_shape, "zeros", trainable=False)
             self.adapt_variance = self.add_weight("variance", kept_shape, "ones", trainable=False)
-            self.count = self.add_weight("count", (), "zeros", dtype="int32", trainable=False)
+            self.count = self.add_weight(
+                shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"
+            )
             return
         self._constants = (
             self._broadcast_given(self.input_mean, ndim),
