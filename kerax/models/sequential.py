@@ -144,6 +144,12 @@ class Sequential(Model):
                 f"given ({type(first).__name__}: {err}), so it cannot be built from it."
             ) from None
         kind = _checks.dtype_category(first.dtype)
+        host_first = bool(self._stack) and getattr(self._stack[0], "host_only", False)
+        if kind == "text" and host_first and np.ndim(first) >= 1:
+            # Raw strings into a first host-only layer (TextVectorization, StringLookup):
+            # a string Input, as Keras's exported text models take.
+            self._rebuild(Input(batch_shape=(None, *np.shape(first)[1:]), dtype="string"))
+            return
         if kind not in ("bool", "int", "float") or np.ndim(first) == 0:
             what = {"text": "text", "complex": "complex numbers"}.get(kind, "Python objects")
             what = "a scalar" if kind in ("bool", "int", "float") else f"an array of {what}"

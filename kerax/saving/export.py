@@ -30,6 +30,13 @@ def export_model(model: Any, path: str | os.PathLike[str]) -> None:
     path = os.fspath(path)
     graph = model.graph
     lowered = model.lowered
+    if lowered.host_prefix:
+        names = ", ".join(step.layer.name for step in lowered.host_prefix)
+        raise ValueError(
+            f"Model '{model.name}' maps raw strings on the host ({names}), which an exported "
+            "StableHLO program cannot do. Export the model that follows those layers (it "
+            "takes their integer output), and apply the layers to the text before calling it."
+        )
     variables = model.get_variables()
     flat_vars, var_tree = jax.tree_util.tree_flatten(variables)
     n_inputs = len(graph.inputs)

@@ -219,3 +219,18 @@ def test_multi_hot_vectors_feed_a_dense():
             hot[row, vocabulary.index(word)] = 1.0
     kernel, bias = (np.asarray(w) for w in dense.get_weights())
     np.testing.assert_allclose(model.predict(TEXTS, verbose=0), hot @ kernel + bias, rtol=1e-5)
+
+
+def test_sequential_without_input_builds_a_string_input_from_text(tmp_path):
+    vectorizer = kerax.layers.TextVectorization(output_mode="int", output_sequence_length=LENGTH)
+    vectorizer.adapt(TEXTS)
+    model = kerax.Sequential(
+        [vectorizer, kerax.layers.Embedding(20, 2), kerax.layers.GlobalAveragePooling1D()]
+    )
+    out = model.predict(TEXTS, verbose=0)
+    table = model.layers[1].get_weights()[0]
+    expected = table[_indices(vectorizer.get_vocabulary(), TEXTS, LENGTH)].mean(axis=1)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert model.inputs[0].dtype == "string"
+    with pytest.raises(ValueError, match="raw strings on the host"):
+        model.export(str(tmp_path / "exported"))
