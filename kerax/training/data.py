@@ -121,10 +121,22 @@ def flatten_x(graph: Graph, x: Any) -> list[Any]:
     out = []
     for spec, a in zip(graph.input_specs, arrays, strict=True):
         shape = _checks.adjusted_shape(spec.shape, tuple(np.shape(a)))
-        out.append(a if shape == np.shape(a) else a.reshape(shape))
+        out.append(_as_input_dtype(a if shape == np.shape(a) else a.reshape(shape), spec.dtype))
     for step in _host.host_prefix(graph):
         out[step.input] = _host_mapped(graph, step, out[step.input])
     return out
+
+
+def _as_input_dtype(a: Any, dtype: str) -> Any:
+    """Numbers (and bools) cast to their ``Input``'s dtype, as Keras converts each input
+    to its ``Input``'s dtype: bool one-hot arrays, uint8 images and int64 indices reach
+    the model as it declared them. Text is left to the checks (and the host prefix)."""
+    if dtype == "string" or a.dtype == dtype:
+        return a
+    kinds = (_checks.dtype_category(a.dtype), _checks.dtype_category(np.dtype(dtype)))
+    if all(k in ("bool", "int", "float") for k in kinds):
+        return a.astype(dtype)
+    return a
 
 
 def _host_mapped(graph: Graph, step: _host.HostStep, raw: Any) -> np.ndarray | jax.Array:
