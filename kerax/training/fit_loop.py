@@ -11,7 +11,9 @@ reads its logs, the end of an epoch.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +29,7 @@ from kerax.training.batches import count_rows, flatten, host_batch
 from kerax.training.checks import check_targets, check_validation_data
 from kerax.training.chunker import FREE, OBSERVED, SYNCED, Chunker
 from kerax.training.logs import LazyLogs, host_logs, host_rows
+from kerax.training.progbar import counting_from
 
 
 class ArrayData:
@@ -135,6 +138,9 @@ def fit(
     model._resume_epoch = None
     if model._order_seed is None:
         model._order_seed = _devices.new_order_seed()
+    # The first epoch's time counts from here: creating the weights and the optimizer
+    # state compiles, as the first step does (see ``progbar.counting_from``).
+    started = time.time()
     _live.bind(model, _live.start(model))
     logs: dict[str, float] | None = None
     try:
@@ -143,7 +149,8 @@ def fit(
             initial_epoch = max(initial_epoch, model._resume_epoch)
         epoch_runner = _ArrayEpochs(model, data, cb, batch_size, verbose, shuffle) if data else None
         for epoch in range(initial_epoch, epochs):
-            cb.on_epoch_begin(epoch)
+            with counting_from(started) if epoch == initial_epoch else contextlib.nullcontext():
+                cb.on_epoch_begin(epoch)
             if epoch_runner is not None:
                 logs = epoch_runner.run(epoch)
             else:

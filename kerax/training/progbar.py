@@ -4,16 +4,35 @@ device."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
+
+_origin: list[float] = []  # the clock start of bars created inside ``counting_from``
+
+
+@contextlib.contextmanager
+def counting_from(started: float) -> Iterator[None]:
+    """Bars created inside start their clock at ``started`` (a ``time.time()``), not
+    at their creation.
+
+    ``fit`` creates its first epoch's bar with the clock started before the weights and
+    the optimizer state are created, so that the first epoch's time includes every
+    compile it waited for, as Keras's does (Keras compiles its step inside the epoch).
+    """
+    _origin.append(started)
+    try:
+        yield
+    finally:
+        _origin.pop()
 
 
 def _per_unit(seconds: float, unit: str) -> str:
@@ -111,7 +130,7 @@ class Progbar:
         self._dynamic = _dynamic_display()
         self._sums: dict[str, list[Any]] = {}  # name -> [weighted sum, steps]
         self._seen = 0
-        self._start = time.time()
+        self._start = _origin[-1] if _origin else time.time()
         self._last_update = 0.0
         self._after_first_step: float | None = None
         self._prev_width = 0
