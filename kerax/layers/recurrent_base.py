@@ -133,11 +133,16 @@ class _Recurrent(_Kernels, LoopOptions, Layer):
         self._build_kernels(self._input_dim(input_shape))
 
     # ------------------------------------------------------------------ call
+    def get_initial_state(self, batch_size: int | None = None) -> list[Array]:
+        """The states the layer starts from without ``initial_state=``: zeros (Keras's
+        hook: a subclass may override it, e.g. with learned states)."""
+        zeros = jnp.zeros((batch_size, self.units), self.compute_dtype)
+        return [zeros for _ in range(self._num_states)]
+
     def _initial_states(self, x: Array, initial_state: Any) -> States:
         dtype = x.dtype
         if initial_state is None:
-            zeros = jnp.zeros((x.shape[0], self.units), dtype)
-            return tuple(zeros for _ in range(self._num_states))
+            initial_state = self.get_initial_state(x.shape[0])
         if not isinstance(initial_state, list | tuple):
             initial_state = [initial_state]
         if len(initial_state) != self._num_states:

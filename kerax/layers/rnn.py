@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from kerax.graph import frame as _frame
 from kerax.layers._base import Layer
+from kerax.layers._overrides import user_defines
 from kerax.layers.rnn_cell_base import _Cell
 from kerax.layers.rnn_loop import LoopOptions, run_loop, time_major_mask
 
@@ -261,7 +262,10 @@ class RNN(LoopOptions, Layer):
         dtype = sequences.dtype
         batch = sequences.shape[0]
         stacked = isinstance(self.cell, StackedRNNCells)
-        if initial_state is None:
+        if initial_state is None and user_defines(type(self), "get_initial_state"):
+            # A subclass's own starting states (Keras's hook), as `initial_state=` takes them.
+            states = self._given_states(self.get_initial_state(batch), dtype)
+        elif initial_state is None:
             states = _initial_states(self.cell, batch, dtype)
         else:
             states = self._given_states(initial_state, dtype)
