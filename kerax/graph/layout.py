@@ -133,13 +133,8 @@ class Layout:
         # same programs run eagerly: enter it only where it is needed, inside a trace.
         tracing = isinstance(jnp.zeros(()), jax.core.Tracer)
         with jax.ensure_compile_time_eval() if tracing else contextlib.nullcontext():
-            keys = jax.random.split(_random.next_key(), len(missing))
-            # Row by row through NumPy: unstacking on the device compiles a program
-            # per model size.
-            impl = jax.random.key_impl(keys)
-            rows = np.asarray(jax.random.key_data(keys))
-            for layer, row in zip(missing, rows):
-                layer._values = layer.init(jax.random.wrap_key_data(row, impl=impl))
+            for layer, key in zip(missing, _split(_random.next_key(), len(missing))):
+                layer._values = layer.init(key)
 
     def store(self, variables: Variables) -> None:
         """Makes ``variables`` the layers' current values (by reference, no copy)."""
@@ -168,6 +163,23 @@ class Layout:
                 if spec.regularizer is not None and spec.trainable:
                     penalties.append(spec.regularizer(params[key][spec.name]))
         return penalties
+
+
+def _split(key: jax.Array, n: int) -> list[jax.Array]:
+    """``list(jax.random.split(key, n))``, without a program compiled for ``n``.
+
+    With JAX's partitionable threefry (its default), key ``j`` of a split is
+    ``fold_in(key, j)``: the same counter-mode hash of the counter ``j`` (a program
+    every model shares). Otherwise the split runs, and its rows come back through NumPy
+    (unstacking on the device would compile another program for ``n``).
+    """
+    if jax.config.jax_threefry_partitionable and str(jax.random.key_impl(key)) == "threefry2x32":
+        return [jax.random.fold_in(key, j) for j in range(n)]
+    keys = jax.random.split(key, n)
+    impl = jax.random.key_impl(keys)
+    return [
+        jax.random.wrap_key_data(row, impl=impl) for row in np.asarray(jax.random.key_data(keys))
+    ]
 
 
 def keras_layer_order(graph: Graph) -> list[Layer]:

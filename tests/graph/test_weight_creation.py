@@ -94,3 +94,12 @@ def test_user_initializers_with_state_outside_their_config_are_not_merged():
     values = model.lowered.init(jax.random.key(0))["params"]
     assert np.abs(np.asarray(values["unit"]["kernel"])).sum() > 0
     np.testing.assert_array_equal(np.asarray(values["zero"]["kernel"]), 0.0)
+
+
+def test_the_layer_keys_are_those_of_a_split():
+    from kerax.graph.layout import _split
+
+    key = jax.random.key(11)
+    expected = np.asarray(jax.random.key_data(jax.random.split(key, 5)))
+    got = np.stack([np.asarray(jax.random.key_data(k)) for k in _split(key, 5)])
+    np.testing.assert_array_equal(got, expected)
