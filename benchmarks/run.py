@@ -212,6 +212,8 @@ def render(summary: dict, workloads: list[str], header: str, custom_step: bool =
         "| --- " * 13 + "|",
     ]
     names = train if custom_step else {**train, **frameworks.CALLBACKS, **frameworks.PREDICT}
+    base = {f + BASELINE: (f"{names[f][0]}, --baseline", None) for f in names if "kerax" in f}
+    names = {**names, **base}
     for wl in train_keys + predict_keys:
         for fw in names:
             c = summary.get((wl, fw))
@@ -237,18 +239,30 @@ def render(summary: dict, workloads: list[str], header: str, custom_step: bool =
 
 
 def render_custom_ratios(records: list[dict[str, Any]], workloads: list[str]) -> str:
-    """``--custom-step``'s headline: Keras 3 fit / kerax fit per round, then the median."""
+    """``--custom-step``'s headline: Keras 3 fit / kerax fit per round, then the median
+    (and kerax / kerax ``--baseline`` where it ran)."""
+    import custom_step
+
     lines = [
-        "Keras 3 fit / kerax fit, step time, per round then the median (range over rounds); "
-        "> 1: kerax is faster:",
+        "Step-time ratios per round, then the median (range over rounds). Keras / kerax > 1: "
+        "kerax is faster; kerax / --baseline < 1: faster than the baseline checkout.",
         "",
+        "| workload | row | Keras 3 / kerax | kerax / hand-written | kerax / kerax --baseline |",
+        "| --- | --- | --- | --- | --- |",
     ]
+
+    def ratio(values: list[float]) -> str:
+        if not values:
+            return "–"
+        lo, hi = min(values), max(values)
+        return f"{statistics.median(values):.2f}× ({lo:.2f}–{hi:.2f})"
+
     for wl in workloads:
-        values = _per_round(records, wl, "keras_fit", "kerax_fit")
-        if values:
-            lo, hi = min(values), max(values)
+        for title, (kx, ks) in custom_step.PAIRS.items():
             lines.append(
-                f"- {wl}: {statistics.median(values):.2f}× ({lo:.2f}–{hi:.2f}, {len(values)} rounds)"
+                f"| {wl} | {title} | {ratio(_per_round(records, wl, ks, kx))} "
+                f"| {ratio(_per_round(records, wl, kx, 'jax'))} "
+                f"| {ratio(_per_round(records, wl, kx, kx + BASELINE))} |"
             )
     return "\n".join(lines) + "\n"
 

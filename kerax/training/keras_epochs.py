@@ -10,7 +10,7 @@ step to step and is reproducible. Three programs wrap it:
   of data already on the device (:class:`Resident`): in-memory data crosses to the
   device once per ``fit``, not once per batch;
 * :meth:`StepPrograms.epoch` runs ``count`` full batches in one call, a
-  ``lax.fori_loop`` over the step, when nothing needs the host between steps (no batch
+  ``lax.scan`` over the step, when nothing needs the host between steps (no batch
   callback, no live progress bar). It returns the last step's logs and the same state
   the one-step calls would reach.
 
@@ -91,7 +91,7 @@ class StepPrograms:
     ) -> Any:
         leaves, treedef = jax.tree_util.tree_flatten(state)
 
-        def one(leaves: list[Any], i: Any) -> tuple[Any, list[Any]]:
+        def one(leaves: list[Any], i: Any) -> tuple[list[Any], Any]:
             state = jax.tree_util.tree_unflatten(treedef, leaves)
             idx = jax.lax.dynamic_slice_in_dim(order, i * size, size)
             logs, new = self._run(state, _gather(tree, idx), key, step + i)
@@ -101,16 +101,14 @@ class StepPrograms:
             ):
                 raise NotLoopable
             # Same leaves in the input's dtypes (a step may return weakly typed values).
-            return logs, [jnp.asarray(n, o.dtype) for n, o in zip(new_leaves, leaves, strict=True)]
+            return [jnp.asarray(n, o.dtype) for n, o in zip(new_leaves, leaves, strict=True)], logs
 
-        logs_shape, _ = jax.eval_shape(one, leaves, jnp.int32(0))
-        zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
-
-        def body(i: Any, carry: tuple[Any, list[Any]]) -> tuple[Any, list[Any]]:
-            return one(carry[1], i)
-
-        logs, leaves = jax.lax.fori_loop(0, count, body, (zeros, leaves))
-        return logs, jax.tree_util.tree_unflatten(treedef, leaves)
+        # Every step's logs are kept (scalars, as a rule) and the last returned: one trace
+        # of the user's step, where a loop carrying the logs would need a second one for
+        # their shapes.
+        leaves, logs = jax.lax.scan(one, leaves, jnp.arange(count, dtype=jnp.int32))
+        last = jax.tree_util.tree_map(lambda a: a[-1], logs)
+        return last, jax.tree_util.tree_unflatten(treedef, leaves)
 
     # ------------------------------------------------------------------ calls
     def host(self, state: Any, data: Any, key: Any, step: int) -> Any:
