@@ -18,6 +18,7 @@ import jax
 
 from kerax import random as _random
 from kerax.callbacks import Callback, History
+from kerax.training import arguments as _args
 from kerax.training import data as _data
 from kerax.training import devices as _devices
 from kerax.training import evaluate_loop as _evaluate
@@ -160,6 +161,13 @@ class Trainer(Compiled):
             NotCompiledError: If ``compile`` was not called.
             ValueError: On mismatched sample counts or names missing from dicts.
         """
+        _args.check_batch_size(batch_size)
+        _args.check_batch_size(validation_batch_size, "validation_batch_size")
+        _args.check_nested_lists(x)
+        if _data.is_in_memory(x):
+            _args.check_not_empty(self, x, "fit")
+            if validation_data is None:
+                _args.check_validation_split(validation_split, _args.rows(x))
         self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "fit"):
             self._prepare_keras_steps(x, "fit")
@@ -222,6 +230,10 @@ class Trainer(Compiled):
             The loss alone when there is nothing else to report, else a list in
             ``metrics_names`` order; a dict with ``return_dict=True``.
         """
+        _args.check_batch_size(batch_size)
+        _args.check_nested_lists(x)
+        if _data.is_in_memory(x):
+            _args.check_not_empty(self, x, "evaluate")
         self._ready_to_route(x)
         if _keras_loop.uses_keras_steps(self, "evaluate"):
             self._prepare_keras_steps(x, "evaluate")
@@ -265,6 +277,12 @@ class Trainer(Compiled):
         once.
         """
         _hooks.check(self, "predict")
+        _args.check_batch_size(batch_size)
+        _args.check_nested_lists(x)
+        if _data.is_in_memory(x) and _args.rows(x) == 0:
+            self._ensure_graph(x)
+            _data.flatten_x(self.graph, x)  # the input contract holds for no rows too
+            return _args.empty_outputs(self)
         if _keras_loop.uses_keras_steps(self, "predict"):
             self._prepare_keras_steps(x, "predict", compiled=False)
             return _keras_loop.predict(
