@@ -62,6 +62,34 @@ def _gather(tree: Any, idx: jax.Array) -> Any:
     return _steps.pack_data(*parts)
 
 
+class Packed:
+    """A step's logs as one device vector (every value a float32 scalar): reading them
+    on the host is one transfer instead of one per value.
+
+    Attributes:
+        names: The logs' keys, sorted.
+        values: The vector, in ``names`` order.
+    """
+
+    def __init__(self, names: tuple[str, ...], values: jax.Array) -> None:
+        self.names, self.values = names, values
+
+    def to_host(self) -> dict[str, float]:
+        return dict(zip(self.names, np.asarray(self.values).tolist(), strict=True))
+
+
+def _packed(logs: Any) -> Any:
+    """``logs`` as one float32 vector plus its sorted keys (a trace-time decision), or
+    unchanged when some value is not a float32 scalar."""
+    if not isinstance(logs, dict) or not logs:
+        return logs
+    names = tuple(sorted(logs))
+    values = [logs[k] for k in names]
+    if not all(jnp.shape(v) == () and jnp.result_type(v) == jnp.float32 for v in values):
+        return logs
+    return names, jnp.stack([jnp.asarray(v, jnp.float32) for v in values])
+
+
 class StepPrograms:
     """The jitted programs of one model step (``fn(state, data) -> (logs, state)``)."""
 
@@ -69,6 +97,7 @@ class StepPrograms:
         self._fn = fn
         self._host = jax.jit(self._run)
         self._gathered = jax.jit(self._run_gathered, static_argnames="size")
+        self._names: dict[int, tuple[str, ...]] = {}
         self._epoch = jax.jit(self._run_epoch, static_argnames=("size", "count"))
         self.loopable = True
 
@@ -84,7 +113,13 @@ class StepPrograms:
         self, state: Any, tree: Any, order: Any, start: Any, key: Any, step: Any, size: int
     ) -> Any:
         idx = jax.lax.dynamic_slice_in_dim(order, start, size)
-        return self._run(state, _gather(tree, idx), key, step)
+        logs, state = self._run(state, _gather(tree, idx), key, step)
+        packed = _packed(logs)
+        if packed is logs:
+            self._names.pop(size, None)
+            return logs, state
+        self._names[size] = packed[0]
+        return packed[1], state
 
     def _run_epoch(
         self, state: Any, tree: Any, order: Any, key: Any, step: Any, size: int, count: int
@@ -119,10 +154,14 @@ class StepPrograms:
         self, state: Any, data: Resident, order: jax.Array, start: int, size: int, key: Any,
         step: int,
     ) -> Any:  # fmt: skip
-        """One step on rows ``order[start:start + size]`` of ``data``."""
-        return self._gathered(
+        """One step on rows ``order[start:start + size]`` of ``data``; its logs come as
+        :class:`Packed` when they are float32 scalars."""
+        logs, state = self._gathered(
             state, data.tree, order, np.int32(start), key, np.int32(step), size=size
         )
+        if isinstance(logs, jax.Array) and size in self._names:
+            logs = Packed(self._names[size], logs)
+        return logs, state
 
     def epoch(
         self, state: Any, data: Resident, order: jax.Array, size: int, count: int, key: Any,

@@ -222,8 +222,10 @@ def _iterable_batches(data: Any) -> Any:
         yield _steps.pack_data(x, y, sw)
 
 
-def _floats(logs: dict[str, Any]) -> dict[str, Any]:
+def _floats(logs: dict[str, Any] | _epochs.Packed) -> dict[str, Any]:
     """Host values of a step's logs, keys sorted as Keras 3 hands them to callbacks."""
+    if isinstance(logs, _epochs.Packed):
+        return logs.to_host()
     out = {}
     for k, v in sorted(logs.items()):
         arr = np.asarray(v)
@@ -328,6 +330,7 @@ class _Epoch:
     ) -> None:
         self.model, self.cb, self.program, self.key = model, cb, program, key
         self.watched, self.verbose = watched, verbose
+        self.ends = watched and cb.watches("on_train_batch_end")
 
     @property
     def counter(self) -> int:
@@ -386,7 +389,8 @@ class _Epoch:
             logs, state = call(state, self.counter)
             self._advance(1)
             if self.watched:
-                cb.on_train_batch_end(i, _floats(logs))
+                # Only a hook that reads the logs waits for the step to finish.
+                cb.on_train_batch_end(i, _floats(logs) if self.ends else {})
             now = time.monotonic()
             if self.verbose == 1 and now - last_report > 0.1:
                 cb.progress(i + 1, _floats(logs))
