@@ -46,6 +46,15 @@ def _seed_key(init: Any) -> jax.Array | None:
     return None
 
 
+def _draws_by_index(key: Any) -> bool:
+    """Whether ``key`` draws element i of any shape from counter i (threefry keys), so
+    that a flat draw reshaped equals a draw of the shape."""
+    try:
+        return str(jax.random.key_impl(key)) == "threefry2x32"
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_shape(value: Any) -> bool:
     return isinstance(value, tuple | list) and all(isinstance(d, int | np.integer) for d in value)
 
@@ -211,13 +220,19 @@ class VarianceScaling(Initializer):
             fan_out = float(math.prod(shape[a] for a in self.output_axes))
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
+        # Drawn flat and reshaped where that gives the same values (threefry draws
+        # element i from counter i): the program compiles about twice as fast as one
+        # over a 2-D or 4-D shape, and every first fit compiles one per kernel shape.
+        flat = (math.prod(shape),) if _draws_by_index(key) else tuple(shape)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978
-            return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
-        if self.distribution == "untruncated_normal":
-            return math.sqrt(scale) * jax.random.normal(key, shape, dtype)
-        limit = math.sqrt(3.0 * scale)
-        return jax.random.uniform(key, shape, dtype, -limit, limit)
+            value = stddev * jax.random.truncated_normal(key, -2.0, 2.0, flat, dtype)
+        elif self.distribution == "untruncated_normal":
+            value = math.sqrt(scale) * jax.random.normal(key, flat, dtype)
+        else:
+            limit = math.sqrt(3.0 * scale)
+            value = jax.random.uniform(key, flat, dtype, -limit, limit)
+        return value.reshape(shape)
 
     def get_config(self):
         return {

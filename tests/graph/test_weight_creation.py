@@ -103,3 +103,16 @@ def test_the_layer_keys_are_those_of_a_split():
     expected = np.asarray(jax.random.key_data(jax.random.split(key, 5)))
     got = np.stack([np.asarray(jax.random.key_data(k)) for k in _split(key, 5)])
     np.testing.assert_array_equal(got, expected)
+
+
+def test_variance_scaling_drawn_flat_equals_a_draw_of_the_shape():
+    key = jax.random.key(5)
+    shape = (3, 3, 4, 6)  # fans 36 and 54
+    limit = np.sqrt(6.0 / (36 + 54))
+    got = initializers.GlorotUniform()(key, shape, "float32")
+    expected = jax.random.uniform(key, shape, "float32", -limit, limit)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    stddev = np.sqrt(2.0 / 5) / 0.87962566103423978
+    got = initializers.HeNormal()(key, (5, 7), "float32")
+    expected = stddev * jax.random.truncated_normal(key, -2.0, 2.0, (5, 7), "float32")
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
