@@ -224,6 +224,17 @@ class Context:
         current.update(self._frame.updates.get(self.key, {}))
         return current
 
+    def row_weights(self, x: Any) -> jax.Array | None:
+        """The 0/1 weights of the real rows of a padded batch, shaped to broadcast
+        against ``x`` (batch axis first), or None when every row is real or unknown.
+
+        Layers that compute statistics over the batch (``BatchNormalization``) weigh
+        rows by them, so the padding of ``fit``'s short last batch changes nothing."""
+        rows = self._frame.row_weights
+        if rows is None or not getattr(x, "ndim", 0) or rows.shape[0] != x.shape[0]:
+            return None
+        return rows.reshape(rows.shape + (1,) * (x.ndim - 1)).astype(x.dtype)
+
     def variable(self, name: str) -> Any:
         """The current value of the weight ``name``, trainable or not."""
         state = self.state

@@ -127,14 +127,20 @@ class BatchNormalization(Layer):
         bshape[axis] = x.shape[axis]
         state = ctx.state
         if ctx.training:
-            if mask is None:
+            w = None
+            if mask is not None:
+                w = jnp.broadcast_to(
+                    jnp.expand_dims(mask, tuple(range(mask.ndim, x.ndim))), x.shape
+                ).astype(x.dtype)
+            rows = ctx.row_weights(x)
+            if rows is not None:
+                # The padding rows of fit's short last batch stay out of the statistics.
+                w = rows if w is None else w * rows
+            if w is None:
                 mean = jnp.mean(x, reduce)
                 var = jnp.var(x, reduce)
             else:
-                w = jnp.broadcast_to(
-                    jnp.expand_dims(mask, tuple(range(mask.ndim, x.ndim))), x.shape
-                )
-                w = w.astype(x.dtype)
+                w = jnp.broadcast_to(w, x.shape)
                 count = jnp.maximum(jnp.sum(w, reduce), 1.0)
                 mean = jnp.sum(x * w, reduce) / count
                 var = jnp.sum(jnp.square(x - mean.reshape(bshape)) * w, reduce) / count
