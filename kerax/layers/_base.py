@@ -40,7 +40,7 @@ from kerax import _naming
 from kerax import random as _random
 from kerax.graph import frame as _frame
 from kerax.graph.spec import TensorSpec
-from kerax.layers import _auto_config, _overrides
+from kerax.layers import _auto_config, _overrides, _tracking
 from kerax.layers._building import Building
 from kerax.layers._input_spec import InputSpec
 from kerax.layers._node_api import NodeAPI
@@ -128,13 +128,19 @@ class Layer(LayerWeights, NodeAPI, Building):
 
     # ------------------------------------------------------------------ tracking
     def __setattr__(self, name: str, value: Any) -> None:
-        if not name.startswith("_"):
-            tracked = self.__dict__.get("_tracked_layers")
-            if tracked is not None:
-                for layer in _layers_in(value):
-                    if layer is not self and not any(layer is t for t in tracked):
-                        tracked.append(layer)
+        if not name.startswith("_") and self.__dict__.get("_tracked_layers") is not None:
+            for layer in _layers_in(value):
+                self._track_layer(layer)
+            if _overrides.is_user_class(type(self)):
+                value = _tracked_container(value, self._track_layer)
         object.__setattr__(self, name, value)
+
+    def _track_layer(self, value: Any) -> None:
+        """Adds a layer (or the layers of a list / dict) to this layer's sublayers."""
+        tracked = self._tracked_layers
+        for layer in _layers_in(value):
+            if layer is not self and not any(layer is t for t in tracked):
+                tracked.append(layer)
 
     def _sublayers(self) -> list[Layer]:
         """The layers whose variables this layer's ``apply`` uses, besides its own."""
@@ -285,6 +291,16 @@ def record_losses(root: Layer, owners: Sequence[int], values: Sequence[Any]) -> 
     for owner, value in zip(owners, values, strict=True):
         if owner in by_id:
             by_id[owner].__dict__["_eager_losses"].append(value)
+
+
+def _tracked_container(value: Any, track: Any) -> Any:
+    """A list or dict that holds layers, or is empty (layers may be added to it later),
+    as a tracking container (see ``_tracking``); anything else as it is."""
+    if type(value) is list and (not value or any(isinstance(v, Layer) for v in value)):
+        return _tracking.TrackedList(value, track)
+    if type(value) is dict and (not value or any(isinstance(v, Layer) for v in value.values())):
+        return _tracking.TrackedDict(value, track)
+    return value
 
 
 def _layers_in(value: Any) -> Iterator[Layer]:

@@ -10,9 +10,9 @@ A Keras 3 model on JAX may override its steps::
 
 The lists hold values in the orders of ``model.trainable_variables``,
 ``model.non_trainable_variables``, ``model.optimizer.variables`` and the variables of
-``model.metrics`` (metric by metric). kerax traces such a step once, jits it with the
-state donated and runs it in ``fit`` (:mod:`kerax.training.keras_loop`); nothing in it
-runs eagerly per step.
+``model.metrics`` (metric by metric). kerax traces such a step once, jits it
+(the state is not donated, so a failing step leaves the last state) and runs it in
+``fit`` (:mod:`kerax.training.keras_loop`); nothing in it runs eagerly per step.
 
 The defaults here are Keras's default steps written with kerax's pure pieces. They
 run only when a model overrides one of the hooks they call (``compute_loss``): a model

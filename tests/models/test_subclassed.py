@@ -157,3 +157,27 @@ def test_unhonoured_hook_is_refused_by_name(hook):
         call()
     for before, after in zip(weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+def test_layers_added_to_list_and_dict_attributes_later_are_tracked():
+    counts = []
+    for lib in (keras, kerax):
+
+        class Growing(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.stack = [lib.layers.Dense(3)]
+                self.stack.append(lib.layers.Dense(2))
+                self.stack += [lib.layers.Dense(2)]
+                self.heads = {}
+                self.heads["out"] = lib.layers.Dense(1)
+
+            def call(self, x):
+                for layer in self.stack:
+                    x = layer(x)
+                return self.heads["out"](x)
+
+        model = Growing()
+        model(X)
+        counts.append((len(model.trainable_variables), len(model.layers)))
+    assert counts[0] == counts[1] == (8, 4)
