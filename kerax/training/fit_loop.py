@@ -372,6 +372,8 @@ def _iterable_epoch(
             ) from None
         if class_weight is not None:
             bsw = _batch_class_weights(model, by, bsw, class_weight)
+        if size is not None and _batch_rows(bx) > size:
+            size = None  # a shuffled PyDataset may serve its short batch first
         batch, size = host_batch(model.graph, model._loss.losses, bx, by, bsw, size)
         if watched:
             cb.on_train_batch_begin(i)
@@ -386,6 +388,11 @@ def _iterable_epoch(
             break
     model.__dict__["_fit_iterator"] = iterator
     return host_logs(names, programs.results()(model._ts.metrics))
+
+
+def _batch_rows(x: Any) -> int:
+    leaves = [a for a in jax.tree_util.tree_leaves(x) if hasattr(a, "shape") and a.shape]
+    return int(leaves[0].shape[0]) if leaves else 0
 
 
 def _batch_class_weights(model: Any, y: Any, sample_weight: Any, class_weight: Any) -> Any:

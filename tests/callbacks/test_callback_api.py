@@ -17,7 +17,6 @@ NOT_PROVIDED = {
     "TensorBoard": "writes TensorFlow event files (needs the tensorboard protobufs)",
     "OrbaxCheckpoint": "Orbax is not a dependency; ModelCheckpoint('*.ckpt') covers it",
     "RemoteMonitor": "posts to an HTTP server",
-    "SwapEMAWeights": "not yet: use_ema applies the average at the end of fit",
 }
 
 

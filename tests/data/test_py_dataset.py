@@ -63,7 +63,7 @@ def test_fit_on_py_dataset_matches_arrays():
     ref, start, ref_history = fitted(X, y=Y, batch_size=8, shuffle=False)
     model = make_model()
     model.set_weights(start)
-    history = model.fit(Batches(X, Y, 8), epochs=2, verbose=0)
+    history = model.fit(Batches(X, Y, 8), epochs=2, verbose=0, shuffle=False)
     for a, b in zip(model.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(history.history["loss"], ref_history.history["loss"], rtol=1e-5)
@@ -100,7 +100,7 @@ def test_epoch_hooks_as_keras_calls_them():
     keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     keras_model.compile(optimizer="sgd", loss="mse")
     keras_model.fit(KerasBatches(keras_log), epochs=3, verbose=0, shuffle=False)
-    make_model().fit(Batches(X, Y, 8, log), epochs=3, verbose=0)
+    make_model().fit(Batches(X, Y, 8, log), epochs=3, verbose=0, shuffle=False)
     # Keras makes one more pass first, to build the model from a batch.
     assert log == keras_log[-len(log) :] == ["begin", 0, 1, 2, "end"] * 3
 
@@ -120,7 +120,7 @@ def test_workers_prepare_batches_ahead_in_threads():
     ref, start, _ = fitted(X, y=Y, batch_size=4, shuffle=False)
     model = make_model()
     model.set_weights(start)
-    model.fit(Slow(X, Y, 4, workers=3), epochs=2, verbose=0)
+    model.fit(Slow(X, Y, 4, workers=3), epochs=2, verbose=0, shuffle=False)
     for a, b in zip(model.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -188,3 +188,17 @@ def test_shuffled_epoch_serves_a_permutation_with_the_hooks():
     assert sorted(first) == sorted(second) == list(range(10)) and first != second
     assert log[0] == "begin" and log[11] == "end" and log[1:11] == first
     assert data.served[:10] == first
+
+
+def test_shuffle_serves_a_py_dataset_in_a_new_order_each_epoch():
+    log = []
+    kerax.utils.set_random_seed(3)
+    make_model().fit(Batches(X, Y, 8, log), epochs=4, verbose=0)
+    orders = []
+    for entry in log:
+        if entry == "begin":
+            orders.append([])
+        elif entry != "end":
+            orders[-1].append(entry)
+    assert all(sorted(o) == [0, 1, 2] for o in orders)
+    assert len({tuple(o) for o in orders}) > 1
