@@ -249,6 +249,7 @@ def fit(
     sample_weight: Any,
     initial_epoch: int,
     steps_per_epoch: int | None,
+    validation_steps: int | None,
     validation_batch_size: int | None,
     validation_freq: int,
 ) -> History:
@@ -310,7 +311,9 @@ def fit(
             # callbacks (checkpoints).
             _write_back(model, state, "train")
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val = _validate(model, validation_data, validation_batch_size or batch_size)
+                val = _validate(
+                    model, validation_data, validation_batch_size or batch_size, validation_steps
+                )
                 logs.update({f"val_{k}": v for k, v in val.items()})
             cb.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -406,14 +409,28 @@ def _keep(model: Any, state: Sequence[Any], kind: str) -> None:
     _write_back(model, state, kind)
 
 
-def _validate(model: Any, data: Any, batch_size: int) -> dict[str, Any]:
+def _validate(model: Any, data: Any, batch_size: int, steps: int | None) -> dict[str, Any]:
+    kwargs = {"batch_size": batch_size, "steps": steps, "verbose": 0, "return_dict": True}
     if isinstance(data, tuple | list) and len(data) in (2, 3):
-        vx, vy = data[0], data[1]
         vsw = data[2] if len(data) == 3 else None
-        return model.evaluate(
-            vx, vy, sample_weight=vsw, batch_size=batch_size, verbose=0, return_dict=True
+        return model.evaluate(data[0], data[1], sample_weight=vsw, **kwargs)
+    return model.evaluate(data, **kwargs)
+
+
+def class_sample_weight(model: Any, x: Any, y: Any, sample_weight: Any, class_weight: Any) -> Any:
+    """``class_weight`` as per-example weights of in-memory targets, which the step
+    receives in its data as Keras hands them (``(x, y, sample_weight)``)."""
+    if not _data.is_in_memory(x):
+        raise NotImplementedError(
+            "`class_weight` with an iterable of batches and a model's own train_step is not "
+            "supported: put the per-example weights in the batches, (x, y, sample_weight)."
         )
-    return model.evaluate(data, batch_size=batch_size, verbose=0, return_dict=True)
+    if sample_weight is not None:
+        raise ValueError("Give `class_weight` or `sample_weight`, not both.")
+    ys = _data.flatten_y(model.graph, y)
+    if len(ys) != 1:
+        raise ValueError("`class_weight` is only supported for models with one output.")
+    return _data.class_weights_to_sample_weights(ys[0], class_weight)
 
 
 # ---------------------------------------------------------------------- evaluate

@@ -169,45 +169,30 @@ class Trainer(Compiled):
             if validation_data is None:
                 _args.check_validation_split(validation_split, _args.rows(x))
         self._ready_to_route(x)
+        common = {
+            "batch_size": batch_size or 32,
+            "epochs": epochs,
+            "verbose": 1 if verbose == "auto" else int(verbose),
+            "callbacks": callbacks,
+            "validation_split": validation_split,
+            "validation_data": validation_data,
+            "shuffle": shuffle,
+            "sample_weight": sample_weight,
+            "initial_epoch": initial_epoch,
+            "steps_per_epoch": steps_per_epoch,
+            "validation_steps": validation_steps,
+            "validation_batch_size": validation_batch_size,
+            "validation_freq": validation_freq,
+        }
         if _keras_loop.uses_keras_steps(self, "fit"):
             self._prepare_keras_steps(x, "fit")
-            return _keras_loop.fit(
-                self,
-                x,
-                y,
-                batch_size=batch_size or 32,
-                epochs=epochs,
-                verbose=1 if verbose == "auto" else int(verbose),
-                callbacks=callbacks,
-                validation_split=validation_split,
-                validation_data=validation_data,
-                shuffle=shuffle,
-                sample_weight=sample_weight,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=steps_per_epoch,
-                validation_batch_size=validation_batch_size,
-                validation_freq=validation_freq,
-            )
+            if class_weight is not None:
+                common["sample_weight"] = _keras_loop.class_sample_weight(
+                    self, x, y, sample_weight, class_weight
+                )
+            return _keras_loop.fit(self, x, y, **common)
         self._prepare(x if _data.is_in_memory(x) else None, "fit")
-        history = _fit.fit(
-            self,
-            x,
-            y,
-            batch_size=batch_size or 32,
-            epochs=epochs,
-            verbose=1 if verbose == "auto" else int(verbose),
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            validation_steps=validation_steps,
-            validation_batch_size=validation_batch_size,
-            validation_freq=validation_freq,
-        )
+        history = _fit.fit(self, x, y, class_weight=class_weight, **common)
         if history.epoch:
             last = {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")}
             self._metric_results = last

@@ -260,3 +260,28 @@ def test_compile_without_any_loss_says_so():
         model.fit(X, Y, verbose=0)
     for a, b in zip(weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_class_weight_reaches_a_custom_step_as_sample_weights():
+    class Weighted(kerax.Model):
+        def train_step(self, state, data):
+            x, y, sample_weight = data  # fails if the weights did not come
+            return super().train_step(state, (x, y, sample_weight))
+
+    def model():
+        kerax.set_random_seed(0)
+        inputs = kerax.Input((6,))
+        m = Weighted(inputs, kerax.layers.Dense(2, activation="softmax")(inputs))
+        m.compile("sgd", "sparse_categorical_crossentropy")
+        m.get_weights()
+        return m
+
+    labels = (X[:, 0] > 0.5).astype("int32")
+    by_class, by_hand = model(), model()
+    by_class.fit(X, labels, class_weight={0: 1.0, 1: 4.0}, batch_size=8, shuffle=False, verbose=0)
+    weights = np.where(labels == 1, 4.0, 1.0).astype("float32")
+    by_hand.fit(X, labels, sample_weight=weights, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(by_class.get_weights(), by_hand.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="not both"):
+        by_class.fit(X, labels, class_weight={0: 1.0}, sample_weight=weights, verbose=0)
