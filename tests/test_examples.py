@@ -327,3 +327,9 @@ def test_text_classification_from_raw_strings():
     assert float(scores[0][1]) > 0.5 > float(scores[1][1])
     assert _value(out, "Reloaded predictions match") == "True"
     assert float(_value(out, "End-to-end test accuracy")) >= 0.9
+
+
+def test_image_augmentation_learns_and_reloads():
+    out = _run("image_augmentation.py")
+    assert float(_value(out, "Test accuracy")) > 0.85
+    assert _value(out, "Reloaded predictions match") == "True"
