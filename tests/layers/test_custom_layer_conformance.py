@@ -125,7 +125,9 @@ def test_custom_layer_matches_keras(make):
     np.testing.assert_allclose(xh.history["loss"], kh.history["loss"], rtol=1e-5, atol=1e-6)
     for xw, kw in zip(xm.get_weights(), km.get_weights(), strict=True):
         np.testing.assert_allclose(xw, np.asarray(kw), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(xm.predict(x, verbose=0), km.predict(x, verbose=0), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        xm.predict(x, verbose=0), km.predict(x, verbose=0), rtol=1e-5, atol=1e-4
+    )
 
 
 def test_override_of_an_unused_hook_is_rejected():

@@ -69,7 +69,7 @@ def test_get_initial_state_override_matches_keras(name):
 
         class Learned(base):
             def get_initial_state(self, batch_size):
-                return [lib.ops.ones((batch_size, 2))] * n
+                return [lib.ops.ones((batch_size, 2))] * n  # noqa: B023 - used in this iteration
 
         layer = Learned(lib.layers.SimpleRNNCell(2)) if name == "RNN" else Learned(2)
         layer(X)

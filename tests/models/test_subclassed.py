@@ -166,11 +166,11 @@ def test_layers_added_to_list_and_dict_attributes_later_are_tracked():
         class Growing(lib.Model):
             def __init__(self):
                 super().__init__()
-                self.stack = [lib.layers.Dense(3)]
-                self.stack.append(lib.layers.Dense(2))
-                self.stack += [lib.layers.Dense(2)]
+                self.stack = [lib.layers.Dense(3)]  # noqa: B023
+                self.stack.append(lib.layers.Dense(2))  # noqa: B023
+                self.stack += [lib.layers.Dense(2)]  # noqa: B023
                 self.heads = {}
-                self.heads["out"] = lib.layers.Dense(1)
+                self.heads["out"] = lib.layers.Dense(1)  # noqa: B023
 
             def call(self, x):
                 for layer in self.stack:
