@@ -94,8 +94,18 @@ def loss_reduces_batch(model: Any) -> bool:
 
 def check_signature(model: Any, hook: str, arity: int) -> None:
     """Refuses the backend-agnostic ``train_step(self, data)`` form, naming the one
-    kerax runs (it has no stateful scope to run stateful code in a traced step)."""
+    kerax runs (it has no stateful scope to run stateful code in a traced step), and
+    a model that maps raw strings on the host, which Keras-style steps do not do yet."""
     import inspect
+
+    steps = model.lowered.host_prefix if getattr(model, "_graph", None) is not None else ()
+    if steps:
+        names = ", ".join(step.layer.name for step in steps)
+        raise NotImplementedError(
+            f"Model '{model.name}' maps raw strings on the host ({names}), which its own "
+            f"`{hook}` cannot take yet. Map the text first (`layer(texts)`) and train a "
+            "model that starts at the layers' integer output."
+        )
 
     params = [
         p

@@ -234,3 +234,19 @@ def test_sequential_without_input_builds_a_string_input_from_text(tmp_path):
     assert model.inputs[0].dtype == "string"
     with pytest.raises(ValueError, match="raw strings on the host"):
         model.export(str(tmp_path / "exported"))
+
+
+def test_own_train_step_with_raw_strings_is_refused_by_name():
+    vectorizer = kerax.layers.TextVectorization(output_mode="int", output_sequence_length=LENGTH)
+    vectorizer.adapt(TEXTS)
+
+    class Own(kerax.Model):
+        def train_step(self, state, data):
+            return super().train_step(state, data)
+
+    inputs = kerax.Input((1,), dtype="string")
+    x = kerax.layers.GlobalAveragePooling1D()(kerax.layers.Embedding(20, 2)(vectorizer(inputs)))
+    model = Own(inputs, kerax.layers.Dense(1)(x))
+    model.compile("sgd", "mse")
+    with pytest.raises(NotImplementedError, match="raw strings"):
+        model.fit(TEXTS[:, None], LABELS, verbose=0)
