@@ -216,16 +216,9 @@ class GroupedQueryAttention(MultiHeadAttention):
         use_causal_mask: bool = False,
         mask: Any = None,
     ) -> Any:
-        if isinstance(query, list | tuple):
-            query, value, key = self._split((query,), {})
-            masks = list(mask) if isinstance(mask, list | tuple) else []
-            masks += [None] * (3 - len(masks))
-            query_mask = masks[0] if query_mask is None else query_mask
-            value_mask = masks[1] if value_mask is None else value_mask
-            key_mask = masks[2] if key_mask is None else key_mask
-        if value is None:
-            value, value_mask = query, value_mask if value_mask is not None else query_mask
-        key = value if key is None else key
+        query, value, key, query_mask, value_mask, key_mask = self._resolve_inputs(
+            query, value, key, query_mask, value_mask, key_mask, mask
+        )
         causal_only = use_causal_mask and all(
             m is None for m in (query_mask, value_mask, key_mask, attention_mask)
         )

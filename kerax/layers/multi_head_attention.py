@@ -330,6 +330,34 @@ class MultiHeadAttention(Layer):
         return mask
 
     # ------------------------------------------------------------------ forward
+    def _resolve_inputs(
+        self,
+        query: Any,
+        value: Any,
+        key: Any,
+        query_mask: Any,
+        value_mask: Any,
+        key_mask: Any,
+        mask: Any,
+    ) -> tuple[Any, Any, Any, Any, Any, Any]:
+        """The tensors and masks of a call, from Keras's forms: the list form
+        ``[query, value, key]`` (with a list of masks), ``value`` defaulting to
+        ``query`` (and its mask to the query's) and ``key`` to ``value``."""
+        if isinstance(query, list | tuple):
+            query, value, key = self._split((query,), {})
+            masks = list(mask) if isinstance(mask, list | tuple) else []
+            masks += [None] * (3 - len(masks))
+            query_mask = masks[0] if query_mask is None else query_mask
+            value_mask = masks[1] if value_mask is None else value_mask
+            key_mask = masks[2] if key_mask is None else key_mask
+        if value is None:
+            value = query
+            if value_mask is None:
+                value_mask = query_mask
+        if key is None:
+            key = value
+        return query, value, key, query_mask, value_mask, key_mask
+
     def apply(
         self,
         ctx: Any,
@@ -344,19 +372,9 @@ class MultiHeadAttention(Layer):
         use_causal_mask: bool = False,
         mask: Any = None,
     ) -> Any:
-        if isinstance(query, list | tuple):
-            query, value, key = self._split((query,), {})
-            masks = list(mask) if isinstance(mask, list | tuple) else []
-            masks += [None] * (3 - len(masks))
-            query_mask = masks[0] if query_mask is None else query_mask
-            value_mask = masks[1] if value_mask is None else value_mask
-            key_mask = masks[2] if key_mask is None else key_mask
-        if value is None:
-            value = query
-            if value_mask is None:
-                value_mask = query_mask
-        if key is None:
-            key = value
+        query, value, key, query_mask, value_mask, key_mask = self._resolve_inputs(
+            query, value, key, query_mask, value_mask, key_mask, mask
+        )
 
         causal_only = (
             use_causal_mask

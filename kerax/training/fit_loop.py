@@ -86,6 +86,18 @@ def watch_mode(cb: CallbackList) -> str:
     return OBSERVED if cb.observes_batches() else SYNCED
 
 
+def fit_callbacks(
+    model: Any, callbacks: Sequence[Callback] | None, epochs: int, steps: Any, verbose: int
+) -> tuple[CallbackList, History]:
+    """The callbacks of a fit: the user's, a progress bar when ``verbose`` and the
+    user gave none, and the ``History`` that ``fit`` returns."""
+    history = History()
+    given = list(callbacks or [])
+    bar = verbose and not any(isinstance(c, ProgbarLogger) for c in given)
+    cbs = [*given, *([ProgbarLogger(verbose)] if bar else []), history]
+    return CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose), history
+
+
 def fit(
     model: Any,
     x: Any,
@@ -128,11 +140,7 @@ def fit(
         )
     steps = data.steps if data is not None else steps_per_epoch
 
-    history = History()
-    given = list(callbacks or [])
-    bar = verbose and not any(isinstance(c, ProgbarLogger) for c in given)
-    cbs = [*given, *([ProgbarLogger(verbose)] if bar else []), history]
-    cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
+    cb, history = fit_callbacks(model, callbacks, epochs, steps, verbose)
 
     model.stop_training = False
     model._resume_epoch = None

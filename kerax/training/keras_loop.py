@@ -31,11 +31,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerax import random as _random
-from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
+from kerax.callbacks import Callback, CallbackList, History
 from kerax.layers._overrides import user_defines
 from kerax.models import keras_steps as _steps
 from kerax.training import data as _data
 from kerax.training import devices as _devices
+from kerax.training import fit_loop as _fit_loop
 from kerax.training import keras_epochs as _epochs
 
 _TRAIN_HOOKS = ("train_step", "compute_loss", "metrics")
@@ -278,11 +279,7 @@ def fit(
 
         steps = known_length(x)
 
-    history = History()
-    given = list(callbacks or [])
-    bar = verbose and not any(isinstance(c, ProgbarLogger) for c in given)
-    cbs = [*given, *([ProgbarLogger(verbose)] if bar else []), history]
-    cb = CallbackList(cbs, model=model, epochs=epochs, steps=steps, verbose=verbose)
+    cb, history = _fit_loop.fit_callbacks(model, callbacks, epochs, steps, verbose)
     model.stop_training = False
     if model._order_seed is None:
         model._order_seed = _devices.new_order_seed()
