@@ -358,6 +358,12 @@ CASES: list[Case] = [
     Case("RandomGrayscale", _img(2), call=_inference),
     Case("AutoContrast", _img(2)),
     Case("Solarization", _img(2), {"addition_factor": 0.2}, call=_inference),
+    # A cases
+    # B cases
+    # C cases
+    # D cases
+    # E cases
+    # F cases
 ]
 
 #: Public layer classes without a table entry, and why.
