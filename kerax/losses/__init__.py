@@ -27,6 +27,8 @@ from kerax.losses._base import (
 from kerax.losses._base import (
     _squeeze_sparse as _squeeze_sparse,
 )
+from kerax.losses._circle import Circle, circle
+from kerax.losses._ctc import CTC, ctc
 from kerax.losses._functions import (
     _log_probs as _log_probs,
 )
@@ -49,7 +51,12 @@ from kerax.losses._functions import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from kerax.losses._generalized import (
+    CategoricalGeneralizedCrossEntropy,
+    categorical_generalized_cross_entropy,
+)
 from kerax.losses._hinge import CategoricalHinge, Hinge, SquaredHinge
+from kerax.losses._overlap import Dice, Tversky, dice, tversky
 from kerax.losses._probabilistic import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
@@ -84,6 +91,7 @@ _CLASSES: tuple[type[Loss], ...] = (
     CategoricalFocalCrossentropy,
     CategoricalHinge,
     CosineSimilarity,
+    Dice,
     Hinge,
     Huber,
     KLDivergence,
@@ -95,11 +103,15 @@ _CLASSES: tuple[type[Loss], ...] = (
     Poisson,
     SparseCategoricalCrossentropy,
     SquaredHinge,
+    Tversky,
 )
+# Built-in losses whose targets are not shaped like the model's output (labels against
+# logits or embeddings): resolved by name, but not held to the output-shape check.
+_OTHER_TARGETS: tuple[type[Loss], ...] = (CTC, Circle, CategoricalGeneralizedCrossEntropy)
 
 #: Every name :func:`get` resolves: class names, function names and Keras's aliases.
 _BY_NAME: dict[str, type[Loss]] = {
-    **{cls.__name__: cls for cls in _CLASSES},
+    **{cls.__name__: cls for cls in _CLASSES + _OTHER_TARGETS},
     "binary_crossentropy": BinaryCrossentropy,
     "binary_focal_crossentropy": BinaryFocalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
@@ -132,6 +144,11 @@ _BY_NAME: dict[str, type[Loss]] = {
     "MSLE": MeanSquaredLogarithmicError,
     "bce": BinaryCrossentropy,
     "BCE": BinaryCrossentropy,
+    "ctc": CTC,
+    "circle": Circle,
+    "dice": Dice,
+    "tversky": Tversky,
+    "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
 }
 
 
@@ -187,10 +204,14 @@ __all__ = [
     "REDUCTIONS",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
+    "CTC",
     "CategoricalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
     "CategoricalFocalCrossentropy",
     "CategoricalHinge",
+    "Circle",
     "CosineSimilarity",
+    "Dice",
     "Hinge",
     "Huber",
     "KLDivergence",
@@ -204,15 +225,20 @@ __all__ = [
     "Poisson",
     "SparseCategoricalCrossentropy",
     "SquaredHinge",
+    "Tversky",
     "binary_crossentropy",
     "binary_focal_crossentropy",
     "broadcast_weight",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
+    "categorical_generalized_cross_entropy",
     "categorical_hinge",
     "check_reduction",
+    "circle",
     "cosine_similarity",
+    "ctc",
     "deserialize",
+    "dice",
     "get",
     "hinge",
     "huber",
@@ -228,4 +254,5 @@ __all__ = [
     "serialize",
     "sparse_categorical_crossentropy",
     "squared_hinge",
+    "tversky",
 ]
