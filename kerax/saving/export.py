@@ -13,11 +13,12 @@ callable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -45,30 +46,10 @@ def export_model(model: Any, path: str | os.PathLike[str]) -> None:
         out, _ = lowered.apply(jax.tree_util.tree_unflatten(var_tree, list(flat)), list(inputs))
         return jax.tree_util.tree_leaves(out)
 
-    names = ", ".join(
-        ["batch"]
-        + [
-            f"d{i}_{a}"
-            for i, spec in enumerate(graph.input_specs)
-            for a, d in enumerate(spec.shape[1:], 1)
-            if d is None
-        ]
-    )
-    symbols = iter(jax_export.symbolic_shape(names))
-    batch = next(symbols)
-    input_structs = []
-    for spec in graph.input_specs:
-        shape = [batch if spec.shape[0] is None else spec.shape[0]]
-        shape += [next(symbols) if d is None else d for d in spec.shape[1:]]
-        input_structs.append(jax.ShapeDtypeStruct(tuple(shape), spec.dtype))
+    input_structs = symbolic_structs([(spec.shape, spec.dtype) for spec in graph.input_specs])
     var_structs = [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in flat_vars]
     exported = jax_export.export(jax.jit(serve))(var_structs, *input_structs)
-    try:
-        blob = exported.serialize()
-    except ImportError as err:
-        raise ImportError(
-            "Serializing an export needs the flatbuffers package: `pip install kerax[export]`."
-        ) from err
+    blob = serialize(exported)
     signature = {
         "inputs": [
             {"name": name, "shape": list(spec.shape), "dtype": spec.dtype}
@@ -80,23 +61,12 @@ def export_model(model: Any, path: str | os.PathLike[str]) -> None:
         ],
         "num_inputs": n_inputs,
     }
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
-    try:
+    with write_directory(path) as tmp:
         with open(os.path.join(tmp, "apply.jaxexport"), "wb") as f:
             f.write(blob)
-        np.savez(
-            os.path.join(tmp, "variables.npz"),
-            **{f"v{i}": np.asarray(v) for i, v in enumerate(flat_vars)},
-        )
+        save_arrays(os.path.join(tmp, "variables.npz"), flat_vars)
         with open(os.path.join(tmp, "signature.json"), "w") as f:
             json.dump(signature, f)
-        if os.path.exists(path):
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class ExportedModel:
@@ -145,10 +115,89 @@ def load_exported(path: str | os.PathLike[str]) -> ExportedModel:
     for part in ("apply.jaxexport", "variables.npz", "signature.json"):
         if not os.path.exists(os.path.join(path, part)):
             raise FileNotFoundError(f"{path!r} is not a kerax export: {part} is missing.")
-    with open(os.path.join(path, "apply.jaxexport"), "rb") as f:
-        exported = jax_export.deserialize(bytearray(f.read()))
-    with np.load(os.path.join(path, "variables.npz")) as data:
-        variables = [data[f"v{i}"] for i in range(len(data.files))]
+    exported = read_exported(os.path.join(path, "apply.jaxexport"))
+    variables = load_arrays(os.path.join(path, "variables.npz"))
     with open(os.path.join(path, "signature.json")) as f:
         signature = json.load(f)
     return ExportedModel(exported, variables, signature)
+
+
+# --- the pieces every jax.export artifact of kerax is made of ---------------------------
+# (``model.export`` here, and ``kerax.export.ExportArchive``)
+
+
+def symbolic_structs(
+    specs: Sequence[tuple[Sequence[int | None], Any]], scope: Any = None
+) -> list[jax.ShapeDtypeStruct]:
+    """``(shape, dtype)`` pairs as ``jax.ShapeDtypeStruct`` with symbolic unknown dims.
+
+    Every ``None`` leading dimension is one shared symbol ``batch`` (the inputs of one
+    call agree on their batch); every other ``None`` gets its own symbol, so the program
+    serves any batch size and any length along those axes.
+
+    Args:
+        specs: One ``(shape, dtype)`` per input.
+        scope: A ``jax.export.SymbolicScope`` to create the symbols in (a new one if
+            None); symbols of one program must share a scope.
+    """
+    names = ["batch"] + [
+        f"d{i}_{a}"
+        for i, (shape, _) in enumerate(specs)
+        for a, d in enumerate(tuple(shape)[1:], 1)
+        if d is None
+    ]
+    symbols = iter(jax_export.symbolic_shape(", ".join(names), scope=scope))
+    batch = next(symbols)
+    structs = []
+    for shape, dtype in specs:
+        shape = tuple(shape)
+        if not shape:
+            structs.append(jax.ShapeDtypeStruct((), dtype))
+            continue
+        dims = [batch if shape[0] is None else shape[0]]
+        dims += [next(symbols) if d is None else d for d in shape[1:]]
+        structs.append(jax.ShapeDtypeStruct(tuple(dims), dtype))
+    return structs
+
+
+def serialize(exported: Any) -> bytearray:
+    """``exported.serialize()``, with the optional package it needs named on failure."""
+    try:
+        return exported.serialize()
+    except ImportError as err:
+        raise ImportError(
+            "Serializing an export needs the flatbuffers package: `pip install kerax[export]`."
+        ) from err
+
+
+def read_exported(path: str) -> Any:
+    """The ``jax.export.Exported`` serialized in file ``path``."""
+    with open(path, "rb") as f:
+        return jax_export.deserialize(bytearray(f.read()))
+
+
+def save_arrays(path: str, arrays: Sequence[Any]) -> None:
+    """Writes ``arrays`` to ``.npz`` file ``path`` as ``v0, v1, ...``."""
+    np.savez(path, **{f"v{i}": np.asarray(v) for i, v in enumerate(arrays)})
+
+
+def load_arrays(path: str) -> list[np.ndarray]:
+    """The arrays :func:`save_arrays` wrote, in order."""
+    with np.load(path) as data:
+        return [data[f"v{i}"] for i in range(len(data.files))]
+
+
+@contextlib.contextmanager
+def write_directory(path: str) -> Iterator[str]:
+    """Yields a fresh directory beside ``path`` to fill; on success it replaces
+    ``path`` in one rename, so a failed export never leaves half a directory."""
+    parent = os.path.dirname(os.path.abspath(path)) or "."
+    tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        yield tmp
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
