@@ -53,6 +53,12 @@ from kerax.metrics._confusion import (
     TruePositives,
     confusion_counts,
 )
+from kerax.metrics._correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from kerax.metrics._iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from kerax.metrics._precision_recall import Precision, Recall
 from kerax.metrics._scores import F1Score, FBetaScore, R2Score
@@ -140,6 +146,8 @@ _CLASSES: tuple[type[Metric], ...] = (
     MeanIoU,
     OneHotIoU,
     OneHotMeanIoU,
+    PearsonCorrelation,
+    ConcordanceCorrelation,
 )
 
 #: Every name :func:`get` resolves: class names, their snake-case forms, Keras's aliases.
@@ -255,6 +263,7 @@ __all__ = [
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "CategoricalHinge",
+    "ConcordanceCorrelation",
     "CosineSimilarity",
     "F1Score",
     "FBetaScore",
@@ -274,6 +283,7 @@ __all__ = [
     "Metric",
     "OneHotIoU",
     "OneHotMeanIoU",
+    "PearsonCorrelation",
     "Poisson",
     "Precision",
     "PrecisionAtRecall",
@@ -300,6 +310,7 @@ __all__ = [
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
     "categorical_hinge",
+    "concordance_correlation",
     "confusion_counts",
     "deserialize",
     "divide_no_nan",
@@ -312,6 +323,7 @@ __all__ = [
     "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_logarithmic_error",
+    "pearson_correlation",
     "poisson",
     "serialize",
     "sparse_categorical_accuracy",
