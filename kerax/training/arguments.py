@@ -64,7 +64,17 @@ def check_nested_lists(x: Any) -> None:
         return
     for i, row in enumerate(x):
         if isinstance(row, list | tuple):
-            for j, value in enumerate(np.ravel(np.asarray(row, dtype=object))):
+            try:
+                values = np.ravel(np.asarray(row, dtype=object))
+            except ValueError as err:
+                raise ValueError(
+                    f"`x` is a Python list whose entry {i} holds arrays of different shapes "
+                    f"({', '.join(str(np.shape(v)) for v in row)}). A list is read as one "
+                    "array per model input (or as rows of numbers), as in Keras. To pass "
+                    "batches such as (x, y) tuples, pass a generator of them "
+                    "(`(b for b in batches)`) or a `kerax.utils.PyDataset`."
+                ) from err
+            for j, value in enumerate(values):
                 if value is None:
                     raise ValueError(
                         f"`x` is a nested list holding None at row {i} (element {j}); "

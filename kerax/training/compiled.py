@@ -136,6 +136,19 @@ class Compiled:
         """Resets the values :meth:`get_metrics_result` reports (every ``fit`` epoch and
         every ``evaluate`` starts from fresh metric states anyway)."""
         self._metric_results = None
+        if self._metrics is not None:
+            for entry in self._metrics.entries:
+                entry[2].reset_state()
+
+    def _adopt_metric_states(self, states: dict[str, Any] | None) -> None:
+        """Makes the compiled metrics' last states the metric objects' own, so
+        ``model.metrics[i].result()`` and ``.variables`` read what the last ``fit`` epoch
+        or ``evaluate`` accumulated, as in Keras (device arrays; nothing syncs)."""
+        if self._metrics is None or states is None:
+            return
+        for name, _, metric, _ in self._metrics.entries:
+            if name in states:
+                metric._state = states[name]
 
     def _reset_results(self) -> dict[str, float]:
         if self._metrics is None:

@@ -110,6 +110,7 @@ def arrays(
             states, results = run(variables, states, data, order, i, 1, i == 0, key)
             if watched:
                 cb.on_test_batch_end(i, LazyLogs(names, results))
+    model._adopt_metric_states(states)
     return host_logs(names, results)
 
 
@@ -132,6 +133,7 @@ def iterable(model: Any, data: Any, steps: int | None, cb: CallbackList) -> dict
         states = step(variables, states, batch, jax.random.fold_in(key, i))
         if watched:
             cb.on_test_batch_end(i, LazyLogs(names, results(states)))
+    model._adopt_metric_states(states)
     return host_logs(names, results(states))
 
 

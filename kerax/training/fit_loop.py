@@ -237,6 +237,7 @@ class _ArrayEpochs:
             programs = self.programs
             model._ts = model._ts._replace(metrics=programs.metrics_init()())
             results = programs.results()(model._ts.metrics)
+        model._adopt_metric_states(model._ts.metrics)
         return host_logs(self.names, results)
 
     def _synced(self) -> Any:
@@ -395,6 +396,7 @@ def _iterable_epoch(
         if model.stop_training:
             break
     model.__dict__["_fit_iterator"] = iterator
+    model._adopt_metric_states(model._ts.metrics)
     return host_logs(names, programs.results()(model._ts.metrics))
 
 

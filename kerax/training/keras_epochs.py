@@ -9,10 +9,12 @@ step to step and is reproducible. Three programs wrap it:
 * :meth:`StepPrograms.gathered` runs one step on the rows ``order[start:start + size]``
   of data already on the device (:class:`Resident`): in-memory data crosses to the
   device once per ``fit``, not once per batch;
-* :meth:`StepPrograms.epoch` runs ``count`` full batches in one call, a
-  ``lax.scan`` over the step, when nothing needs the host between steps (no batch
-  callback, no live progress bar). It returns the last step's logs and the same state
-  the one-step calls would reach.
+* :meth:`StepPrograms.steps` runs ``count`` full batches in one call, a loop over the
+  step whose trip count is traced (one compile for any count): a whole epoch when
+  nothing needs the host between steps, chunks sized as for kerax's own step
+  (:mod:`kerax.training.chunker`: ``steps_per_execution``, a live progress bar,
+  callbacks that only observe batches) otherwise. It returns the last step's logs and
+  the same state the one-step calls would reach.
 
 Batches stay exact: the step only ever sees real rows; a short last batch is a separate
 ``gathered`` call with its own (static) size.
@@ -98,7 +100,7 @@ class StepPrograms:
         self._host = jax.jit(self._run)
         self._gathered = jax.jit(self._run_gathered, static_argnames="size")
         self._names: dict[int, tuple[str, ...]] = {}
-        self._epoch = jax.jit(self._run_epoch, static_argnames=("size", "count"))
+        self._steps = jax.jit(self._run_steps, static_argnames="size")
         self.loopable = True
 
     # ------------------------------------------------------------------ traced
@@ -121,14 +123,15 @@ class StepPrograms:
         self._names[size] = packed[0]
         return packed[1], state
 
-    def _run_epoch(
-        self, state: Any, tree: Any, order: Any, key: Any, step: Any, size: int, count: int
-    ) -> Any:
+    def _run_steps(
+        self, state: Any, tree: Any, order: Any, key: Any, step: Any, first: Any, count: Any,
+        size: int,
+    ) -> Any:  # fmt: skip
         leaves, treedef = jax.tree_util.tree_flatten(state)
 
-        def one(leaves: list[Any], i: Any) -> tuple[list[Any], Any]:
+        def run(leaves: list[Any], i: Any) -> tuple[list[Any], Any]:
             state = jax.tree_util.tree_unflatten(treedef, leaves)
-            idx = jax.lax.dynamic_slice_in_dim(order, i * size, size)
+            idx = jax.lax.dynamic_slice_in_dim(order, (first + i) * size, size)
             logs, new = self._run(state, _gather(tree, idx), key, step + i)
             new_leaves = jax.tree_util.tree_leaves(new)
             if len(new_leaves) != len(leaves) or any(
@@ -138,12 +141,21 @@ class StepPrograms:
             # Same leaves in the input's dtypes (a step may return weakly typed values).
             return [jnp.asarray(n, o.dtype) for n, o in zip(new_leaves, leaves, strict=True)], logs
 
-        # Every step's logs are kept (scalars, as a rule) and the last returned: one trace
-        # of the user's step, where a loop carrying the logs would need a second one for
-        # their shapes.
-        leaves, logs = jax.lax.scan(one, leaves, jnp.arange(count, dtype=jnp.int32))
-        last = jax.tree_util.tree_map(lambda a: a[-1], logs)
-        return last, jax.tree_util.tree_unflatten(treedef, leaves)
+        # The loop carries the last step's logs, so it needs their shapes first: an
+        # abstract trace of the step (nothing compiles for it). The trip count is
+        # traced, so one program serves a whole epoch and chunks of any size.
+        shapes = jax.eval_shape(lambda lv: run(lv, jnp.int32(0))[1], leaves)
+        logs0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        def body(i: Any, carry: tuple[list[Any], Any]) -> tuple[list[Any], Any]:
+            return run(carry[0], i)
+
+        leaves, logs = jax.lax.fori_loop(0, count, body, (leaves, logs0))
+        packed = _packed(logs)
+        if packed is not logs:
+            self._names[-1] = packed[0]
+            logs = packed[1]
+        return logs, jax.tree_util.tree_unflatten(treedef, leaves)
 
     # ------------------------------------------------------------------ calls
     def host(self, state: Any, data: Any, key: Any, step: int) -> Any:
@@ -163,22 +175,30 @@ class StepPrograms:
             logs = Packed(self._names[size], logs)
         return logs, state
 
-    def epoch(
-        self, state: Any, data: Resident, order: jax.Array, size: int, count: int, key: Any,
-        step: int,
+    def steps(
+        self, state: Any, data: Resident, order: jax.Array, size: int, first: int, count: int,
+        key: Any, step: int,
     ) -> Any:  # fmt: skip
-        """``count`` steps over batches ``0 .. count - 1`` of ``size`` rows of ``order``,
-        numbered ``step, step + 1, ...``; returns the last step's logs and the state.
+        """``count`` steps over batches ``first .. first + count - 1`` of ``size`` rows of
+        ``order``, numbered ``step, step + 1, ...``, in one call; returns the last step's
+        logs (:class:`Packed` when they are float32 scalars) and the state the one-step
+        calls would reach.
 
         Raises:
             NotLoopable: the step's output state does not match its input's shapes
                 (``self.loopable`` becomes False; nothing ran).
         """
         try:
-            return self._epoch(state, data.tree, order, key, np.int32(step), size=size, count=count)
+            logs, state = self._steps(
+                state, data.tree, order, key, np.int32(step), np.int32(first), np.int32(count),
+                size=size,
+            )  # fmt: skip
         except NotLoopable:
             self.loopable = False
             raise
+        if isinstance(logs, jax.Array) and -1 in self._names:
+            logs = Packed(self._names[-1], logs)
+        return logs, state
 
 
 def full_batches(rows: int, batch_size: int, steps: int) -> tuple[int, int]:

@@ -9,9 +9,13 @@ randomness and ``SeedGenerator`` draws in the step get new numbers every step.
 
 Batches are exact, as in Keras: a user's step sees real rows only, so the last, short
 batch of an epoch is its own batch (one more trace), never padded. In-memory data is
-placed on the device once per ``fit`` and each batch gathered there by index; when no
-callback watches batches and ``verbose != 1``, an epoch's full batches run in one
-compiled loop over the step (:mod:`kerax.training.keras_epochs`). The state lives on
+placed on the device once per ``fit`` and each batch gathered there by index; an
+epoch's full batches run in compiled loops over the step
+(:mod:`kerax.training.keras_epochs`), sized as kerax's own step's are
+(:mod:`kerax.training.chunker`): the whole epoch in one call when nothing watches the
+batches, ``steps_per_execution`` steps per call when compiled with it, calls of about
+0.1 s under a live progress bar, and one step per call for callbacks that act between
+steps or read each batch's logs. The state lives on
 the device for the whole call and is written back to the model's variables, the
 optimizer and the metric objects at each epoch's end and when the call ends, normally
 or not. As with kerax's own steps, the state is not donated: a step that fails while
@@ -34,6 +38,7 @@ from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList, History
 from kerax.layers._overrides import user_defines
 from kerax.models import keras_steps as _steps
+from kerax.training import chunker as _chunker
 from kerax.training import data as _data
 from kerax.training import devices as _devices
 from kerax.training import fit_loop as _fit_loop
@@ -352,23 +357,41 @@ class _Epoch:
     def resident(
         self, state: Any, data: _epochs.Resident, order: np.ndarray, arrays: Any, count: int
     ) -> tuple[dict[str, Any], Any]:
-        """``count`` batches of ``order`` over device-resident ``data``."""
+        """``count`` batches of ``order`` over device-resident ``data``: the full batches
+        in calls of as many steps as :class:`~kerax.training.chunker.Chunker` sizes them
+        (a whole epoch when nothing watches), the short last batch on its own."""
         size = arrays.batch_size
         full, short = _epochs.full_batches(arrays.rows, size, count)
         order = jnp.asarray(order, jnp.int32)
+        watch = _fit_loop.watch_mode(self.cb)
+        if watch == _chunker.OBSERVED and self.cb.reads_batch_logs():
+            watch = _chunker.SYNCED  # each step's own logs: one step per call
+        chunk = _chunker.Chunker(
+            full, self.program.loopable, self.model._steps_per_execution, self.verbose, watch
+        )
         logs: dict[str, Any] = {}
         done = 0
-        fused = not (self.watched or self.verbose == 1 or self.model.stop_training)
-        if fused and full and self.program.loopable:
+        while chunk.looped and self.program.loopable and done < full:
+            if self.model.stop_training:
+                return logs, state
+            n = chunk.next(done)
             try:
-                logs, state = self.program.epoch(
-                    state, data, order, size, full, self.key, self.counter
+                logs, state = self.program.steps(
+                    state, data, order, size, done, n, self.key, self.counter
                 )
             except _epochs.NotLoopable:
-                pass  # the step changes its state's shapes: one step per call below
-            else:
-                self._advance(full)
-                done = full
+                break  # the step changes its state's shapes: one step per call below
+            self._advance(n)
+            if watch != _chunker.FREE:
+                for k in range(done, done + n):
+                    self.cb.on_train_batch_begin(k)
+                    self.cb.on_train_batch_end(k, {})
+            if self.verbose == 1 and chunk.report_due():
+                self.cb.progress(done + n, _floats(logs))
+            elif chunk.adaptive:
+                jax.block_until_ready(logs)
+            done += n
+            chunk.measured(n)
         sizes = [size] * (full - done) + ([short] if short else [])
 
         def calls() -> Iterable[Any]:

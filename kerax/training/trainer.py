@@ -330,6 +330,7 @@ class Trainer(Compiled):
             # The step and its results in one program (one call, one transfer).
             self._ts, results = programs.train_step_results()(self._ts, batch)
             logs = host_logs(self.metrics_names, results)
+            self._adopt_metric_states(self._ts.metrics)
         finally:
             _live.unbind(self)
         self._metric_results = logs
@@ -354,6 +355,7 @@ class Trainer(Compiled):
             variables, programs.metrics_init()(), batch, _random.next_key()
         )
         logs = host_logs(self.metrics_names, programs.results()(states))
+        self._adopt_metric_states(states)
         self._metric_results = logs
         return logs if return_dict else single_or_list(logs)
 

@@ -99,14 +99,14 @@ def _assert_same(a, b, steps):
 def fused_calls(monkeypatch):
     """Counts the fused-epoch calls that ran."""
     calls = []
-    real = keras_epochs.StepPrograms.epoch
+    real = keras_epochs.StepPrograms.steps
 
     def spy(self, *args, **kwargs):
         out = real(self, *args, **kwargs)
-        calls.append(args[4])  # the number of steps fused
+        calls.append(args[5])  # the number of steps fused
         return out
 
-    monkeypatch.setattr(keras_epochs.StepPrograms, "epoch", spy)
+    monkeypatch.setattr(keras_epochs.StepPrograms, "steps", spy)
     return calls
 
 
@@ -117,7 +117,7 @@ def test_fused_epochs_train_as_one_step_per_call(initial_weights, fused_calls, s
     assert fused_calls == [2, 2]  # two full batches per epoch in one call, each epoch
     watcher = BatchWatcher()
     one_by_one = _fit(initial_weights, (X, Y), callbacks=[watcher], **kwargs)
-    assert fused_calls == [2, 2]  # a batch callback: one step per call
+    assert fused_calls == [2, 2]  # a callback reading each batch's logs: one step per call
     per_epoch = 3 if steps_per_epoch is None else 2
     assert [b for b, _ in watcher.seen] == list(range(per_epoch)) * 2
     _assert_same(fused, one_by_one, 2 * per_epoch)
@@ -136,3 +136,49 @@ def test_fused_epochs_train_as_host_batches_from_a_generator(initial_weights, fu
     host = _fit(initial_weights, (batches(),), steps_per_epoch=3)
     assert fused_calls == [2, 2]
     _assert_same(fused, host, 6)
+
+
+class BatchCounter(kerax.callbacks.Callback):
+    """Observes batches without reading their logs: fit may run several steps per call."""
+
+    def __init__(self):
+        super().__init__()
+        self.begun, self.ended = [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begun.append(batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ended.append(batch)
+
+
+def _fit_compiled(weights, steps_per_execution, **kwargs):
+    kerax.utils.set_random_seed(11)
+    model = Noisy()
+    model(X[:1])
+    model.set_weights(weights)
+    model.compile(optimizer=kerax.optimizers.Adam(0.01), steps_per_execution=steps_per_execution)
+    history = model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, **kwargs)
+    return model, history.history
+
+
+def test_steps_per_execution_runs_that_many_steps_per_call(initial_weights, fused_calls):
+    # 22 rows in batches of 4: five full batches and one of 2 per epoch.
+    counter = BatchCounter()
+    chunked = _fit_compiled(initial_weights, 2, callbacks=[counter], verbose=0)
+    assert fused_calls == [2, 2, 1] * 2  # the short batch is its own call
+    assert counter.begun == counter.ended == list(range(6)) * 2
+    one_by_one = _fit_compiled(initial_weights, 1, callbacks=[BatchWatcher()], verbose=0)
+    assert fused_calls == [2, 2, 1] * 2
+    _assert_same(chunked, one_by_one, 12)
+
+
+def test_a_live_progress_bar_runs_chunks_and_shows_the_last_logs(
+    initial_weights, fused_calls, capsys
+):
+    bar = _fit_compiled(initial_weights, 1, verbose=1)
+    assert sum(fused_calls) == 10  # every full batch ran inside a compiled loop
+    out = capsys.readouterr().out
+    assert "6/6" in out and "loss:" in out
+    quiet = _fit_compiled(initial_weights, 1, verbose=0)
+    _assert_same(bar, quiet, 12)
