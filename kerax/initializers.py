@@ -405,6 +405,12 @@ lecun_normal = LecunNormal
 orthogonal = Orthogonal
 identity = Identity
 
+from kerax._stft_initializer import STFT  # noqa: E402  (it subclasses Initializer)
+
+STFTInitializer = stft = STFT
+_BY_NAME["stft"] = STFT
+_BY_CLASS["STFT"] = STFT
+
 
 def initialize(init: Any, key: jax.Array, shape: Shape, dtype: Any) -> jax.Array:
     """Runs ``init`` for one weight: with a key for kerax initializers, without for

@@ -360,10 +360,33 @@ CASES: list[Case] = [
     Case("Solarization", _img(2), {"addition_factor": 0.2}, call=_inference),
     # A cases
     # B cases
+    Case("Equalization", _img(2)),
+    Case("ContrastLimitedAdaptiveHistogramEqualization", _img(2), {"tile_grid_size": (2, 2)}),
+    Case("RandomColorDegeneration", _img(2), {"factor": 0.5}, call=_inference),
+    Case("RandomColorJitter", _img(2), {"hue_factor": 0.2}, call=_inference),
+    Case("RandomHue", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomSaturation", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomInvert", _img(2), call=_inference),
+    Case("RandomPosterization", _img(2), {"factor": 4}, call=_inference),
+    Case("RandomSharpness", _img(2), {"factor": 0.2}, call=_inference),
+    Case("RandomGaussianBlur", _img(2), call=_inference),
     # C cases
     # D cases
     # E cases
     # F cases
+    # G cases
+    Case("STFTSpectrogram", ((2, 24, 2),), {"frame_length": 8, "frame_step": 4}),
+    Case(
+        "STFTSpectrogram",
+        ((2, 2, 24),),
+        {"mode": "imag", "frame_length": 6, "padding": "same", "data_format": "channels_first"},
+        name="imag",
+    ),
+    Case(
+        "MelSpectrogram",
+        ((2, 64),),
+        {"fft_length": 16, "sequence_stride": 8, "num_mel_bins": 4, "sampling_rate": 8000},
+    ),
 ]
 
 #: Public layer classes without a table entry, and why.

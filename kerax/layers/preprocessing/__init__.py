@@ -8,6 +8,7 @@ from the train state's key. Numeric layers: ``Normalization`` (statistics from
 
 from kerax.layers.preprocessing.category_encoding import CategoryEncoding
 from kerax.layers.preprocessing.discretization import Discretization
+from kerax.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerax.layers.preprocessing.hashing import Hashing
 from kerax.layers.preprocessing.image_color import (
     AutoContrast,
@@ -16,28 +17,67 @@ from kerax.layers.preprocessing.image_color import (
     RandomGrayscale,
     Solarization,
 )
+from kerax.layers.preprocessing.image_color_jitter import RandomColorJitter
+from kerax.layers.preprocessing.image_color_random import (
+    RandomColorDegeneration,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+)
+from kerax.layers.preprocessing.image_erasing import RandomErasing
+from kerax.layers.preprocessing.image_filter import RandomGaussianBlur, RandomSharpness
 from kerax.layers.preprocessing.image_geometric import (
     RandomFlip,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
 )
+from kerax.layers.preprocessing.image_histogram import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+    Equalization,
+)
+from kerax.layers.preprocessing.image_mixing import CutMix, MixUp
 from kerax.layers.preprocessing.image_sizing import CenterCrop, RandomCrop, Rescaling, Resizing
+from kerax.layers.preprocessing.image_warp import (
+    RandomElasticTransform,
+    RandomPerspective,
+    RandomShear,
+)
 from kerax.layers.preprocessing.normalization import Normalization
+from kerax.layers.preprocessing.pipeline import Pipeline
 
 __all__ = [
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "CutMix",
     "Discretization",
+    "Equalization",
+    "HashedCrossing",
     "Hashing",
+    "MixUp",
     "Normalization",
+    "Pipeline",
     "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
+    "RandomElasticTransform",
+    "RandomErasing",
     "RandomFlip",
+    "RandomGaussianBlur",
     "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
     "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
     "RandomTranslation",
     "RandomZoom",
     "Rescaling",
