@@ -12,9 +12,10 @@ from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
 from kerax.layers._args import check_positive
 from kerax.layers._base import InputSpec, Layer
+from kerax.layers._lora import LoraMixin, lora_property
 
 
-class Dense(Layer):
+class Dense(LoraMixin, Layer):
     """A densely-connected layer: ``activation(inputs @ kernel + bias)``.
 
     Args:
@@ -28,6 +29,10 @@ class Dense(Layer):
         activity_regularizer: Optional penalty on the output.
         kernel_constraint: Optional projection of the kernel after updates.
         bias_constraint: Optional projection of the bias after updates.
+        lora_rank: If set, the layer is built with LoRA enabled at this rank (see
+            :meth:`enable_lora`): the kernel is frozen and a trainable low-rank update
+            ``(lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b`` is added to it.
+        lora_alpha: Numerator of the LoRA scale; defaults to ``lora_rank``.
         **kwargs: Base layer arguments (``name``, ``dtype``, ``input_shape``, ...).
 
     Input shape:
@@ -37,8 +42,12 @@ class Dense(Layer):
         ``(batch_size, ..., units)``.
 
     Weights:
-        ``kernel`` of shape ``(input_dim, units)`` and ``bias`` of shape ``(units,)``.
+        ``kernel`` of shape ``(input_dim, units)`` and ``bias`` of shape ``(units,)``;
+        with LoRA, also ``lora_kernel_a`` ``(input_dim, rank)`` and ``lora_kernel_b``
+        ``(rank, units)``, and ``kernel`` is non-trainable.
     """
+
+    kernel = lora_property("kernel")
 
     def __init__(
         self,
@@ -52,10 +61,13 @@ class Dense(Layer):
         activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         check_positive("Dense", "units", units)
+        self._init_lora(lora_rank, lora_alpha)
         self.units = units
         self.activation = _activations.get(activation)
         self.use_bias = use_bias
@@ -91,10 +103,11 @@ class Dense(Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+        self._build_lora()
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
         p = ctx.params
-        y = jnp.matmul(inputs, p["kernel"])
+        y = jnp.matmul(inputs, self._lora_weight(ctx))
         if self.use_bias:
             y = y + p["bias"]
         return self.activation(y)
@@ -107,6 +120,7 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": _initializers.serialize(self.kernel_initializer),
             "bias_initializer": _initializers.serialize(self.bias_initializer),
+            **self._lora_config(),
         }
 
 

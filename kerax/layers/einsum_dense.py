@@ -14,6 +14,7 @@ from kerax import activations as _activations
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
 from kerax.layers._base import InputSpec, Layer
+from kerax.layers._lora import LoraMixin, lora_property
 
 Shape = tuple[int | None, ...]
 
@@ -141,7 +142,7 @@ def analyze_equation(
     return kernel_shape, bias_shape, full_out, input_axes
 
 
-class EinsumDense(Layer):
+class EinsumDense(LoraMixin, Layer):
     """A dense layer whose contraction is an ``einsum`` equation.
 
     ``EinsumDense("ab,bc->ac", output_shape=64, bias_axes="c")`` is ``Dense(64)``; other
@@ -169,6 +170,10 @@ class EinsumDense(Layer):
         activity_regularizer: Optional penalty on the output.
         kernel_constraint: Optional projection of the kernel after updates.
         bias_constraint: Optional projection of the bias after updates.
+        lora_rank: If set, the layer is built with LoRA enabled at this rank (see
+            :meth:`enable_lora`): the kernel is frozen and a trainable low-rank update
+            ``(lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b`` is added to it.
+        lora_alpha: Numerator of the LoRA scale; defaults to ``lora_rank``.
         **kwargs: Base layer arguments (``name``, ``dtype``, ...).
 
     Input shape:
@@ -183,8 +188,12 @@ class EinsumDense(Layer):
         ``kernel`` with one axis per letter of the kernel term (sized from the input for
         contracted letters, from the output otherwise) and, with ``bias_axes``, ``bias``
         spanning the output axes from the first bias letter to the end, sized 1 on
-        non-bias letters.
+        non-bias letters. With LoRA, also ``lora_kernel_a`` of shape
+        ``kernel.shape[:-1] + (rank,)`` and ``lora_kernel_b`` of shape
+        ``(rank, kernel.shape[-1])``, and ``kernel`` is non-trainable.
     """
+
+    kernel = lora_property("kernel")
 
     def __init__(
         self,
@@ -199,9 +208,12 @@ class EinsumDense(Layer):
         activity_regularizer: Any = None,
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         if not isinstance(equation, str) or "->" not in equation or "," not in equation:
             raise ValueError(
                 "Received an invalid value for `equation` in EinsumDense: expected a string "
@@ -275,10 +287,11 @@ class EinsumDense(Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+        self._build_lora()
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
         p = ctx.params
-        y = jnp.einsum(self.equation, inputs, p["kernel"])
+        y = jnp.einsum(self.equation, inputs, self._lora_weight(ctx))
         if self.bias_axes is not None:
             y = y + p["bias"]
         return self.activation(y)
@@ -292,4 +305,5 @@ class EinsumDense(Layer):
             "bias_axes": self.bias_axes,
             "kernel_initializer": _initializers.serialize(self.kernel_initializer),
             "bias_initializer": _initializers.serialize(self.bias_initializer),
+            **self._lora_config(),
         }

@@ -12,9 +12,10 @@ from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
 from kerax.layers._args import check_positive, serialize_regularizer
 from kerax.layers._base import Layer
+from kerax.layers._lora import LoraMixin, lora_property
 
 
-class Embedding(Layer):
+class Embedding(LoraMixin, Layer):
     """Maps integer ids in ``[0, input_dim)`` to rows of a trainable table.
 
     ``outputs[..., :] = embeddings[inputs[...]]``. Floating ids are cast to
@@ -34,6 +35,11 @@ class Embedding(Layer):
             ``(input_dim, output_dim)`` (or a one-element list of it).
         input_length: Deprecated and ignored (a ``DeprecationWarning`` is issued); the
             sequence length comes from the input.
+        lora_rank: If set, the layer is built with LoRA enabled at this rank (see
+            :meth:`enable_lora`): the table is frozen and a trainable low-rank update
+            ``(lora_alpha / lora_rank) * lora_embeddings_a @ lora_embeddings_b`` is
+            added to it.
+        lora_alpha: Numerator of the LoRA scale; defaults to ``lora_rank``.
         **kwargs: Base layer arguments (``name``, ``dtype``, ``input_shape``, ...).
 
     Input shape:
@@ -44,8 +50,13 @@ class Embedding(Layer):
         ``(batch_size, ..., output_dim)``.
 
     Weights:
-        ``embeddings`` of shape ``(input_dim, output_dim)``.
+        ``embeddings`` of shape ``(input_dim, output_dim)``; with LoRA, also
+        ``lora_embeddings_a`` ``(input_dim, rank)`` and ``lora_embeddings_b``
+        ``(rank, output_dim)``, and ``embeddings`` is non-trainable.
     """
+
+    _lora_target = "embeddings"
+    embeddings = lora_property("embeddings")
 
     #: Integer ids must not be cast to the compute dtype.
     autocast = False
@@ -60,6 +71,8 @@ class Embedding(Layer):
         mask_zero: bool = False,
         weights: Any = None,
         input_length: int | None = None,
+        lora_rank: int | None = None,
+        lora_alpha: float | None = None,
         **kwargs: Any,
     ) -> None:
         check_positive("Embedding", "input_dim", input_dim)
@@ -72,6 +85,7 @@ class Embedding(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = _initializers.get(embeddings_initializer)
@@ -95,12 +109,13 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint,
         )
+        self._build_lora()
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
         ids = jnp.asarray(inputs)
         if ids.dtype not in (jnp.int32, jnp.int64):
             ids = ids.astype(jnp.int32)
-        table = ctx.params["embeddings"]
+        table = self._lora_weight(ctx)
         return jnp.take(table, ids, axis=0).astype(self.compute_dtype)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -118,4 +133,5 @@ class Embedding(Layer):
             "activity_regularizer": serialize_regularizer(self.activity_regularizer),
             "embeddings_constraint": self.embeddings_constraint,
             "mask_zero": self.mask_zero,
+            **self._lora_config(),
         }

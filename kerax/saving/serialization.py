@@ -23,7 +23,12 @@ __all__ = [
 ]
 
 # Keys Keras 3 writes into layer configs that have no meaning in kerax.
-KERAS_ONLY_KEYS = frozenset({"ragged", "quantization_config", "lora_rank", "lora_alpha"})
+# ``quantization_config`` is only ever dropped when None (see ``_check_keras_only``);
+# ``lora_rank`` / ``lora_alpha`` are real arguments of the layers with ``enable_lora``.
+KERAS_ONLY_KEYS = frozenset({"ragged", "quantization_config"})
+
+# The layer-config keys of Keras's LoRA.
+_LORA_KEYS = ("lora_rank", "lora_alpha")
 
 # Layer arguments that hold objects, by the kind of object (from the argument's name).
 _SUFFIXES = (
@@ -184,6 +189,25 @@ def _lambda_function(value: Any, custom_objects: dict[str, Any] | None, where: s
     return value
 
 
+def _check_keras_only(cls: type, inner: dict[str, Any], where: str) -> None:
+    """Refuses, by name, the Keras features that a config asks for and this layer class
+    cannot honour (so that none is dropped silently): quantization, and LoRA on a layer
+    class without ``enable_lora``."""
+    if inner.get("quantization_config") is not None:
+        raise ValueError(
+            f"{where}, argument 'quantization_config': quantized layers are not supported "
+            f"by kerax; received {inner['quantization_config']!r}."
+        )
+    if not hasattr(cls, "enable_lora"):
+        for key in _LORA_KEYS:
+            if inner.get(key) is not None:
+                raise ValueError(
+                    f"{where}, argument '{key}': LoRA is supported by kerax on Dense, "
+                    f"EinsumDense and Embedding only; received {key}={inner[key]!r}."
+                )
+            inner.pop(key, None)
+
+
 def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """Re-creates a layer from :func:`serialize_layer` output (or a Keras 3 entry).
 
@@ -206,6 +230,7 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | N
         raise ValueError(f"{where}: {name!r} resolves to {cls!r}, which is not a layer class.")
     for key, value in list(inner.items()):
         inner[key] = _resolve_argument(key, value, custom_objects, where)
+    _check_keras_only(cls, inner, where)
     if issubclass(cls, Lambda) and "function" in inner:
         inner["function"] = _lambda_function(inner["function"], custom_objects, where)
     takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
