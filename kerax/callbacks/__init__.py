@@ -11,6 +11,7 @@ from kerax.callbacks._checkpoints import BackupAndRestore, ModelCheckpoint
 from kerax.callbacks._ema import SwapEMAWeights
 from kerax.callbacks._misc import CSVLogger, LambdaCallback, LearningRateScheduler, TerminateOnNaN
 from kerax.callbacks._monitors import EarlyStopping, ReduceLROnPlateau
+from kerax.callbacks._tensorboard import TensorBoard
 
 __all__ = [
     "BackupAndRestore",
@@ -25,5 +26,6 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "SwapEMAWeights",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
