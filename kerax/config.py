@@ -80,3 +80,100 @@ def enable_unsafe_deserialization() -> None:
 def unsafe_deserialization_enabled() -> bool:
     """Whether :func:`enable_unsafe_deserialization` was called in this process."""
     return _unsafe_deserialization
+
+
+# Keras's debugging caps on ``fit`` (also read from ``KERAS_MAX_EPOCHS`` /
+# ``KERAS_MAX_STEPS_PER_EPOCH`` at import, as Keras reads them).
+_max_epochs: int | None = (
+    int(os.environ["KERAS_MAX_EPOCHS"]) if "KERAS_MAX_EPOCHS" in os.environ else None
+)
+_max_steps_per_epoch: int | None = (
+    int(os.environ["KERAS_MAX_STEPS_PER_EPOCH"])
+    if "KERAS_MAX_STEPS_PER_EPOCH" in os.environ
+    else None
+)
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Caps the number of epochs of every later ``fit`` (for quick debugging runs).
+
+    Args:
+        max_epochs: The most epochs ``fit`` runs, or None for no cap.
+    """
+    global _max_epochs
+    _max_epochs = _cap(max_epochs, "max_epochs")
+
+
+def max_epochs() -> int | None:
+    """The cap set by :func:`set_max_epochs` (or ``KERAS_MAX_EPOCHS``), or None."""
+    return _max_epochs
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Caps the training steps of each epoch of every later ``fit``.
+
+    On iterable data an epoch takes the next ``max_steps_per_epoch`` batches, as with
+    ``steps_per_epoch``; on in-memory arrays it takes the first ``max_steps_per_epoch``
+    batches of that epoch's order (Keras instead continues where the previous epoch
+    stopped, so the batches seen, not their count, differ until the data runs out).
+    Validation inside ``fit``, ``evaluate`` and ``predict`` are not capped by kerax.
+
+    Args:
+        max_steps_per_epoch: The most steps per epoch, or None for no cap.
+    """
+    global _max_steps_per_epoch
+    _max_steps_per_epoch = _cap(max_steps_per_epoch, "max_steps_per_epoch")
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap set by :func:`set_max_steps_per_epoch` (or ``KERAS_MAX_STEPS_PER_EPOCH``),
+    or None."""
+    return _max_steps_per_epoch
+
+
+def _cap(value: int | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            f"set_{name}: expected a non-negative integer or None, received {value!r}."
+        )
+    return value
+
+
+def capped_fit(epochs: int, steps_per_epoch: int | None) -> tuple[int, int | None]:
+    """``fit``'s ``epochs`` and ``steps_per_epoch`` under the global caps; warns, as
+    Keras does, when a cap applies. A cap of 0 is no cap, as in Keras."""
+    import warnings
+
+    if _max_epochs and _max_epochs < epochs:
+        warnings.warn(f"Limiting epochs to {_max_epochs}", stacklevel=3)
+        epochs = _max_epochs
+    cap = _max_steps_per_epoch
+    if cap and (not steps_per_epoch or cap < steps_per_epoch):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        steps_per_epoch = cap
+    return epochs, steps_per_epoch
+
+
+# Keras's interactive logging: progress output goes to stdout when on (the default),
+# and to the ``logging`` module (logger ``"kerax"``, level INFO) when off.
+_interactive_logging = True
+
+
+def enable_interactive_logging() -> None:
+    """Sends progress output (the ``fit`` / ``evaluate`` / ``predict`` bars) to stdout."""
+    global _interactive_logging
+    _interactive_logging = True
+
+
+def disable_interactive_logging() -> None:
+    """Sends progress output to the ``logging`` module instead of stdout: logger
+    ``"kerax"`` at level INFO (Keras logs through absl, itself on ``logging``)."""
+    global _interactive_logging
+    _interactive_logging = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress output goes to stdout (True) or to ``logging`` (False)."""
+    return _interactive_logging

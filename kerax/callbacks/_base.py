@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kerax.callbacks._observe import touches_model, uses_logs
+from kerax.training import progbar as _progbar
 from kerax.training.progbar import Progbar
 
 Logs = dict[str, Any] | None
@@ -170,7 +171,7 @@ class ProgbarLogger(Callback):
         if level:
             self._bar = Progbar(self.params.get("steps"), verbose=level, stateless_metrics=())
             if self._epochs > 1:
-                print(f"Epoch {epoch + 1}/{self._epochs}", flush=True)
+                _progbar._write(f"Epoch {epoch + 1}/{self._epochs}\n")
 
     def progress(self, step: int, logs: dict[str, Any]) -> None:
         """Called by the loop at throttled log points (not every step)."""

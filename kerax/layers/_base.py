@@ -131,12 +131,14 @@ class Layer(LayerWeights, NodeAPI, Building):
         if not name.startswith("_") and self.__dict__.get("_tracked_layers") is not None:
             for layer in _layers_in(value):
                 self._track_layer(layer)
+            self._adopt_variables(value)
             if _overrides.is_user_class(type(self)):
                 value = _tracked_container(value, self._track_layer)
         object.__setattr__(self, name, value)
 
     def _track_layer(self, value: Any) -> None:
         """Adds a layer (or the layers of a list / dict) to this layer's sublayers."""
+        self._adopt_variables(value)
         tracked = self._tracked_layers
         for layer in _layers_in(value):
             if layer is not self and not any(layer is t for t in tracked):

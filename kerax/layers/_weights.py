@@ -10,6 +10,7 @@ read by ``init``; while a model's ``fit`` runs, the cell is bound to the live tr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,9 +115,38 @@ class LayerWeights:
             autocast=bool(autocast),
         )
         self._weight_specs.append(spec)
-        handle = Variable(self, spec)
+        handle = Variable._of(self, spec)
         self._handles[name] = handle
         return handle
+
+    def _adopt_variables(self, value: Any) -> None:
+        """Makes the free-standing variables in an attribute value (directly, or in a
+        list, tuple or dict) weights of this layer, as if ``add_weight`` had made them
+        with their current values (Keras tracks variables assigned to attributes)."""
+        for variable in _variables_in(value):
+            if variable.layer is not None:
+                continue  # already some layer's weight (this one's, or shared from another)
+            spec = variable.spec
+            if any(s.name == spec.name for s in self._weight_specs):
+                raise ValueError(
+                    f"Layer '{self.name}' already has a weight named '{spec.name}'; give the "
+                    "Variable assigned to it another name."
+                )
+            if self._live is not None:
+                raise RuntimeError(
+                    f"Layer '{self.name}': Variable '{spec.name}' was assigned to the layer "
+                    "while a model holding it is being trained; create variables in "
+                    "__init__ or build."
+                )
+            initial = variable._value
+            spec = dataclasses.replace(spec, initializer=_Held(initial))
+            variable._adopt(self, spec)
+            self._weight_specs.append(spec)
+            self._handles[spec.name] = variable
+            if self._values is not None:  # the cell exists already: the value joins it
+                values = self._values
+                collection = {**values[spec.collection], spec.name: initial}
+                self._values = {**values, spec.collection: collection}
 
     def init(self, key: jax.Array) -> dict[str, dict[str, jax.Array]]:
         """Creates this layer's own weights: ``{"params": {...}, "state": {...}}``."""
@@ -161,6 +191,36 @@ class LayerWeights:
     @property
     def non_trainable_variables(self) -> list[Variable]:
         return self.non_trainable_weights
+
+    @property
+    def path(self) -> str:
+        """The layer's path: its name (kerax has no name scopes, so a layer created
+        inside another layer's ``__init__`` is not prefixed with its parent's path as
+        in Keras)."""
+        return self.name
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The metric objects held by this layer's attributes (directly or in a list,
+        tuple or dict), in assignment order, then those of its sublayers."""
+        from kerax.metrics._base import Metric
+
+        out: list[Any] = []
+        for value in list(self.__dict__.values()):
+            if isinstance(value, Metric):
+                out.append(value)
+            elif isinstance(value, list | tuple):
+                out.extend(v for v in value if isinstance(v, Metric))
+            elif isinstance(value, dict):
+                out.extend(v for v in value.values() if isinstance(v, Metric))
+        for layer in self._sublayers():
+            out.extend(layer.metrics)
+        return out
+
+    @property
+    def metrics_variables(self) -> list[Any]:
+        """The state variables of ``metrics``, metric by metric."""
+        return [v for metric in self.metrics for v in metric.variables]
 
     def get_weights(self) -> list[np.ndarray]:
         """The current weight values as NumPy arrays, in ``weights`` order."""
@@ -212,6 +272,31 @@ class LayerWeights:
         collection = dict(values[spec.collection])
         collection[spec.name] = value
         self._values = {**values, spec.collection: collection}
+
+
+class _Held:
+    """The initializer of an adopted variable's weight: the value the variable held.
+
+    A Keras-signature callable (``fn(shape, dtype)``), so initialising the layer gives
+    the variable's value back, unchanged."""
+
+    def __init__(self, value: jax.Array) -> None:
+        self.value = value
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+        return self.value
+
+
+def _variables_in(value: Any) -> list[Variable]:
+    """The variables held by an attribute value: itself, or the items of a list or
+    tuple, or the values of a dict."""
+    if isinstance(value, Variable):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, Variable)]
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, Variable)]
+    return []
 
 
 # Weight creation, one small program per (initializer, shape, dtype), shared by every

@@ -11,6 +11,7 @@ from kerax.saving.object_registration import (
     get_registered_object,
     register_keras_serializable,
 )
+from kerax.saving.saving_api import load_weights, save_model, save_weights
 from kerax.saving.serialization import deserialize_layer, serialize_layer
 from kerax.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
@@ -25,9 +26,12 @@ __all__ = [
     "get_registered_object",
     "load_exported",
     "load_model",
+    "load_weights",
     "register_keras_serializable",
     "restore_checkpoint",
     "save_checkpoint",
+    "save_model",
+    "save_weights",
     "serialize_keras_object",
     "serialize_layer",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from kerax import config as _config
 from kerax.callbacks import Callback, CallbackList, History, ProgbarLogger
 from kerax.training import data as _data
 from kerax.training import devices as _devices
@@ -119,6 +120,7 @@ def fit(
     validation_freq: int,
 ) -> History:
     """Runs :meth:`kerax.Model.fit` (arguments as there, already defaulted)."""
+    epochs, steps_per_epoch = _config.capped_fit(epochs, steps_per_epoch)
     # In-memory validation data is checked and flattened once, before any step.
     flat = check_validation_data(model.graph, model._loss.losses, validation_data)
     if flat is not None:
@@ -138,6 +140,8 @@ def fit(
             validation_data,
             batch_size,
         )
+    if data is not None and _config.max_steps_per_epoch():
+        data.steps = min(data.steps, _config.max_steps_per_epoch())  # each epoch's first
     steps = data.steps if data is not None else steps_per_epoch
 
     cb, history = fit_callbacks(model, callbacks, epochs, steps, verbose)
@@ -231,7 +235,9 @@ class _ArrayEpochs:
             # Each epoch's order depends only on the model's order seed and the epoch,
             # so a fit resumed from a checkpoint replays it exactly.
             rng = np.random.default_rng([model._order_seed, epoch]) if self.shuffle else None
-            self.order = _devices.epoch_order(data.rows.index, rng, data.steps * self.batch_size)
+            padded = data.steps * self.batch_size  # less than the rows under a steps cap
+            order = _devices.epoch_order(data.rows.index, rng, max(padded, len(data.rows.index)))
+            self.order = order[:padded]
         results = self._synced() if self.watch == SYNCED else self._chunked()
         if results is None:  # stopped before the epoch's first step
             programs = self.programs

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax import config as _config
 from kerax import random as _random
 from kerax.callbacks import Callback, CallbackList, History
 from kerax.layers._overrides import user_defines
@@ -271,6 +272,7 @@ def fit(
 ) -> History:
     """``fit`` through the model's ``train_step`` (arguments as :meth:`Model.fit`)."""
     check_signature(model, "train_step", 2)
+    epochs, steps_per_epoch = _config.capped_fit(epochs, steps_per_epoch)
     arrays = None
     if _data.is_in_memory(x):
         arrays = _ArrayBatches(model, x, y, sample_weight, batch_size)
@@ -278,7 +280,9 @@ def fit(
             (tx, ty, tsw), (vx, vy, vsw) = arrays.split(validation_split)
             arrays = _ArrayBatches(model, tx, ty, tsw, batch_size)
             validation_data = (vx, vy, vsw) if vsw is not None else (vx, vy)
-    steps = arrays.steps if arrays is not None else steps_per_epoch
+    steps = steps_per_epoch
+    if arrays is not None:
+        steps = min(arrays.steps, steps_per_epoch or arrays.steps)
     if steps is None:
         from kerax.training.batches import known_length
 

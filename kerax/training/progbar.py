@@ -5,6 +5,7 @@ device."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import sys
@@ -240,6 +241,13 @@ def _digits(target: int) -> int:
 
 
 def _write(text: str) -> None:
+    """To stdout, or to the ``logging`` module while interactive logging is off
+    (``kerax.config.disable_interactive_logging``), as Keras routes its output."""
+    from kerax import config
+
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("kerax").info(text)
+        return
     sys.stdout.write(text)
     sys.stdout.flush()
 
