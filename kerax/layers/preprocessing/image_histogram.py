@@ -69,13 +69,18 @@ def clahe(x: jax.Array, clip_limit: float, tile_grid_size: tuple[int, int]) -> j
     the mean bin count (the excess spread over all bins, none when ``clip_limit <= 0``),
     and each pixel maps through the bilinear blend of its four nearest tiles' CDFs.
     """
-    batch, height, width, channels = x.shape
+    return jax.vmap(lambda image: _clahe_image(image, clip_limit, tile_grid_size))(x)
+
+
+def _clahe_image(x: jax.Array, clip_limit: float, tile_grid_size: tuple[int, int]) -> jax.Array:
+    """:func:`clahe` of one ``(height, width, channels)`` image."""
+    height, width, channels = x.shape
     grid_h, grid_w = tile_grid_size
     tile_h, tile_w = -(-height // grid_h), -(-width // grid_w)
-    pad = ((0, 0), (0, tile_h * grid_h - height), (0, tile_w * grid_w - width), (0, 0))
+    pad = ((0, tile_h * grid_h - height), (0, tile_w * grid_w - width), (0, 0))
     padded = jnp.pad(x, pad, mode="symmetric")
-    tiles = padded.reshape(batch, grid_h, tile_h, grid_w, tile_w, channels)
-    tiles = tiles.transpose(0, 1, 3, 5, 2, 4).reshape(batch, grid_h, grid_w, channels, -1)
+    tiles = padded.reshape(grid_h, tile_h, grid_w, tile_w, channels)
+    tiles = tiles.transpose(0, 2, 4, 1, 3).reshape(grid_h, grid_w, channels, -1)
     levels = jnp.clip(tiles.astype(jnp.int32), 0, 255)
     index = jnp.indices(levels.shape[:-1], sparse=True)
     hist = jnp.zeros((*levels.shape[:-1], 256), jnp.float32)
@@ -89,21 +94,20 @@ def clahe(x: jax.Array, clip_limit: float, tile_grid_size: tuple[int, int]) -> j
     denominator = area - cdf_min
     denominator = jnp.where(denominator == 0, 1.0, denominator)
     cdf = jnp.clip((cdf - cdf_min) * 255.0 / denominator, 0, 255)
-    cdf = jnp.pad(cdf, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
+    cdf = jnp.pad(cdf, ((1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
 
     y0, y1, wy = _tile_weights(tile_h * grid_h, tile_h, grid_h)
     x0, x1, wx = _tile_weights(tile_w * grid_w, tile_w, grid_w)
     pixels = jnp.clip(padded, 0, 255).astype(jnp.int32)
-    b = jnp.arange(batch)[:, None, None, None]
-    c = jnp.arange(channels)[None, None, None, :]
+    c = jnp.arange(channels)[None, None, :]
 
     def at(rows: jax.Array, cols: jax.Array) -> jax.Array:
-        return cdf[b, rows[None, :, None, None], cols[None, None, :, None], c, pixels]
+        return cdf[rows[:, None, None], cols[None, :, None], c, pixels]
 
-    wx, wy = wx[None, None, :, None], wy[None, :, None, None]
+    wx, wy = wx[None, :, None], wy[:, None, None]
     top = at(y0, x0) * (1.0 - wx) + at(y0, x1) * wx
     bottom = at(y1, x0) * (1.0 - wx) + at(y1, x1) * wx
-    return (top * (1.0 - wy) + bottom * wy)[:, :height, :width, :]
+    return (top * (1.0 - wy) + bottom * wy)[:height, :width, :]
 
 
 # ---------------------------------------------------------------- layers
