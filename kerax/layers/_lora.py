@@ -235,17 +235,9 @@ class LoraMixin:
         its place), then those declared non-trainable."""
         if not self.lora_enabled:
             return super()._own_weights()  # type: ignore[misc]
-        declared = [
-            self._handles[s.name]
-            for s in self._weight_specs
-            if s.trainable or s.name == self._lora_target
-        ]
-        rest = [
-            self._handles[s.name]
-            for s in self._weight_specs
-            if s.name not in {h.name for h in declared}
-        ]
-        return declared + rest
+        first = [s for s in self._weight_specs if s.trainable or s.name == self._lora_target]
+        rest = [s for s in self._weight_specs if s not in first]
+        return [self._handles[s.name] for s in first + rest]
 
     def _lora_merge(self, target: Any, a: Any, b: Any) -> jax.Array:
         """``target + (lora_alpha / lora_rank) * a @ b`` in the layer's compute dtype."""

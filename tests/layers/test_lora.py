@@ -78,44 +78,60 @@ def test_scale_is_alpha_over_rank():
 
 
 def _model(lib):
-    x = lib.Input((4,))
-    h = lib.layers.Dense(5, activation="tanh", name="d1")(x)
+    x = lib.Input((3,), dtype="int32")
+    h = lib.layers.Embedding(6, 4, name="emb")(x)
+    h = lib.layers.Dense(5, activation="tanh", name="d1")(h)
+    h = lib.layers.EinsumDense("abc,cd->abd", (3, 2), bias_axes="d", name="ed")(h)
     return lib.Model(x, lib.layers.Dense(2, name="d2")(h))
 
 
+#: The LoRA layers of ``_model``, their adapted weight, and the ``lora_alpha`` Keras
+#: keeps when it builds them from a config (its Dense and Embedding take the rank).
+LORA = {"emb": ("embeddings", 2), "d1": ("kernel", 2), "ed": ("kernel", 4)}
+
+
 def _twins():
-    """The same built model in both libraries, LoRA enabled on a built layer."""
+    """The same built model in both libraries, LoRA enabled on built layers."""
     reference, model = _model(keras), _model(kerax)
     copy_keras_weights(reference, model)
     for lib_model in (reference, model):
-        lib_model.get_layer("d1").enable_lora(2, lora_alpha=4)
+        for name in LORA:  # the values are copied below; zeros draw fastest
+            lib_model.get_layer(name).enable_lora(2, lora_alpha=4, a_initializer="zeros")
     copy_keras_weights(reference, model, seed=5)
     return reference, model
 
 
+def _ids(seed, rows=8):
+    return np.random.default_rng(seed).integers(0, 6, size=(rows, 3)).astype("int32")
+
+
 def test_fit_trains_only_the_lora_weights_as_keras_does():
     reference, model = _twins()
-    kernel = model.get_layer("d1").weights[0].numpy().copy()
-    rng = np.random.default_rng(2)
-    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    frozen = {name: model.get_layer(name).weights[0].numpy().copy() for name in LORA}
+    x, y = _ids(2), np.random.default_rng(2).normal(size=(8, 3, 2)).astype("float32")
     for lib_model, lib in ((reference, keras), (model, kerax)):
         lib_model.compile(lib.optimizers.SGD(0.1), "mse")
         lib_model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-    np.testing.assert_array_equal(model.get_layer("d1").weights[0].numpy(), kernel)
-    assert not np.allclose(model.get_layer("d1").lora_kernel_b.numpy(), 0.0)
-    assert len(model.trainable_weights) == len(reference.trainable_weights) == 5
+    for name, (target, _) in LORA.items():
+        np.testing.assert_array_equal(model.get_layer(name).weights[0].numpy(), frozen[name])
+        pair = getattr(model.get_layer(name), f"lora_{target}_b")
+        assert not np.allclose(pair.numpy(), 0.0)
+    assert len(model.trainable_weights) == len(reference.trainable_weights) == 10
     for got, expected in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
-def _check_loaded(loaded, source, x, alpha=4):
-    """A loaded LoRA model: LoRA on, its pair reset to zeros, the merged kernel in place.
-    (Keras's Dense builds from a config with ``lora_alpha`` = rank.)"""
-    layer = loaded.get_layer("d1")
-    assert layer.lora_enabled and layer.lora_rank == 2 and layer.lora_alpha == alpha
-    assert not layer.weights[0].trainable
-    np.testing.assert_array_equal(layer.lora_kernel_a.numpy(), 0.0)
-    np.testing.assert_array_equal(layer.lora_kernel_b.numpy(), 0.0)
+def _check_loaded(loaded, source, by_keras=False):
+    """A loaded LoRA model: LoRA on, its pairs reset to zeros, the merged weights in
+    place (the same outputs as the saved model)."""
+    for name, (target, keras_alpha) in LORA.items():
+        layer = loaded.get_layer(name)
+        alpha = keras_alpha if by_keras else 4
+        assert layer.lora_enabled and layer.lora_rank == 2 and layer.lora_alpha == alpha
+        assert not layer.weights[0].trainable
+        for half in "ab":
+            np.testing.assert_array_equal(getattr(layer, f"lora_{target}_{half}").numpy(), 0.0)
+    x = _ids(4, rows=3)
     np.testing.assert_allclose(
         np.asarray(loaded.predict(x, verbose=0)),
         np.asarray(source.predict(x, verbose=0)),
@@ -139,27 +155,26 @@ def files(tmp_path_factory):
 
 def test_keras_file_of_kerax_loads_in_keras_and_back(files):
     tmp, models = files
-    x = np.random.default_rng(4).normal(size=(3, 4)).astype("float32")
-    _check_loaded(keras.saving.load_model(tmp / "kerax.keras"), models["kerax"], x, alpha=2)
-    _check_loaded(kerax.saving.load_model(tmp / "keras.keras"), models["keras"], x)
-    _check_loaded(kerax.saving.load_model(tmp / "kerax.keras"), models["kerax"], x)
+    _check_loaded(keras.saving.load_model(tmp / "kerax.keras"), models["kerax"], by_keras=True)
+    _check_loaded(kerax.saving.load_model(tmp / "keras.keras"), models["keras"])
+    _check_loaded(kerax.saving.load_model(tmp / "kerax.keras"), models["kerax"])
 
 
 @pytest.mark.parametrize("source, target", [("kerax", keras), ("keras", kerax)])
 def test_weights_file_loads_into_a_lora_model(files, source, target):
     tmp, models = files
     twin = _model(target)
-    twin.get_layer("d1").enable_lora(2, lora_alpha=4)
+    for name in LORA:
+        twin.get_layer(name).enable_lora(2, lora_alpha=4)
     twin.load_weights(tmp / f"{source}.weights.h5")
-    x = np.random.default_rng(4).normal(size=(3, 4)).astype("float32")
-    _check_loaded(twin, models[source], x)
+    _check_loaded(twin, models[source])
 
 
 def test_weights_file_of_a_lora_model_loads_into_a_plain_one(files):
     tmp, models = files
     plain = _model(kerax)
     plain.load_weights(tmp / "kerax.weights.h5")
-    x = np.random.default_rng(4).normal(size=(3, 4)).astype("float32")
+    x = _ids(4, rows=3)
     np.testing.assert_allclose(
         plain.predict(x, verbose=0), models["kerax"].predict(x, verbose=0), rtol=1e-5, atol=1e-5
     )
