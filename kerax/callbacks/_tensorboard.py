@@ -128,6 +128,14 @@ class TensorBoard(Callback):
 
     # --- writers --------------------------------------------------------------------
 
+    @property
+    def summary(self) -> Writer:
+        """Writes your own summaries into the ``train`` run: ``summary.scalar(name, value,
+        step)``, ``summary.histogram(name, values, step)``, ``summary.image(name, images,
+        step)``. (Keras's is the ``tf.summary`` module, writing to a default writer;
+        kerax has none, so the step is always given and the run is ``train``.)"""
+        return self._writer("train")
+
     def _writer(self, run: str) -> Writer:
         if run not in self._writers:
             self._writers[run] = Writer(os.path.join(self.log_dir, run))

@@ -117,8 +117,8 @@ def weight_image(weight: np.ndarray, channels_last: bool = True) -> np.ndarray |
     """A weight as Keras shows it with ``write_images``: ``(k, h, w, 1)`` images, or
     None for shapes it does not draw."""
     w = np.squeeze(np.asarray(weight, np.float32))
-    if w.ndim == 1:  # a bias: one row
-        w = w.reshape(1, 1, w.shape[0], 1)
+    if w.ndim == 1:  # a bias: one column
+        w = w.reshape(1, w.shape[0], 1, 1)
     elif w.ndim == 2:  # a Dense kernel, drawn wide
         if w.shape[0] > w.shape[1]:
             w = w.T

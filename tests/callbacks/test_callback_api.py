@@ -14,7 +14,6 @@ keras = pytest.importorskip("keras")
 
 #: Keras callbacks kerax does not have, and why.
 NOT_PROVIDED = {
-    "TensorBoard": "writes TensorFlow event files (needs the tensorboard protobufs)",
     "OrbaxCheckpoint": "Orbax is not a dependency; ModelCheckpoint('*.ckpt') covers it",
     "RemoteMonitor": "posts to an HTTP server",
 }
