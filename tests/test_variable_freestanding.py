@@ -108,6 +108,7 @@ def test_attribute_variables_are_weights_in_keras_order(models):
     assert [w.name for w in ours.layers[1].non_trainable_weights] == ["off"]
 
 
+@pytest.mark.filterwarnings("ignore:Skipping variable loading")
 def test_attribute_variables_train_as_in_keras(models, tmp_path):
     ref, ours = models
     h_ref = ref.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
