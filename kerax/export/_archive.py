@@ -166,6 +166,12 @@ class ExportArchive:
                 f"dtype (jax.ShapeDtypeStruct, keras.InputSpec, ...); received {bad[0]!r}."
             )
         specs = [(tuple(leaf.shape), _dtype_name(leaf.dtype)) for leaf in leaves]
+        if any(d in ("string", "object") or d.startswith(("str", "bytes")) for _, d in specs):
+            raise ValueError(
+                f"Endpoint '{name}': a string input cannot enter a jax.export program. Export "
+                "the model that follows the text layers (TextVectorization, StringLookup) and "
+                "apply those layers to the text before calling the endpoint."
+            )
         structs = jax.tree_util.tree_unflatten(tree, symbolic_structs(specs))
         weight_structs = [
             [jax.ShapeDtypeStruct(np.shape(v), v.dtype) for v in jax.tree_util.tree_leaves(t)]
@@ -360,4 +366,5 @@ def _current_leaves(layer: Any) -> list[Any]:
 
 
 def _dtype_name(dtype: Any) -> str:
-    return np.dtype(getattr(dtype, "name", dtype) or "float32").name
+    name = getattr(dtype, "name", dtype) or "float32"
+    return "string" if name == "string" else np.dtype(name).name

@@ -92,6 +92,8 @@ def test_refusals_name_the_argument(models, tmp_path):
         archive.add_endpoint("serve", model, spec, polymorphic_shapes=["b, 3"])
     with pytest.raises(ValueError, match="input_signature is required"):
         archive.add_endpoint("serve", lambda t: model(t))
+    with pytest.raises(ValueError, match="string input"):
+        archive.add_endpoint("text", lambda t: t, [Input(shape=(1,), dtype="string")])
     with pytest.raises(TypeError, match="kerax Layer or Model"):
         archive.track({"a": 1})
     with pytest.raises(ValueError, match="No endpoint"):
