@@ -359,6 +359,11 @@ CASES: list[Case] = [
     Case("AutoContrast", _img(2)),
     Case("Solarization", _img(2), {"addition_factor": 0.2}, call=_inference),
     # A cases
+    *(
+        Case(f"Adaptive{k}Pooling{r}D", _img(r, size=5), {"output_size": 3})
+        for k in ("Max", "Average")
+        for r in (1, 2, 3)
+    ),
     # B cases
     # Keras 3.15's Equalization returns its symbolic input as its output (a graph cycle),
     # so no Keras model can wrap it; it has no weights, and the arrays check its numbers.
