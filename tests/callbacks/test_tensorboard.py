@@ -156,6 +156,10 @@ def test_same_events_as_keras(tmp_path, monkeypatch):
     fake_tf.summary = summaries
     monkeypatch.setitem(sys.modules, "tensorflow", fake_tf)
     monkeypatch.setitem(sys.modules, "tensorflow.summary", summaries)
+    from keras.src.utils import module_utils
+
+    for attr in ("module", "_available"):  # Keras's lazy probe must not keep the stand-in
+        monkeypatch.setattr(module_utils.tensorflow, attr, getattr(module_utils.tensorflow, attr))
     theirs = _model(keras)
     args = dict(update_freq=2, histogram_freq=1, write_images=True, write_graph=False)
     fit = dict(batch_size=4, epochs=2, validation_data=VAL, shuffle=False, verbose=0)
