@@ -11,6 +11,7 @@ state, so the state stays the single source of truth.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import operator
 from collections.abc import Iterator, Sequence
@@ -240,3 +241,49 @@ def check_count(owner: Any, values: Sequence[Any], expected: int, arg: str) -> N
             f"{type(owner).__name__}().variables. Received list with length "
             f"{len(values)}, but expected {expected} variables."
         )
+
+
+@contextlib.contextmanager
+def bound_states(metrics: Sequence[Any], values: Sequence[Any]) -> Iterator[Any]:
+    """Runs Keras-style stateful metric code on explicit values (a step's
+    ``metrics_variables``), for every metric of ``metrics`` at once.
+
+    Inside the block, each metric's ``update_state`` / ``result`` / variables read and
+    write its slice of ``values`` (metric by metric, each in ``variables`` order),
+    whether the metric keeps a pure state (kerax's built-ins) or assigns its variables
+    (metrics written the Keras way). Yields ``read()``, which returns the current values
+    in the same order; the metrics' own states are restored on exit.
+    """
+    saved: list[tuple[Any, Any]] = []
+    scopes: list[tuple[Any, StateScope, list[Any]]] = []  # metric, scope, initial
+    start = 0
+    try:
+        for metric in metrics:
+            n = len(metric.stateless_reset_state())
+            part = list(values[start : start + n])
+            start += n
+            saved.append((metric, metric._state))
+            metric._state = rebuild(metric._template(), part)
+            scope = StateScope(metric, part)
+            scope.__enter__()
+            scopes.append((metric, scope, list(part)))
+        if start != len(values):
+            raise ValueError(
+                f"metrics_variables holds {len(values)} values; the metrics "
+                f"{[m.name for m in metrics]} have {start}."
+            )
+
+        def read() -> list[Any]:
+            out: list[Any] = []
+            for metric, scope, _ in scopes:
+                # Declared (Keras-style) variables assign into the scope; kerax's
+                # built-ins replace their pure state.
+                out.extend(scope.values if metric._declared else metric._leaves(metric._state))
+            return out
+
+        yield read
+    finally:
+        for _, scope, _ in reversed(scopes):
+            scope.__exit__(None, None, None)
+        for metric, state in saved:
+            metric._state = state

@@ -1,5 +1,6 @@
-"""Keras 3's JAX trainer hooks on kerax models: ``train_step``, ``test_step``,
-``predict_step`` and ``compute_loss``, with Keras's signatures.
+"""Keras 3's JAX trainer hooks on kerax models, with Keras's signatures:
+``train_step``, ``test_step``, ``predict_step``, ``compute_loss_and_updates``,
+``stateless_compute_loss``, ``compute_loss`` and ``compute_metrics``.
 
 A Keras 3 model on JAX may override its steps::
 
@@ -14,8 +15,11 @@ The lists hold values in the orders of ``model.trainable_variables``,
 (the state is not donated, so a failing step leaves the last state) and runs it in
 ``fit`` (:mod:`kerax.training.keras_loop`); nothing in it runs eagerly per step.
 
-The defaults here are Keras's default steps written with kerax's pure pieces. They
-run only when a model overrides one of the hooks they call (``compute_loss``): a model
+The defaults here are Keras's default steps written with kerax's pure pieces, calling
+one another as Keras's do (``train_step`` differentiates ``compute_loss_and_updates``,
+which calls ``stateless_call`` and ``stateless_compute_loss``, which calls
+``compute_loss``; the metrics go through ``compute_metrics``), so an override of any
+one of them is used. They run only when a model overrides one of these hooks: a model
 that overrides nothing trains with kerax's own compiled step, which computes the same
 thing faster (on device-resident data, many steps per call).
 """
@@ -61,6 +65,11 @@ def pack_data(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
 
 class KerasSteps:
     """Mixin of :class:`kerax.Model`: Keras's overridable step methods."""
+
+    #: Set by ``make_*_function`` (None until then), as in Keras.
+    train_function: Any = None
+    test_function: Any = None
+    predict_function: Any = None
 
     # ------------------------------------------------------------------ losses
     def compute_loss(
@@ -133,6 +142,91 @@ class KerasSteps:
         preds = jax.tree_util.tree_leaves(y_pred)
         return flat(y, "y"), preds, flat(sample_weight, "sample_weight")
 
+    def stateless_compute_loss(
+        self,
+        trainable_variables: Sequence[Any],
+        non_trainable_variables: Sequence[Any],
+        metrics_variables: Sequence[Any],
+        x: Any = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> tuple[jax.Array, tuple[Any, Any, Any]]:
+        """:meth:`compute_loss` on explicit values, as Keras's JAX trainer calls it.
+
+        kerax's ``compute_loss`` reads nothing from the variables but the losses the
+        step's last ``stateless_call`` collected, so the values pass through.
+
+        Returns:
+            ``(loss, (trainable_variables, non_trainable_variables,
+            metrics_variables))``.
+        """
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return loss, (trainable_variables, non_trainable_variables, metrics_variables)
+
+    def compute_loss_and_updates(
+        self,
+        trainable_variables: Sequence[Any],
+        non_trainable_variables: Sequence[Any],
+        metrics_variables: Sequence[Any],
+        x: Any,
+        y: Any,
+        sample_weight: Any,
+        training: bool = False,
+        optimizer_variables: Any = None,
+    ) -> tuple[jax.Array, tuple[Any, Any, Any, Any]]:
+        """The forward pass and the loss, the function the default train step
+        differentiates (Keras 3's JAX trainer's).
+
+        Returns:
+            ``(loss, (unscaled_loss, y_pred, non_trainable_variables,
+            metrics_variables))``; ``loss`` is scaled by the optimizer's loss scale in
+            training.
+        """
+        y_pred, non_trainable = self.stateless_call(
+            trainable_variables, non_trainable_variables, x, training=training
+        )
+        loss, (_, non_trainable, metrics_variables) = self.stateless_compute_loss(
+            trainable_variables,
+            non_trainable,
+            metrics_variables,
+            x=x,
+            y=y,
+            y_pred=y_pred,
+            sample_weight=sample_weight,
+            training=training,
+        )
+        unscaled = loss
+        if training and self.optimizer is not None and hasattr(self.optimizer, "scale_loss"):
+            loss = self.optimizer.scale_loss(loss)
+        return loss, (unscaled, y_pred, non_trainable, metrics_variables)
+
+    def compute_metrics(
+        self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None
+    ) -> dict[str, Any]:
+        """Updates the compiled metrics with a batch and returns every metric's result
+        (Keras's default; a step calls it with the loss tracker already updated).
+
+        Inside a step kerax traces, the metrics' state is the step's
+        ``metrics_variables``, so an override may call ``update_state`` and
+        ``result`` on ``self.metrics`` as in Keras.
+        """
+        if self._metrics is not None and y is not None:
+            compiled = self._metrics
+            states = {name: metric._own_state() for name, _, metric, _ in compiled.entries}
+            ys, preds, sws = self._flat_targets(y, y_pred, sample_weight)
+            valid = jnp.ones((preds[0].shape[0],), jnp.float32)
+            parts: dict[str, Any] = {}
+            if self._loss is not None and len(compiled.entries) > 1:
+                _, parts = self._loss(ys, preds, sws, valid)
+            loss = jnp.zeros((), jnp.float32)
+            new = compiled.update(states, ys, preds, sws, valid, loss, parts)
+            for name, _, metric, _ in compiled.entries:
+                if name != "loss":  # the step updated the loss tracker already
+                    metric._state = new[name]
+        return self.get_metrics_result()
+
     # ------------------------------------------------------------------ steps
     def train_step(self, state: Sequence[Any], data: Any) -> tuple[dict[str, Any], tuple]:
         """Keras's default JAX train step: one optimizer step on ``data``.
@@ -147,17 +241,24 @@ class KerasSteps:
         """
         trainable, non_trainable, optimizer_vars, metrics_vars = state
         x, y, sample_weight = unpack_data(data)
-
-        def loss_fn(values: list[Any]) -> tuple[jax.Array, tuple[Any, Any]]:
-            y_pred, new_non_trainable = self.stateless_call(values, non_trainable, x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-            return loss, (y_pred, new_non_trainable)
-
-        (loss, (y_pred, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            list(trainable)
+        grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (_, aux), grads = grad_fn(
+            list(trainable),
+            non_trainable,
+            metrics_vars,
+            x,
+            y,
+            sample_weight,
+            training=True,
+            optimizer_variables=optimizer_vars,
         )
+        loss, y_pred, non_trainable, metrics_vars = aux
+        if hasattr(self.optimizer, "unscale_gradients"):
+            grads = self.optimizer.unscale_gradients(grads)
         trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
-        logs, metrics_vars = self._stateless_metrics(metrics_vars, loss, y, y_pred, sample_weight)
+        logs, metrics_vars = self._update_metrics_variables(
+            metrics_vars, loss, x, y, y_pred, sample_weight
+        )
         return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
 
     def test_step(self, state: Sequence[Any], data: Any) -> tuple[dict[str, Any], tuple]:
@@ -172,9 +273,13 @@ class KerasSteps:
         """
         trainable, non_trainable, metrics_vars = state
         x, y, sample_weight = unpack_data(data)
-        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        logs, metrics_vars = self._stateless_metrics(metrics_vars, loss, y, y_pred, sample_weight)
+        loss, aux = self.compute_loss_and_updates(
+            trainable, non_trainable, metrics_vars, x, y, sample_weight, training=False
+        )
+        _, y_pred, non_trainable, metrics_vars = aux
+        logs, metrics_vars = self._update_metrics_variables(
+            metrics_vars, loss, x, y, y_pred, sample_weight
+        )
         return logs, (trainable, non_trainable, metrics_vars)
 
     def predict_step(self, state: Sequence[Any], data: Any) -> tuple[Any, list[Any]]:
@@ -183,13 +288,66 @@ class KerasSteps:
         x, _, _ = unpack_data(data)
         return self.stateless_call(trainable, non_trainable, x, training=False)
 
-    def _stateless_metrics(
-        self, metrics_vars: Sequence[Any], loss: Any, y: Any, y_pred: Any, sample_weight: Any
+    # ------------------------------------------------------------------ functions
+    def make_train_function(self, force: bool = False) -> None:
+        """Sets ``self.train_function``, as Keras 3's JAX trainer does: ``train_step``
+        jitted, called as ``train_function(state, iterator) -> (logs, state)`` on the
+        next batch of ``iterator`` (``steps_per_execution`` batches when compiled with
+        more than one). For custom loops; ``fit`` runs its own compiled programs, and a
+        model that overrides this method is refused by name rather than silently not
+        calling it."""
+        self._make_function("train", force)
+
+    def make_test_function(self, force: bool = False) -> None:
+        """Sets ``self.test_function``: ``test_step`` jitted (see
+        :meth:`make_train_function`)."""
+        self._make_function("test", force)
+
+    def make_predict_function(self, force: bool = False) -> None:
+        """Sets ``self.predict_function``: ``predict_step`` jitted (see
+        :meth:`make_train_function`)."""
+        self._make_function("predict", force)
+
+    def _make_function(self, kind: str, force: bool) -> None:
+        attr = f"{kind}_function"
+        if not force and self.__dict__.get(attr) is not None:
+            return
+        from kerax import random as _random
+        from kerax.training import keras_loop
+
+        program = keras_loop._program(self, kind)
+        key = _random.next_key()
+        calls = iter(range(2**31 - 1))
+        per_call = getattr(self, "_steps_per_execution", 1) if kind != "predict" else 1
+
+        def function(state: Sequence[Any], iterator: Any) -> Any:
+            # Each step draws from its own key, as successive steps of ``fit`` do.
+            out, state = program.host(state, next(iterator), key, next(calls))
+            for _ in range(per_call - 1):
+                try:
+                    data = next(iterator)
+                except StopIteration:
+                    break
+                out, state = program.host(state, data, key, next(calls))
+            return out, state
+
+        self.__dict__[attr] = function
+
+    def _update_metrics_variables(
+        self,
+        metrics_vars: Sequence[Any],
+        loss: Any,
+        x: Any,
+        y: Any,
+        y_pred: Any,
+        sample_weight: Any,
     ) -> tuple[dict[str, Any], list[Any]]:
-        """Updates the metrics on explicit values, as Keras's default step does;
-        returns the logs and the new values (in :func:`metric_values` order)."""
+        """Updates the metrics on explicit values, as Keras's default steps do; returns
+        the logs and the new values (in :func:`metric_values` order)."""
         from kerax.layers._overrides import user_defines
 
+        if user_defines(type(self), "compute_metrics"):
+            return self._run_compute_metrics(metrics_vars, loss, x, y, y_pred, sample_weight)
         if user_defines(type(self), "metrics") or self._metrics is None:
             return _keras_metrics_update(self.metrics, metrics_vars, loss, y, y_pred, sample_weight)
         compiled = self._metrics
@@ -200,26 +358,85 @@ class KerasSteps:
         if self._loss is not None and y is not None and len(compiled.entries) > 1:
             _, parts = self._loss(ys, preds, sws, valid)
         states = compiled.update(states, ys, preds, sws, valid, loss, parts)
-        return compiled.results(states), _compiled_values(compiled, states)
+        values = _compiled_values(compiled, states)
+        logs = dict(compiled.results(states))
+        # Metrics held as attributes are listed and logged, as in Keras; only a step
+        # of the user's updates them.
+        rest = list(metrics_vars[len(values) :])
+        start = 0
+        for metric in attribute_metrics(self, exclude=[e[2] for e in compiled.entries]):
+            n = len(metric.stateless_reset_state())
+            logs[metric.name] = metric.stateless_result(rest[start : start + n])
+            start += n
+        return logs, values + rest
+
+    def _run_compute_metrics(
+        self,
+        metrics_vars: Sequence[Any],
+        loss: Any,
+        x: Any,
+        y: Any,
+        y_pred: Any,
+        sample_weight: Any,
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """A user's ``compute_metrics`` run on the step's metric values: the metric
+        objects read and update those values (as Keras's stateless scope does), the
+        loss tracker first takes the batch's loss weighted by its size."""
+        from kerax.metrics._variables import bound_states
+
+        metrics = list(self.metrics)
+        with bound_states(metrics, metrics_vars) as read:
+            tracker = next((m for m in metrics if m.name == "loss"), None)
+            if tracker is not None and self._metrics is not None:
+                rows = jax.tree_util.tree_leaves(x)[0].shape[0]
+                tracker.update_state(loss, sample_weight=rows)
+            logs = self.compute_metrics(x, y, y_pred, sample_weight)
+            return dict(logs), read()
+
+
+def attribute_metrics(model: Any, exclude: Sequence[Any] = ()) -> list[Any]:
+    """The metric objects ``model`` holds as attributes (directly or in a list, tuple
+    or dict), in the order they were set, leaving out ``exclude``."""
+    from kerax.metrics import Metric
+
+    seen = {id(m) for m in exclude}
+    found: list[Any] = []
+    for value in vars(model).values():
+        items = (
+            value.values()
+            if isinstance(value, Mapping)
+            else value
+            if isinstance(value, list | tuple)
+            else (value,)
+        )
+        for item in items:
+            if isinstance(item, Metric) and id(item) not in seen:
+                seen.add(id(item))
+                found.append(item)
+    return found
 
 
 def metric_values(model: Any) -> list[Any]:
     """The current values of the model's metric variables, in the order a step's
-    ``metrics_variables`` holds them: metric by metric, each in ``variables`` order."""
-    from kerax.layers._overrides import user_defines
-
-    if user_defines(type(model), "metrics") or model._metrics is None:
-        return [v.value for m in model.metrics for v in m.variables]
-    return _compiled_values(model._metrics, model._metrics.init())
+    ``metrics_variables`` holds them: metric by metric (``model.metrics``), each in
+    ``variables`` order."""
+    return [v for m in model.metrics for v in m._leaves(m._own_state())]
 
 
 def metric_initial_values(model: Any) -> list[Any]:
     """Fresh values in :func:`metric_values` order (what a metrics reset gives)."""
-    from kerax.layers._overrides import user_defines
+    return [v for m in model.metrics for v in m.stateless_reset_state()]
 
-    if user_defines(type(model), "metrics") or model._metrics is None:
-        return [v for m in model.metrics for v in m.stateless_reset_state()]
-    return _compiled_values(model._metrics, model._metrics.init())
+
+def set_metric_values(model: Any, values: Sequence[Any]) -> None:
+    """Makes ``values`` (in :func:`metric_values` order) the metrics' own states."""
+    from kerax.metrics._variables import rebuild
+
+    start = 0
+    for metric in model.metrics:
+        n = len(metric.stateless_reset_state())
+        metric._state = rebuild(metric._template(), list(values[start : start + n]))
+        start += n
 
 
 def _compiled_values(compiled: Any, states: dict[str, Any]) -> list[Any]:

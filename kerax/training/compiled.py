@@ -16,6 +16,7 @@ import optax
 
 from kerax import optimizers as _optimizers
 from kerax.errors import NotCompiledError
+from kerax.graph import step_context as _step_context
 from kerax.training import hooks as _hooks
 from kerax.training import resolve as _resolve
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics, check_names
@@ -121,16 +122,40 @@ class Compiled:
 
     @property
     def metrics(self) -> list[Any]:
-        """The metric objects of the compile, loss trackers first (empty before the
-        model is compiled and built)."""
-        return [entry[2] for entry in self._metrics.entries] if self._metrics else []
+        """The metric objects: the compile's, loss trackers first (once the model is
+        compiled and built), then the metrics the model holds as attributes (a
+        tracker ``self.loss_tracker = Mean(...)``), as Keras lists them."""
+        from kerax.models.keras_steps import attribute_metrics
+
+        compiled = [entry[2] for entry in self._metrics.entries] if self._metrics else []
+        return compiled + attribute_metrics(self, exclude=compiled)
 
     def get_metrics_result(self) -> dict[str, float]:
         """The latest logged values: the last epoch's training logs after ``fit``,
         the results of the last ``evaluate`` or ``*_on_batch`` call."""
+        if _step_context.current() is not None:
+            return self._traced_metrics_result()
         if self._metric_results is None:
             return self._reset_results()
         return dict(self._metric_results)
+
+    def _traced_metrics_result(self) -> dict[str, Any]:
+        """Inside a step kerax traces (a ``compute_metrics`` override calling it): the
+        results of the metric objects, whose state is the step's."""
+        from kerax.layers._overrides import user_defines
+
+        if user_defines(type(self), "metrics") or self._metrics is None:
+            named = [(m.name, m) for m in self.metrics]
+        else:
+            named = [(name, metric) for name, _, metric, _ in self._metrics.entries]
+        logs: dict[str, Any] = {}
+        for name, metric in named:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[name] = result
+        return logs
 
     def reset_metrics(self) -> None:
         """Resets the values :meth:`get_metrics_result` reports (every ``fit`` epoch and

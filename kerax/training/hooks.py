@@ -25,16 +25,23 @@ _PREDICT = ("predict", "predict_on_batch")
 
 #: Keras hooks kerax does not run yet, and the entry points that would run them.
 UNHONOURED: dict[str, tuple[str, ...]] = {
-    "stateless_compute_loss": _TRAIN + _TEST,
-    "compute_metrics": _TRAIN + _TEST,
     "make_train_function": _TRAIN,
     "make_test_function": _TEST + ("fit",),
     "make_predict_function": _PREDICT,
 }
 
-#: Hooks kerax runs (``train_step``, ``test_step``, ``predict_step``, ``compute_loss``
-#: and an overridden ``metrics`` property, through :mod:`kerax.training.keras_loop`).
-HONOURED = ("train_step", "test_step", "predict_step", "compute_loss", "metrics")
+#: Hooks kerax runs, through :mod:`kerax.training.keras_loop` (Keras's default steps
+#: call one another as Keras's do: :mod:`kerax.models.keras_steps`).
+HONOURED = (
+    "train_step",
+    "test_step",
+    "predict_step",
+    "compute_loss_and_updates",
+    "stateless_compute_loss",
+    "compute_loss",
+    "compute_metrics",
+    "metrics",
+)
 
 
 def check(model: Any, entry: str) -> None:

@@ -126,6 +126,7 @@ KERAS_TRAINER_HOOKS = {
     "predict_step": "predict",
     "compute_loss": "fit",
     "stateless_compute_loss": "fit",
+    "compute_loss_and_updates": "fit",
     "compute_metrics": "evaluate",
     "make_train_function": "fit",
     "make_test_function": "evaluate",
