@@ -156,3 +156,25 @@ def test_variable_adopted_after_values_exist_keeps_its_value():
     assert layer.extra.path == f"{layer.name}/extra"
     with pytest.raises(ValueError, match="already has a weight named 'extra'"):
         layer.again = kerax.Variable(0.0, name="extra")
+
+
+def test_variable_of_a_subclassed_model_trains_as_in_keras():
+    got = []
+    for lib in (keras, kerax):
+
+        class Scaled(lib.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.dense = lib.layers.Dense(2, kernel_initializer="ones")  # noqa: B023
+                self.scale = lib.Variable(np.full((2,), 2.0, "float32"), name="scale")  # noqa: B023
+
+            def call(self, x):
+                return self.dense(x) * self.scale
+
+        model = Scaled()
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+        model.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        got.append(([(w.name, tuple(w.shape)) for w in model.weights], model.get_weights()))
+    assert got[1][0] == got[0][0]
+    for a, b in zip(got[1][1], got[0][1], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
