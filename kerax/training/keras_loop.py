@@ -45,8 +45,9 @@ from kerax.training import devices as _devices
 from kerax.training import fit_loop as _fit_loop
 from kerax.training import keras_epochs as _epochs
 
-_TRAIN_HOOKS = ("train_step", "compute_loss", "metrics")
-_TEST_HOOKS = ("test_step", "compute_loss", "metrics")
+_LOSS_HOOKS = ("compute_loss_and_updates", "stateless_compute_loss", "compute_loss")
+_TRAIN_HOOKS = ("train_step", *_LOSS_HOOKS, "compute_metrics", "metrics")
+_TEST_HOOKS = ("test_step", *_LOSS_HOOKS, "compute_metrics", "metrics")
 _PREDICT_HOOKS = ("predict_step",)
 
 
@@ -162,10 +163,8 @@ def _write_back(model: Any, state: Sequence[Any], kind: str) -> None:
     if kind == "train" and state[2]:
         model.optimizer.set_weights(list(state[2]))
     metrics = state[3] if kind == "train" else state[2] if kind == "test" else None
-    if metrics is not None and (user_defines(type(model), "metrics") or model._metrics is None):
-        handles = [v for m in model.metrics for v in m.variables]
-        for handle, value in zip(handles, metrics, strict=True):
-            handle.assign(value)
+    if metrics is not None:
+        _steps.set_metric_values(model, metrics)
 
 
 def _program(model: Any, kind: str) -> _epochs.StepPrograms:
