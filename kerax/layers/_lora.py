@@ -141,9 +141,9 @@ class LoraMixin:
 
         The layer then computes with ``w + (lora_alpha / rank) * a @ b``, where ``a``
         and ``b`` are new float32 weights (``b`` starts at zeros, so the outputs do not
-        change until ``a`` and ``b`` are trained). A model that contains the layer
-        compiles its training step again at its next ``fit``; call ``compile`` first if
-        the model already trained, so that the optimizer starts over the new weights.
+        change until ``a`` and ``b`` are trained). Enable LoRA before ``compile``, or call
+        ``compile`` again afterwards, as in Keras: a model's compiled training step and
+        optimizer state are made for the weights it had when they were made.
 
         Args:
             rank: The rank of the update, a positive integer.
