@@ -382,6 +382,18 @@ CASES: list[Case] = [
     Case("RandomSharpness", _img(2), {"factor": 0.2}, call=_inference),
     Case("RandomGaussianBlur", _img(2), call=_inference),
     # C cases
+    Case("MixUp", _img(2), call=_inference),
+    Case("CutMix", _img(2), call=_inference),
+    Case("RandomErasing", _img(2), call=_inference),
+    Case("RandomShear", _img(2), {"x_factor": 0.2, "y_factor": 0.1}, call=_inference),
+    Case("RandomPerspective", _img(2), call=_inference),
+    Case("RandomElasticTransform", _img(2), call=_inference),
+    Case(
+        "Pipeline",
+        _img(2),
+        layer=lambda lib: lib.layers.Pipeline([lib.layers.Dense(2), lib.layers.RandomFlip()]),
+        call=_inference,
+    ),
     # D cases
     # E cases
     # F cases
