@@ -192,20 +192,27 @@ def _lambda_function(value: Any, custom_objects: dict[str, Any] | None, where: s
 def _check_keras_only(cls: type, inner: dict[str, Any], where: str) -> None:
     """Refuses, by name, the Keras features that a config asks for and this layer class
     cannot honour (so that none is dropped silently): quantization, and LoRA on a layer
-    class without ``enable_lora``."""
-    if inner.get("quantization_config") is not None:
+    class without ``enable_lora``. A class whose constructor names the key takes it."""
+    try:
+        own = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        own = {}
+    if inner.get("quantization_config") is not None and "quantization_config" not in own:
         raise ValueError(
             f"{where}, argument 'quantization_config': quantized layers are not supported "
             f"by kerax; received {inner['quantization_config']!r}."
         )
-    if not hasattr(cls, "enable_lora"):
-        for key in _LORA_KEYS:
-            if inner.get(key) is not None:
-                raise ValueError(
-                    f"{where}, argument '{key}': LoRA is supported by kerax on Dense, "
-                    f"EinsumDense and Embedding only; received {key}={inner[key]!r}."
-                )
-            inner.pop(key, None)
+    if hasattr(cls, "enable_lora"):
+        return
+    for key in _LORA_KEYS:
+        if key in own:
+            continue
+        if inner.get(key) is not None:
+            raise ValueError(
+                f"{where}, argument '{key}': LoRA is supported by kerax on Dense, "
+                f"EinsumDense and Embedding only; received {key}={inner[key]!r}."
+            )
+        inner.pop(key, None)
 
 
 def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
