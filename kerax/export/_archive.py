@@ -159,7 +159,7 @@ class ExportArchive:
                 return fn(*args)
 
         leaves, tree = jax.tree_util.tree_flatten(list(input_signature), is_leaf=is_spec)
-        bad = [leaf for leaf in leaves if not is_spec(leaf)]
+        bad = [leaf for leaf in leaves if not is_spec(leaf) or leaf.shape is None]
         if bad:
             raise TypeError(
                 f"Endpoint '{name}': every leaf of input_signature must have a shape and a "
@@ -210,13 +210,14 @@ class ExportArchive:
         Args:
             name: An identifier, not taken by an endpoint, a collection or the reserved
                 names of :meth:`add_endpoint`.
-            variables: A list, tuple or set of kerax ``Variable`` objects (e.g.
-                ``model.optimizer.variables``).
+            variables: A list, tuple or set of kerax variables: layer weights
+                (``Variable``) or optimizer / metric state (``model.optimizer.variables``).
 
         Raises:
             ValueError: For a bad or taken name.
             TypeError: If ``variables`` is not a collection of ``Variable`` objects.
         """
+        from kerax.metrics._variables import StateVariable
         from kerax.variables import Variable
 
         self._check_name(name, "Variable collection")
@@ -225,7 +226,7 @@ class ExportArchive:
                 f"add_variable_collection('{name}'): expected a list, tuple or set of "
                 f"Variables; received {type(variables).__name__}."
             )
-        bad = [v for v in variables if not isinstance(v, Variable)]
+        bad = [v for v in variables if not isinstance(v, Variable | StateVariable)]
         if bad:
             raise TypeError(
                 f"add_variable_collection('{name}'): expected kerax Variables; received "
@@ -294,7 +295,7 @@ class ExportArchive:
             extra = []
             for name, variables in self._collections.items():
                 first = len(weights) + len(extra)
-                extra += [np.asarray(v.numpy()) for v in variables]
+                extra += [np.asarray(v.value) for v in variables]
                 manifest["collections"][name] = list(range(first, first + len(variables)))
             save_arrays(os.path.join(tmp, "variables.npz"), [*weights, *extra])
             with open(os.path.join(tmp, "archive.json"), "w") as f:

@@ -68,6 +68,8 @@ def test_weights_are_arguments_read_at_write_out(tmp_path):
         lambda t: model(t, training=False) * 2.0,
         input_signature=[jax.ShapeDtypeStruct((None, None, 2), "float32")],
     )
+    model.compile(kerax.optimizers.Adam(), "mse")
+    archive.add_variable_collection("optimizer_variables", model.optimizer.variables)
     kernel, bias = model.get_weights()
     model.set_weights([kernel + 1.0, bias - 1.0])  # after add_endpoint, before write_out
     archive.write_out(str(tmp_path / "a"), verbose=False)
@@ -76,6 +78,10 @@ def test_weights_are_arguments_read_at_write_out(tmp_path):
     expected = 2.0 * (data @ (kernel + 1.0) + (bias - 1.0))
     np.testing.assert_allclose(np.asarray(reloaded.double(data)), expected, rtol=1e-5, atol=1e-5)
     assert reloaded.endpoints["double"].inputs == [{"shape": [None, None, 2], "dtype": "float32"}]
+    saved = reloaded.optimizer_variables
+    assert len(saved) == len(model.optimizer.variables) > 0
+    for got, v in zip(saved, model.optimizer.variables):
+        np.testing.assert_array_equal(got, np.asarray(v.value))
 
 
 def test_refusals_name_the_argument(models, tmp_path):
