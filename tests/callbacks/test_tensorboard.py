@@ -205,6 +205,14 @@ def test_profile_and_batch_timing_run_one_step_per_call(model, tmp_path):
     assert all(v > 0 for _, v in train["batch_steps_per_second"])
 
 
+def test_summary_writes_custom_scalars_into_train(tmp_path):
+    cb = TensorBoard(tmp_path)
+    cb.summary.scalar("custom", 3.5, 5)
+    cb.on_train_end()  # closes the writers
+    train, plugins = read_run(str(tmp_path / "train"))
+    assert train["custom"] == [(5, 3.5)] and plugins["custom"] == "scalars"
+
+
 def test_bad_arguments_are_refused(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="update_freq"):
         TensorBoard(tmp_path, update_freq="sometimes")
