@@ -144,13 +144,43 @@ def _variables(model: Any) -> tuple[list[Any], list[Any]]:
     )
 
 
-def _optimizer_values(model: Any) -> list[Any]:
-    optimizer = model.optimizer
-    if optimizer is None or not hasattr(optimizer, "variables"):
+def model_optimizers(model: Any) -> list[tuple[str, Any]]:
+    """``model.optimizer`` and the other optimizers the model holds as attributes
+    (``self.d_optimizer`` set in a GAN's own ``compile``), by attribute name."""
+    from kerax.optimizers import Optimizer
+
+    found: list[tuple[str, Any]] = []
+    if getattr(model, "optimizer", None) is not None:
+        found.append(("optimizer", model.optimizer))
+    for name, value in vars(model).items():
+        if isinstance(value, Optimizer) and all(value is not o for _, o in found):
+            found.append((name, value))
+    return found
+
+
+def _optimizer_values(model: Any) -> list[Any] | dict[str, list[Any]]:
+    """The ``optimizer_variables`` of a step's state: the values of
+    ``model.optimizer.variables`` as in Keras; a model that holds other optimizers
+    too gets ``{attribute name: values}`` (see :mod:`kerax.models.keras_steps`)."""
+    optimizers = model_optimizers(model)
+    if not optimizers:
         return []
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
-    return [v.value for v in optimizer.variables]
+    values: dict[str, list[Any]] = {}
+    for name, optimizer in optimizers:
+        if not hasattr(optimizer, "variables"):  # an optax transformation
+            values[name] = []
+            continue
+        if not optimizer.built:
+            if name != "optimizer":
+                raise ValueError(
+                    f"{type(model).__name__}.{name} is not built, so kerax cannot tell which "
+                    "variables it updates and cannot give its state to `train_step`. Build "
+                    f"it in your `compile`: `self.{name}.build(<the sub-model>."
+                    "trainable_variables)`."
+                )
+            optimizer.build(model.trainable_variables)
+        values[name] = [v.value for v in optimizer.variables]
+    return values["optimizer"] if list(values) == ["optimizer"] else values
 
 
 def _write_back(model: Any, state: Sequence[Any], kind: str) -> None:
@@ -160,7 +190,11 @@ def _write_back(model: Any, state: Sequence[Any], kind: str) -> None:
         handle.assign(value)
     for handle, value in zip(model.non_trainable_variables, non_trainable, strict=True):
         handle.assign(value)
-    if kind == "train" and state[2]:
+    if kind == "train" and isinstance(state[2], dict):
+        for name, optimizer in model_optimizers(model):
+            if state[2].get(name):
+                optimizer.set_weights(list(state[2][name]))
+    elif kind == "train" and state[2]:
         model.optimizer.set_weights(list(state[2]))
     metrics = state[3] if kind == "train" else state[2] if kind == "test" else None
     if metrics is not None:
