@@ -216,12 +216,55 @@ def _program(model: Any, kind: str) -> _epochs.StepPrograms:
 
 # ---------------------------------------------------------------------- data
 def _on_device(tree: Any) -> Any:
+    """A host batch on the device(s): under a distribution, each array split over the
+    batch axis when its rows divide evenly (else copied to every device: a short last
+    batch is exact, not padded, so it may not split)."""
+    dist = _devices.distribution()
+
     def put(a: Any) -> Any:
         if a is None:
             return None
-        return jnp.asarray(a)
+        if dist is None:
+            return jnp.asarray(a)
+        a = np.asarray(a)
+        split = a.ndim and a.shape[0] % dist.num_batch_shards == 0
+        return jax.device_put(a, dist.batch_sharding(a.ndim) if split else dist.replicated())
 
     return jax.tree_util.tree_map(put, tree, is_leaf=lambda a: a is None)
+
+
+def _placed(model: Any, state: Sequence[Any]) -> tuple[Any, ...]:
+    """A step's state where the current distribution wants it: the model's variables
+    by their layouts, the rest (optimizer and metric values) on every device. Without
+    a distribution the state is left as it is."""
+    dist = _devices.distribution()
+    if dist is None:
+        return tuple(state)
+    if dist.num_processes > 1:
+        raise NotImplementedError(
+            f"{type(model).__name__} has its own steps, which kerax does not run over "
+            "several processes yet; use one process (all its local devices), or the "
+            "built-in step."
+        )
+
+    def by_layout(handles: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+        return [
+            jax.device_put(v, dist.variable_layout(h.path, np.shape(v)).sharding())
+            for h, v in zip(handles, values, strict=True)
+        ]
+
+    placed = [
+        by_layout(model.trainable_variables, state[0]),
+        by_layout(model.non_trainable_variables, state[1]),
+    ]
+    return (*placed, *(_everywhere(part) for part in state[2:]))
+
+
+def _everywhere(tree: Any) -> Any:
+    """``tree`` on every device of the current distribution's mesh (as it is without
+    one)."""
+    dist = _devices.distribution()
+    return tree if dist is None else jax.device_put(tree, dist.replicated())
 
 
 class _ArrayBatches:
@@ -329,6 +372,7 @@ def fit(
     key = _random.next_key()
     trainable, non_trainable = _variables(model)
     state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
+    state = _placed(model, state)
     watched = cb.watches_training_batches()
     # In-memory data goes to the device once; under a distribution, batches are placed
     # from the host as before (exact batches need not divide over the devices).
@@ -341,7 +385,7 @@ def fit(
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cb.on_epoch_begin(epoch)
-            state = (*state[:3], _steps.metric_initial_values(model))
+            state = (*state[:3], _everywhere(_steps.metric_initial_values(model)))
             if arrays is not None:
                 rng = np.random.default_rng([model._order_seed, epoch]) if shuffle else None
                 order = rng.permutation(arrays.rows) if rng else np.arange(arrays.rows)
@@ -522,7 +566,7 @@ def evaluate(
         batches, count = _iterable_batches(x), steps
     cb = CallbackList(list(callbacks or []), model=model, steps=count, verbose=verbose)
     trainable, non_trainable = _variables(model)
-    state = (trainable, non_trainable, _steps.metric_initial_values(model))
+    state = _placed(model, (trainable, non_trainable, _steps.metric_initial_values(model)))
     key = _random.next_key()
     logs: dict[str, Any] = {}
     try:
@@ -558,7 +602,7 @@ def predict(
     else:
         batches, count = _iterable_batches(x), steps
     cb = CallbackList(list(callbacks or []), model=model, steps=count, verbose=0)
-    trainable, non_trainable = _variables(model)
+    trainable, non_trainable = _placed(model, _variables(model))
     key = _random.next_key()
     outputs: list[Any] = []
     cb.on_predict_begin()
@@ -584,6 +628,7 @@ def train_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, 
     counter = int(model.__dict__.get("_keras_step_count", 0))
     trainable, non_trainable = _variables(model)
     state = (trainable, non_trainable, _optimizer_values(model), _steps.metric_values(model))
+    state = _placed(model, state)
     data = _on_device(_steps.pack_data(x, y, sample_weight))
     try:
         logs, state = _program(model, "train").host(state, data, _random.next_key(), counter)
@@ -597,7 +642,7 @@ def test_on_batch(model: Any, x: Any, y: Any, sample_weight: Any) -> dict[str, A
     """One ``test_step`` on one batch, metrics fresh; returns its logs."""
     check_signature(model, "test_step", 2)
     trainable, non_trainable = _variables(model)
-    state = (trainable, non_trainable, _steps.metric_initial_values(model))
+    state = _placed(model, (trainable, non_trainable, _steps.metric_initial_values(model)))
     data = _on_device(_steps.pack_data(x, y, sample_weight))
     try:
         logs, state = _program(model, "test").host(state, data, _random.next_key(), 0)

@@ -35,6 +35,14 @@ def test_data_parallel_training_equals_single_device():
     assert "batch size 6 does not split evenly over the 4 devices" in result["batch_error"]
 
 
+def test_a_custom_train_step_runs_data_parallel_like_one_device():
+    result = _run("custom_step")
+    assert result["devices"] == 4
+    assert result["max_diff"] < 1e-5
+    assert result["batch_devices"] == [[4, 4]] * 8  # 4 batches per epoch, each split
+    assert result["loss_finite"]
+
+
 def test_layout_map_shards_kernels_and_rejects_bad_layouts():
     result = _run("model_parallel")
     assert result["spec"] == ["None", "model"]
