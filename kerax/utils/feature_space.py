@@ -328,6 +328,19 @@ class FeatureSpace(FeatureHelpers):
             return {key: value[0] for key, value in out.items()}
         return out[0]
 
+    def save(self, filepath: str) -> None:
+        """Not provided: kerax's ``load_model`` restores models, not feature spaces.
+
+        Raises:
+            NotImplementedError: Always, naming what to save instead.
+        """
+        raise NotImplementedError(
+            f"FeatureSpace.save({filepath!r}) is not supported by kerax: save a model built on "
+            "the feature space instead, e.g. kerax.Model(fs.get_inputs(), "
+            "fs.get_encoded_features()).save(path); its preprocessing layers keep their "
+            "adapted state, and the loaded model encodes raw dict inputs."
+        )
+
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         return {

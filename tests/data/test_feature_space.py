@@ -167,6 +167,8 @@ def test_dict_output_config_round_trip_and_errors():
         FS({"a": "floaty"})
     with pytest.raises(ValueError, match="output_mode"):
         FS({"a": "float"}, output_mode="stack")
+    with pytest.raises(NotImplementedError, match="get_encoded_features"):
+        space.save("space.keras")
     with pytest.raises(ValueError, match="only be called with a dict"):
         space([1, 2])
     ints = FS({"n": FS.integer_categorical(output_mode="int")})

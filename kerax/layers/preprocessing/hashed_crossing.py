@@ -69,6 +69,8 @@ def _kind(value: Any) -> str:
     dtype = getattr(value, "dtype", None)
     if dtype is None:
         dtype = np.asarray(value).dtype
+    if str(dtype) == "string":  # a symbolic string tensor
+        return "O"
     return np.dtype(dtype).kind
 
 
@@ -183,8 +185,13 @@ class HashedCrossing(Layer):
                     self.num_bins,
                 )
                 return self._encode(jnp.asarray(buckets.astype(np.int32)))
-        else:
-            self._check(inputs)
+        elif any(_kind(x) in "USO" for x in self._check(inputs)):
+            raise ValueError(
+                f"HashedCrossing '{self.name}' cannot cross string features inside a model: "
+                "a compiled model holds no strings. Map them to integers first (StringLookup "
+                "on the string Input, as FeatureSpace does), or call the layer directly on "
+                "host arrays of strings."
+            )
         return super().__call__(inputs, *args, **kwargs)
 
     def apply(self, ctx: Any, inputs: Sequence[jax.Array]) -> jax.Array:

@@ -77,6 +77,8 @@ def test_dtypes_config_and_errors():
         L.HashedCrossing(num_bins=10)((np.array([[[1]]]), np.array([[[1]]])))
     with pytest.raises(ValueError, match="integer or string"):
         L.HashedCrossing(num_bins=10)((np.array([1.0]), np.array([1.0])))
+    with pytest.raises(ValueError, match="StringLookup"):
+        L.HashedCrossing(4)([kerax.Input((1,), dtype="string"), kerax.Input((1,), dtype="int32")])
     with pytest.raises(ValueError, match="sparse=True"):
         L.HashedCrossing(num_bins=10, sparse=True)
     with pytest.raises(ValueError, match="output_mode"):
