@@ -114,10 +114,12 @@ from kerax.layers.regularization import (
     SpatialDropout3D,
 )
 from kerax.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from kerax.layers.reversible_embedding import ReversibleEmbedding
 from kerax.layers.rms_normalization import RMSNormalization
 from kerax.layers.rnn import RNN, StackedRNNCells
 from kerax.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from kerax.layers.simple_rnn import SimpleRNN, SimpleRNNCell
+from kerax.layers.spectral_normalization import SpectralNormalization
 from kerax.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 from kerax.layers.wrappers import Bidirectional, TimeDistributed
 from kerax.layers.zero_padding import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
@@ -234,6 +236,7 @@ __all__ = [
     "RepeatVector",
     "Reshape",
     "Resizing",
+    "ReversibleEmbedding",
     "SeparableConv1D",
     "SeparableConv2D",
     "SimpleRNN",
@@ -243,6 +246,7 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "SpectralNormalization",
     "STFTSpectrogram",
     "StackedRNNCells",
     "StringLookup",

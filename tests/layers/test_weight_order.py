@@ -364,6 +364,21 @@ CASES: list[Case] = [
         for k in ("Max", "Average")
         for r in (1, 2, 3)
     ),
+    Case("ReversibleEmbedding", ((2, 3),), {"input_dim": 5, "output_dim": 2}, dtype="int32"),
+    Case(
+        "ReversibleEmbedding",
+        ((2, 3),),
+        {"input_dim": 5, "output_dim": 2, "tie_weights": False},
+        dtype="int32",
+        name="untied",
+    ),
+    Case("SpectralNormalization", ((2, 3),), lambda lib: {"layer": lib.layers.Dense(4)}),
+    Case(
+        "SpectralNormalization",
+        _img(2),
+        lambda lib: {"layer": lib.layers.Conv2D(2, 3), "power_iterations": 2},
+        name="conv",
+    ),
     # B cases
     # Keras 3.15's Equalization returns its symbolic input as its output (a graph cycle),
     # so no Keras model can wrap it; it has no weights, and the arrays check its numbers.
@@ -382,6 +397,18 @@ CASES: list[Case] = [
     Case("RandomSharpness", _img(2), {"factor": 0.2}, call=_inference),
     Case("RandomGaussianBlur", _img(2), call=_inference),
     # C cases
+    Case("MixUp", _img(2), call=_inference),
+    Case("CutMix", _img(2), call=_inference),
+    Case("RandomErasing", _img(2), call=_inference),
+    Case("RandomShear", _img(2), {"x_factor": 0.2, "y_factor": 0.1}, call=_inference),
+    Case("RandomPerspective", _img(2), call=_inference),
+    Case("RandomElasticTransform", _img(2), call=_inference),
+    Case(
+        "Pipeline",
+        _img(2),
+        layer=lambda lib: lib.layers.Pipeline([lib.layers.Dense(2), lib.layers.RandomFlip()]),
+        call=_inference,
+    ),
     Case("MixUp", _img(2), call=_inference),
     Case("CutMix", _img(2), call=_inference),
     Case("RandomErasing", _img(2), call=_inference),
