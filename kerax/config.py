@@ -1,4 +1,6 @@
-"""Process-wide settings: the persistent compile cache.
+"""Process-wide settings: Keras's ``keras.config`` names (the global settings, the
+debugging caps on ``fit``, the interactive-logging switch) and the persistent compile
+cache.
 
 XLA compilation dominates the first step of ``fit``. kerax turns on JAX's persistent
 compilation cache when it is imported, so a second run of the same script (or a test
