@@ -238,7 +238,8 @@ class MelSpectrogram(Layer):
         ref_power: The power that maps to 0 dB (default 1).
 
     Input shape:
-        ``(batch, samples)`` or ``(samples,)``.
+        ``(batch, samples)`` or ``(samples,)``; the number of samples must be known (a
+        model input of unknown length is refused).
 
     Output shape:
         ``(batch, num_mel_bins, frames)`` or ``(num_mel_bins, frames)``, with
@@ -283,6 +284,12 @@ class MelSpectrogram(Layer):
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
         dtype = self.compute_dtype if self.compute_dtype in ("float32", "float64") else "float32"
         x = jnp.asarray(inputs, dtype)
+        if not isinstance(x.shape[-1], int):
+            raise ValueError(
+                f"MelSpectrogram '{self.name}' needs a known number of samples (its reflect "
+                "padding and framing are static); received an unknown length. Give the model "
+                "input a fixed length, e.g. Input((samples,))."
+            )
         window = self.window
         if isinstance(window, str) and window not in ("hann", "hamming"):
             window = get_window(window, self.sequence_length, periodic=True)

@@ -154,5 +154,7 @@ def test_mel_spectrogram_in_a_model_and_unbatched():
     np.testing.assert_allclose(
         single, np.asarray(keras.layers.MelSpectrogram(**kwargs)(MONO[0])), **TOL
     )
+    with pytest.raises(ValueError, match="known number of samples"):
+        L.MelSpectrogram(**kwargs)(kerax.Input((None,)))
     with pytest.raises(ValueError, match="sequence_length"):
         L.MelSpectrogram(fft_length=16, sequence_length=32)
