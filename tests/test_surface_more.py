@@ -199,6 +199,7 @@ def _with_metrics(lib):
             return self.dense(x)
 
     layer = Tracked(name="tracked")
+    assert layer.path is None  # until built
     layer(X[:2])
     return layer
 

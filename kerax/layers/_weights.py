@@ -193,11 +193,13 @@ class LayerWeights:
         return self.non_trainable_weights
 
     @property
-    def path(self) -> str:
-        """The layer's path: its name (kerax has no name scopes, so a layer created
-        inside another layer's ``__init__`` is not prefixed with its parent's path as
-        in Keras)."""
-        return self.name
+    def path(self) -> str | None:
+        """The layer's path: None until it is built, then its name, as for a Keras layer
+        built on its own. kerax has no name scopes: Keras prefixes the parent's path
+        (``"outer/inner"``) for a layer built inside another layer's ``build`` or
+        ``call``, and leaves the path of layers it builds at construction (``Dropout``,
+        ``Activation``) None."""
+        return self.name if self.built else None
 
     @property
     def metrics(self) -> list[Any]:
