@@ -5,13 +5,14 @@ channels)``; ``data_format="channels_first"`` puts channels before height instea
 
 One private module per kind of op: size (resize, resample, pad, crop), warps (affine
 and perspective transforms, coordinate sampling), patches, colour conversions and
-filters.
+filters, and the random elastic deformation.
 """
 
 from __future__ import annotations
 
-from kerax.ops.image import _color, _filters, _patches, _size, _warp
+from kerax.ops.image import _color, _elastic, _filters, _patches, _size, _warp
 from kerax.ops.image._color import *  # noqa: F403
+from kerax.ops.image._elastic import *  # noqa: F403
 from kerax.ops.image._filters import *  # noqa: F403
 from kerax.ops.image._patches import *  # noqa: F403
 from kerax.ops.image._size import *  # noqa: F403
@@ -23,6 +24,7 @@ __all__ = [
     *_patches.__all__,
     *_color.__all__,
     *_filters.__all__,
+    *_elastic.__all__,
 ]
 
 # The ops keep ``kerax.ops.image`` as their module, their public home, as before the split.
