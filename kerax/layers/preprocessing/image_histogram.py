@@ -24,12 +24,13 @@ def _affine(x: jax.Array, source: Sequence[float], target: Sequence[float]) -> j
 
 
 def equalize(x: jax.Array, value_range: Sequence[float], bins: int = 256) -> jax.Array:
-    """Histogram equalization of each channel of the channels-last batch ``x``.
+    """Histogram equalization of each channel of each image of the channels-last batch
+    ``x``; a channel whose values fall in one bin is kept."""
+    return jax.vmap(lambda image: _equalize_pooled(image[None], value_range, bins)[0])(x)
 
-    As in Keras, a channel's histogram is taken over the whole batch (call it on one
-    image, ``x[None]``, for a per-image equalization); a channel whose values fall in
-    one bin is kept.
-    """
+
+def _equalize_pooled(x: jax.Array, value_range: Sequence[float], bins: int) -> jax.Array:
+    """Equalization of the batch ``x`` with one histogram per channel over all of it."""
     y = _affine(x, value_range, (0, 255)).astype(jnp.float32)
     channels = x.shape[-1]
     # Keras bins with ``v * (bins - 1) / 255`` and looks up with ``v / 255 * (bins - 1)``;
@@ -110,14 +111,21 @@ def _clahe_image(x: jax.Array, clip_limit: float, tile_grid_size: tuple[int, int
     return (top * (1.0 - wy) + bottom * wy)[:height, :width, :]
 
 
+# Compiled once per shape when the layers run eagerly (inlined inside a traced step).
+_equalize_compiled = jax.jit(equalize, static_argnums=(1, 2))
+_clahe_compiled = jax.jit(clahe, static_argnums=(1, 2))
+
+
 # ---------------------------------------------------------------- layers
 class Equalization(ImageLayer):
     """Histogram equalization of each channel: spreads the pixel values so that their
     cumulative distribution becomes close to uniform over ``value_range``.
 
-    Deterministic: it applies in training and at inference. As in Keras, the histogram
-    of a channel is taken over the whole batch it is called on (one image alone is
-    equalized by itself), and a channel whose values all fall in one bin is kept.
+    Deterministic: it applies in training and at inference. Each image is equalized on
+    its own, as Keras equalizes one image; a channel whose values all fall in one bin is
+    kept. (Keras 3.15, given a batch, pools each channel's histogram over the whole
+    batch, so an image's result depends on the others; kerax pads batches to a fixed
+    size and keeps outputs independent of how rows are grouped, so it does not.)
 
     Args:
         value_range: The ``(low, high)`` range of the pixel values (default
@@ -149,7 +157,7 @@ class Equalization(ImageLayer):
         self.bins = bins
 
     def _transform(self, x: jax.Array, transformation: Any) -> jax.Array:
-        return equalize(x, self.value_range, self.bins)
+        return _equalize_compiled(x, tuple(self.value_range), self.bins)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
@@ -209,7 +217,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(ImageLayer):
 
     def _transform(self, x: jax.Array, transformation: Any) -> jax.Array:
         y = rescale_range(x.astype(jnp.float32), self.value_range, (0, 255))
-        y = clahe(y, self.clip_limit, tuple(self.tile_grid_size))
+        y = _clahe_compiled(y, self.clip_limit, tuple(self.tile_grid_size))
         return rescale_range(y, (0, 255), self.value_range).astype(x.dtype)
 
     def get_config(self) -> dict[str, Any]:
