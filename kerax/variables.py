@@ -68,9 +68,10 @@ class Variable:
     ``build``, directly or inside a list, tuple or dict attribute), a free-standing
     variable becomes one of that layer's weights, exactly like one made by
     ``add_weight``: listed in ``weights``, trained by ``fit``, saved and loaded. From
-    then on it is a handle on that weight. A trainable variable that no layer adopted
-    (one kept inside some other object) cannot be trained; reading it inside a layer's
-    ``call`` raises an error instead of silently using it as a constant.
+    then on it is a handle on that weight. A variable that no layer adopted (one kept
+    inside some other object) would be neither trained nor updated, and a compiled step
+    would only see the value it had when traced: reading or assigning it inside a
+    layer's ``call`` raises an error instead of silently using it as a constant.
 
     A handle reads the traced value inside a Keras-style ``call`` run by a pure
     ``apply``, and the layer's current value otherwise. ``assign`` replaces the current
@@ -229,7 +230,7 @@ class Variable:
     def value(self) -> Any:
         ctx = _frame.ACTIVE.get()
         if self.layer is None:
-            if ctx is not None and self.spec.trainable:
+            if ctx is not None:
                 raise _untracked(self, "read")
             return self._value
         if ctx is not None:

@@ -129,14 +129,15 @@ def test_attribute_variables_train_as_in_keras(models, tmp_path):
         np.testing.assert_allclose(a, b)
 
 
-def test_untracked_trainable_variable_is_refused():
+@pytest.mark.parametrize("trainable", [True, False])
+def test_untracked_variable_is_refused_in_call(trainable):
     class Holder:
         pass
 
     class Hidden(kerax.layers.Layer):
         def build(self, input_shape):
             self.holder = Holder()
-            self.holder.v = kerax.Variable("ones", shape=(input_shape[-1],))
+            self.holder.v = kerax.Variable("ones", shape=(input_shape[-1],), trainable=trainable)
 
         def call(self, x):
             return x * self.holder.v
