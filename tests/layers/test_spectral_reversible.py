@@ -127,3 +127,20 @@ def test_reverse_call_checks_its_input():
     layer(IDS)
     with pytest.raises(ValueError, match="output_dim=5"):
         layer(np.zeros((2, 3), "float32"), reverse=True)
+
+
+def test_keras_file_round_trip_through_kerax_and_keras(tmp_path):
+    ids = kerax.Input((4,), dtype="int32")
+    emb = kerax.layers.ReversibleEmbedding(7, 5, tie_weights=False, logit_soft_cap=3.0)
+    h = kerax.layers.SpectralNormalization(kerax.layers.Dense(5), power_iterations=2)(emb(ids))
+    pooled = kerax.layers.AdaptiveAveragePooling1D(2)(emb(h, reverse=True))
+    model = kerax.Model(ids, pooled)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    expected = model.predict(IDS, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    back = kerax.saving.load_model(path)
+    _close(back.predict(IDS, verbose=0), expected)
+    theirs = keras.saving.load_model(path)
+    _close(theirs.predict(IDS, verbose=0), expected)
