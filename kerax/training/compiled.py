@@ -111,6 +111,7 @@ class Compiled:
         self.optimizer = opt
         self._steps_per_execution = steps_per_execution
         self._opt_state = None
+        self.__dict__.pop("_opt_state_mask", None)
         self._loss_scale = None  # a new compile starts a new scale, as a new optimizer
         self._auto_scale_loss = bool(auto_scale_loss)
         self.compiled = True

@@ -129,7 +129,18 @@ def start(model: Any) -> TrainState:
     variables = _devices.place_variables(model.lowered.layout, model.lowered.layout.current())
     if model._rng is None:
         model._rng = _random.next_key()
-    ts = model._programs().train_state()(variables, _devices.place_rng(model._rng))
+    programs = model._programs()
+    if model._opt_state is not None and model.__dict__.get("_opt_state_mask") not in (
+        None,
+        programs.trainable_mask,
+    ):
+        raise ValueError(
+            f"Model '{model.name}': the trainable weights changed since the optimizer state "
+            "was made (a layer's `trainable` was set, or `enable_lora` was called, after "
+            "training). Call `compile()` again so the optimizer covers the new set of "
+            "weights, as Keras requires."
+        )
+    ts = programs.train_state()(variables, _devices.place_rng(model._rng))
     if model._opt_state is not None:
         ts = ts._replace(opt_state=model._opt_state)
     if model._loss_scale is not None and ts.loss_scale is not None:
@@ -237,6 +248,7 @@ def keep(model: Any, ts: TrainState) -> None:
     """Stores ``ts`` as the model's state between fits."""
     model.lowered.layout.store({"params": ts.params, "state": ts.state})
     model._opt_state, model._loss_scale = ts.opt_state, ts.loss_scale
+    model.__dict__["_opt_state_mask"] = model._programs().trainable_mask
     model._rng, model._step = ts.rng, ts.step
 
 

@@ -59,16 +59,24 @@ class Programs:
         self._mask = lowered.layout.trainable_mask()
         self._cache: dict[Any, Any] = {}
 
+    @property
+    def trainable_mask(self) -> Any:
+        """Which weights these programs train (``{key: {weight: bool}}``)."""
+        return self._mask
+
     def matches(
         self, lowered: Lowered, tx: Any, loss: Any, metrics: Any, auto_scale_loss: bool
     ) -> bool:
-        """Whether these programs were built from exactly these objects."""
+        """Whether these programs were built from exactly these objects, and for the
+        weights that are trainable now (``layer.trainable`` and ``enable_lora`` change
+        them without changing the graph)."""
         return (
             self.lowered is lowered
             and self.tx is tx
             and self.loss is loss
             and self.metrics is metrics
             and self.auto_scale_loss == auto_scale_loss
+            and self._mask == lowered.layout.trainable_mask()
         )
 
     def _get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
