@@ -34,6 +34,7 @@ def _data(seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
         "city": rng.choice(["paris", "rome", "oslo", "lima"], N),
         "sex": rng.integers(0, 2, N),
         "raw": rng.normal(size=N).astype("float32"),
+        "zip": rng.integers(10_000, 99_999, N),
     }
     target = ((data["chol"] > 200) ^ (data["thal"] == "fixed")).astype("float32")
     return data, target
@@ -49,6 +50,7 @@ def _space(output_mode: str = "concat") -> FS:
             "city": FS.string_hashed(num_bins=5),
             "sex": "integer_categorical",
             "raw": "float",
+            "zip": FS.integer_hashed(num_bins=4),
         },
         crosses=[FS.cross(("sex", "thal"), crossing_dim=8), ("ca", "city")],
         crossing_dim=6,
@@ -91,20 +93,21 @@ def test_encoded_columns_match_the_reference_layers(adapted):
     city_i = L.Hashing(num_bins=5)(data["city"])
     expected = np.concatenate(
         [
-            onehot(age_idx, 4),  # sorted names: age, ca, chol, city, raw, sex, thal
+            onehot(age_idx, 4),  # sorted names: age, ca, chol, city, raw, sex, thal, zip
             onehot(ca_i, 4),
             np.asarray(chol(data["chol"][:, None])),
             onehot(city_i, 5),
             data["raw"][:, None],
             onehot(sex_i, 3),
             onehot(thal_i, 4),
+            onehot(L.Hashing(num_bins=4)(data["zip"]), 4),
             onehot(L.HashedCrossing(6)((np.asarray(ca_i), np.asarray(city_i))), 6),
             onehot(L.HashedCrossing(8)((np.asarray(sex_i), np.asarray(thal_i))), 8),
         ],
         axis=1,
     )
-    assert got.shape == (N, 36)
-    assert tuple(space.get_encoded_features().shape) == (None, 36)
+    assert got.shape == (N, 40)
+    assert tuple(space.get_encoded_features().shape) == (None, 40)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -148,6 +151,7 @@ def test_dict_output_config_round_trip_and_errors():
         "sex",
         "sex_X_thal",
         "thal",
+        "zip",
     ]
     assert out["city"].shape == (N, 5) and out["raw"].shape == (N, 1)
     config = json.loads(json.dumps(space.get_config()))
