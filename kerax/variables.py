@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import jax.numpy as jnp
 import numpy as np
 
+from kerax._array_operators import ArrayOperators
 from kerax.graph import frame as _frame
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class WeightSpec:
         return "params" if self.trainable else "state"
 
 
-class Variable:
+class Variable(ArrayOperators):
     """A Keras variable: free-standing, or a handle on one weight of one layer.
 
     ``Variable(initializer, shape=None, ...)`` (Keras's constructor) makes a
@@ -307,79 +308,6 @@ class Variable:
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
-
-    # Arithmetic, so that Keras-style ``call`` code can write ``x @ self.w + self.b``.
-    def __add__(self, o):
-        return self.value + o
-
-    def __radd__(self, o):
-        return o + self.value
-
-    def __sub__(self, o):
-        return self.value - o
-
-    def __rsub__(self, o):
-        return o - self.value
-
-    def __mul__(self, o):
-        return self.value * o
-
-    def __rmul__(self, o):
-        return o * self.value
-
-    def __truediv__(self, o):
-        return self.value / o
-
-    def __rtruediv__(self, o):
-        return o / self.value
-
-    def __matmul__(self, o):
-        return self.value @ o
-
-    def __rmatmul__(self, o):
-        return o @ self.value
-
-    def __neg__(self):
-        return -self.value
-
-    def __pow__(self, o):
-        return self.value**o
-
-    def __getitem__(self, idx):
-        return self.value[idx]
-
-    def __rpow__(self, o):
-        return o**self.value
-
-    def __floordiv__(self, o):
-        return self.value // o
-
-    def __rfloordiv__(self, o):
-        return o // self.value
-
-    def __mod__(self, o):
-        return self.value % o
-
-    def __rmod__(self, o):
-        return o % self.value
-
-    def __abs__(self):
-        return abs(self.value)
-
-    def __pos__(self):
-        return self.value
-
-    def __lt__(self, o):
-        return self.value < o
-
-    def __le__(self, o):
-        return self.value <= o
-
-    def __gt__(self, o):
-        return self.value > o
-
-    def __ge__(self, o):
-        return self.value >= o
 
 
 def _untracked(variable: Variable, what: str) -> RuntimeError:

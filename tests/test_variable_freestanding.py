@@ -40,6 +40,10 @@ def test_free_standing_variables_match_keras():
         rows.append(np.asarray(v.numpy()).tolist())
         rows.append(np.asarray(v * 2 + 1 - v / 2 @ np.eye(2)).tolist())
         rows.append(np.asarray(v[0] ** 2).tolist())
+        flags, scalar = lib.Variable(np.array([True, False])), lib.Variable(2.6)
+        rows.append(np.asarray((~flags) | (flags ^ True) & flags).tolist())
+        rows.append((float(scalar), int(scalar), float(round(scalar)), float(abs(-scalar))))
+        rows.append(np.asarray((2 // scalar, 7 % scalar, 2**scalar, scalar >= 2.6)).tolist())
         got.append(rows)
     assert got[1] == got[0]
 
