@@ -325,3 +325,28 @@ def test_unbuilt_sequential_summary(monkeypatch, capsys):
     theirs = capsys.readouterr().out
     print_summary(kerax.Sequential([kerax.layers.Dense(3, name="d")], name="later"))
     assert capsys.readouterr().out.rstrip("\n") == theirs.rstrip("\n")
+
+
+def test_subclassed_model_summary_shows_the_build_calls_shapes(monkeypatch, capsys):
+    from kerax.models.summary import print_summary
+
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = []
+    for lib in (keras, kerax):
+
+        class Two(lib.Model):
+            def __init__(self):
+                super().__init__(name="two")
+                self.a = lib.layers.Dense(4, name="a")  # noqa: B023
+                self.b = lib.layers.Dense(2, name="b")  # noqa: B023
+
+            def call(self, x):
+                return self.b(self.a(x))
+
+        model = Two()
+        model(np.ones((3, 5), "float32"))
+        capsys.readouterr()
+        model.summary() if lib is keras else print_summary(model)
+        texts.append(capsys.readouterr().out.rstrip("\n").split("\n"))
+    assert texts[1] == texts[0]
+    assert any("(3, 4)" in line for line in texts[1])

@@ -108,6 +108,7 @@ class Frame:
             args, kwargs = _cast_floating((args, kwargs), layer.compute_dtype)
         ctx = Context(self, layer, path, self.training if training is None else training)
         out = layer.apply(ctx, *args, **kwargs)
+        _record_call_shapes(layer, out)
         if layer.activity_regularizer is not None:
             for leaf in jax.tree_util.tree_leaves(out):
                 self.losses.append(self._activity_penalty(layer.activity_regularizer, leaf))
@@ -286,3 +287,18 @@ class Context:
         """Applies a sublayer within the same frame (used by models and wrappers)."""
         mode = self.training if training is None else training
         return self._frame.call(layer, f"{self.path}/{layer.name}", args, kwargs, training=mode)
+
+
+def _record_call_shapes(layer: Layer, out: Any) -> None:
+    """Keeps the output shapes of a layer's first call with known sizes (else of its
+    first, symbolic, call), which ``summary`` shows for layers a subclassed model calls
+    inside its ``call`` (they have no graph nodes), as Keras shows their build call's."""
+    seen = layer.__dict__.get("_call_shapes")
+    if seen is not None and all(d is not None for shape in seen for d in shape):
+        return
+    shapes = [
+        tuple(d if isinstance(d, int) else None for d in np.shape(leaf))
+        for leaf in jax.tree_util.tree_leaves(out)
+    ]
+    if seen is None or all(d is not None for shape in shapes for d in shape):
+        layer.__dict__["_call_shapes"] = shapes

@@ -217,6 +217,9 @@ def _output_shape(layer: Any, nodes: list[Any], model: Any) -> str:
         for ref, spec in zip(graph.inputs, graph.input_specs, strict=False):
             if ref.layer == layer.name:
                 return _shape(spec.shape)
+    called = layer.__dict__.get("_call_shapes")  # called inside a subclassed model's call
+    if called:
+        return _shape(called[0]) if len(called) == 1 else _shape(called)
     return "?"
 
 
