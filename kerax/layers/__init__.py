@@ -66,6 +66,7 @@ from kerax.layers.pooling import (
     MaxPooling3D,
 )
 from kerax.layers.preprocessing import (
+    AugMix,
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
@@ -78,6 +79,7 @@ from kerax.layers.preprocessing import (
     MixUp,
     Normalization,
     Pipeline,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -141,6 +143,7 @@ __all__ = [
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
+    "AugMix",
     "AutoContrast",
     "BatchNormalization",
     "Bidirectional",
@@ -210,6 +213,7 @@ __all__ = [
     "PReLU",
     "Permute",
     "Pipeline",
+    "RandAugment",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",

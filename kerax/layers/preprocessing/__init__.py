@@ -10,6 +10,7 @@ from kerax.layers.preprocessing.category_encoding import CategoryEncoding
 from kerax.layers.preprocessing.discretization import Discretization
 from kerax.layers.preprocessing.hashed_crossing import HashedCrossing
 from kerax.layers.preprocessing.hashing import Hashing
+from kerax.layers.preprocessing.image_auto import AugMix, RandAugment
 from kerax.layers.preprocessing.image_color import (
     AutoContrast,
     RandomBrightness,
@@ -61,6 +62,7 @@ from kerax.layers.preprocessing.normalization import Normalization
 from kerax.layers.preprocessing.pipeline import Pipeline
 
 __all__ = [
+    "AugMix",
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
@@ -75,6 +77,7 @@ __all__ = [
     "MixUp",
     "Normalization",
     "Pipeline",
+    "RandAugment",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",
