@@ -43,6 +43,23 @@ def _stack(elements: list[Any]) -> Any:
     return np.stack([np.asarray(e) for e in elements])
 
 
+def _as_arrays(data: Any) -> Any:
+    """``data`` with every leaf an array; dicts and tuples keep their structure."""
+    if isinstance(data, Mapping):
+        return {k: _as_arrays(v) for k, v in data.items()}
+    if isinstance(data, tuple):
+        return tuple(_as_arrays(v) for v in data)
+    return np.asarray(data)
+
+
+def _leaves(data: Any) -> list[np.ndarray]:
+    if isinstance(data, Mapping):
+        return [leaf for v in data.values() for leaf in _leaves(v)]
+    if isinstance(data, tuple):
+        return [leaf for v in data for leaf in _leaves(v)]
+    return [data]
+
+
 def _rows(batch: Any) -> Iterator[Any]:
     """Splits a batch into its rows (the inverse of :func:`_stack`)."""
     if isinstance(batch, Mapping):
@@ -82,18 +99,13 @@ class HostDataset:
 
     @classmethod
     def from_tensor_slices(cls, data: Any) -> HostDataset:
-        """One element per row of ``data`` (an array, or a tuple / dict of arrays with
-        the same number of rows)."""
-        arrays = (
-            {k: np.asarray(v) for k, v in data.items()}
-            if isinstance(data, Mapping)
-            else tuple(np.asarray(v) for v in data)
-            if isinstance(data, tuple | list)
-            else np.asarray(data)
-        )
-        leaves = list(arrays.values()) if isinstance(arrays, dict) else arrays
-        leaves = leaves if isinstance(leaves, tuple | list) else [leaves]
-        lengths = {len(a) for a in leaves}
+        """One element per row of ``data``: an array, or a tuple / dict of them, nested
+        (``(features_dict, labels)``), every array with the same number of rows. A list
+        is one array, as in ``tf.data``."""
+        arrays = _as_arrays(data)
+        lengths = {len(a) if a.ndim else None for a in _leaves(arrays)}
+        if None in lengths:
+            raise ValueError("from_tensor_slices needs arrays with a first axis to slice.")
         if len(lengths) != 1:
             raise ValueError(
                 f"All arrays must have the same number of rows; received {sorted(lengths)}."

@@ -139,3 +139,19 @@ def test_keras_names():
         kerax.preprocessing.sequence.pad_sequences(seqs, maxlen=2, value=9),
         keras.preprocessing.sequence.pad_sequences(seqs, maxlen=2, value=9),
     )
+
+
+def test_from_tensor_slices_takes_a_features_dict_and_labels():
+    # The first line of Keras's structured-data examples.
+    features = {"age": np.arange(5), "city": np.array(list("abcab"))}
+    labels = np.arange(5) % 2
+    ds = HostDataset.from_tensor_slices((features, labels))
+    assert len(ds) == 5
+    first = next(iter(ds))
+    assert first[0]["age"] == 0 and first[0]["city"] == "a" and first[1] == 0
+    (x, y), *_ = list(ds.batch(2))
+    np.testing.assert_array_equal(x["age"], [0, 1])
+    np.testing.assert_array_equal(x["city"], ["a", "b"])
+    np.testing.assert_array_equal(y, [0, 1])
+    with pytest.raises(ValueError, match="same number of rows"):
+        HostDataset.from_tensor_slices(({"a": np.arange(3)}, np.arange(4)))

@@ -435,6 +435,8 @@ EXEMPT = {
     "InputLayer": "a graph placeholder, never called on arrays; every model case has one",
     "Hashing": "Keras's Hashing needs TensorFlow; it has no weights, and "
     "tests/layers/preprocessing/test_prep_hashing.py checks its buckets",
+    "HashedCrossing": "Keras's HashedCrossing needs TensorFlow; it has no weights, and "
+    "tests/layers/preprocessing/test_prep_crossing.py checks its buckets against Keras's",
     **{
         name: f"Keras's {name} needs TensorFlow; it has no weights (its vocabulary is an "
         "asset), and tests/layers/preprocessing_text/ checks it against Keras's rules"
