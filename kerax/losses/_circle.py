@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -40,8 +41,30 @@ def circle(
     Returns:
         The loss per query, ``(batch,)``.
     """
-    y_pred = jnp.asarray(y_pred)
-    labels = jnp.asarray(y_true).astype(jnp.int32).reshape(-1)
+    return _circle(
+        jnp.asarray(y_true),
+        jnp.asarray(y_pred),
+        None if ref_labels is None else jnp.asarray(ref_labels),
+        None if ref_embeddings is None else jnp.asarray(ref_embeddings),
+        bool(remove_diagonal),
+        gamma,
+        margin,
+    )
+
+
+# One program rather than a few dozen single-op ones when called eagerly; inlined into
+# an enclosing trace (the train step) as any function is.
+@functools.partial(jax.jit, static_argnames=("remove_diagonal",))
+def _circle(
+    y_true: jax.Array,
+    y_pred: jax.Array,
+    ref_labels: jax.Array | None,
+    ref_embeddings: jax.Array | None,
+    remove_diagonal: bool,
+    gamma: Any,
+    margin: Any,
+) -> jax.Array:
+    labels = y_true.astype(jnp.int32).reshape(-1)
     refs = y_pred if ref_embeddings is None else jnp.asarray(ref_embeddings, y_pred.dtype)
     ref_lab = labels if ref_labels is None else jnp.asarray(ref_labels).astype(jnp.int32)
     ref_lab = ref_lab.reshape(-1)

@@ -26,8 +26,6 @@ def ctc(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     Raises:
         ValueError: When ``y_true`` is not rank 2 or ``y_pred`` not rank 3.
     """
-    from kerax.ops.nn import ctc_loss
-
     y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
     if y_true.ndim != 2:
         raise ValueError(
@@ -39,6 +37,14 @@ def ctc(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
             "ctc: `y_pred` must be logits of shape (batch_size, max_length, num_classes), "
             f"received shape {tuple(y_pred.shape)}."
         )
+    return _ctc(y_true, y_pred)
+
+
+# One program rather than many single-op ones when called eagerly (see _circle.py).
+@jax.jit
+def _ctc(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
+    from kerax.ops.nn import ctc_loss
+
     labels = y_true.astype(jnp.int32)
     batch, time = y_pred.shape[:2]
     label_length = jnp.sum(labels != 0, axis=-1).astype(jnp.int32)

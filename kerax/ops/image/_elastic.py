@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -69,16 +70,33 @@ def elastic_transform(
             f"elastic_transform: `sigma` must be a positive number, received {given!r}."
         )
     x, fmt, single = batched(images, data_format)
+    out = _deform(x, _key(seed), alpha, sigma, order, fill_mode, float(fill_value))
+    return restore(out, fmt, single)
+
+
+# One program rather than many single-op ones when called eagerly; inlined into an
+# enclosing trace as any function is.
+@functools.partial(jax.jit, static_argnames=("sigma", "order", "fill_mode", "fill_value"))
+def _deform(
+    x: jax.Array,
+    key: jax.Array,
+    alpha: Any,
+    sigma: float,
+    order: int,
+    fill_mode: str,
+    fill_value: float,
+) -> jax.Array:
+    """The deformation of the channels-last batch ``x``."""
     dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32
     batch, height, width, _ = x.shape
-    field = jax.random.normal(_key(seed), (batch, height, width), dtype) * sigma
+    field = jax.random.normal(key, (batch, height, width), dtype) * sigma
     size = int(6 * sigma) | 1
     field = gaussian_blur(field[..., None], (size, size), (sigma, sigma), "channels_last")[..., 0]
     field = (alpha * field).astype(dtype)
     rows = jnp.arange(height, dtype=dtype)[None, :, None] + field
     cols = jnp.arange(width, dtype=dtype)[None, None, :] + field
     out = _sample(x.astype(dtype), rows, cols, order, fill_mode, fill_value)
-    return restore(out.astype(x.dtype), fmt, single)
+    return out.astype(x.dtype)
 
 
 __all__ = exports(__name__)
