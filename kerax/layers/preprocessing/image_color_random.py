@@ -181,14 +181,16 @@ class RandomSaturation(_ColorLayer):
     identity at inference.
 
     A drawn ``f`` multiplies the HSV saturation by ``f / (1 - f + epsilon)``: 0.5
-    keeps the image, 0 makes it gray and values near 1 saturate it fully.
+    keeps the image, 0 makes it gray and larger values saturate it. As in Keras, the
+    scaled saturation is clipped to ``value_range``, not to ``[0, 1]``: with the
+    default ``(0, 255)``, draws above 0.5 can push pixels out of the range.
 
     Args:
         factor: A number ``f`` draws in ``[-f, f]`` (Keras 3's rule for this layer;
             negative draws give gray images); a pair ``(a, b)`` in ``[a, b]``;
             ``(0.5, 0.5)`` is a no-op. Entries lie in ``[-1, 1]``.
         value_range: The ``(low, high)`` range of the pixel values (default
-            ``(0, 255)``). As in Keras, it bounds the scaled saturation.
+            ``(0, 255)``); it bounds the scaled saturation.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         seed: Accepted for Keras compatibility; randomness comes from the apply's key.
 
