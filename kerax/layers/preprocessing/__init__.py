@@ -26,26 +26,13 @@ from kerax.layers.preprocessing.image_color_random import (
     RandomPosterization,
     RandomSaturation,
 )
-from kerax.layers.preprocessing.image_color_jitter import RandomColorJitter
-from kerax.layers.preprocessing.image_color_random import (
-    RandomColorDegeneration,
-    RandomHue,
-    RandomInvert,
-    RandomPosterization,
-    RandomSaturation,
-)
 from kerax.layers.preprocessing.image_erasing import RandomErasing
-from kerax.layers.preprocessing.image_filter import RandomGaussianBlur, RandomSharpness
 from kerax.layers.preprocessing.image_filter import RandomGaussianBlur, RandomSharpness
 from kerax.layers.preprocessing.image_geometric import (
     RandomFlip,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
-)
-from kerax.layers.preprocessing.image_histogram import (
-    ContrastLimitedAdaptiveHistogramEqualization,
-    Equalization,
 )
 from kerax.layers.preprocessing.image_histogram import (
     ContrastLimitedAdaptiveHistogramEqualization,
@@ -67,10 +54,8 @@ __all__ = [
     "CategoryEncoding",
     "CenterCrop",
     "ContrastLimitedAdaptiveHistogramEqualization",
-    "ContrastLimitedAdaptiveHistogramEqualization",
     "CutMix",
     "Discretization",
-    "Equalization",
     "Equalization",
     "HashedCrossing",
     "Hashing",
@@ -81,26 +66,18 @@ __all__ = [
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",
-    "RandomColorDegeneration",
-    "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
     "RandomElasticTransform",
     "RandomErasing",
     "RandomFlip",
     "RandomGaussianBlur",
-    "RandomGaussianBlur",
     "RandomGrayscale",
-    "RandomHue",
-    "RandomInvert",
     "RandomHue",
     "RandomInvert",
     "RandomPerspective",
     "RandomPosterization",
-    "RandomPosterization",
     "RandomRotation",
-    "RandomSaturation",
-    "RandomSharpness",
     "RandomSaturation",
     "RandomSharpness",
     "RandomShear",
