@@ -1,4 +1,4 @@
-"""MixUp, CutMix and Pipeline against Keras 3 (JAX backend).
+"""MixUp, CutMix, Pipeline, RandAugment and AugMix against Keras 3 (JAX backend).
 
 MixUp and CutMix take images, or a dict of images and one-hot labels; for a fixed
 transformation (drawn by Keras, or by kerax and handed to Keras) both libraries give the
@@ -192,6 +192,116 @@ def test_pipeline_applies_its_layers_in_order_as_keras_does():
     np.testing.assert_allclose(clone(x), theirs(x), **TOL)
 
 
+# ---------------------------------------------------------------- RandAugment, AugMix
+def _tree(drawn: Any) -> Any:
+    """Keras's transformation with arrays as NumPy (and its shape entries left out)."""
+    if isinstance(drawn, dict):
+        return {k: _tree(v) for k, v in drawn.items() if k != "input_shape"}
+    if isinstance(drawn, list):
+        return [_tree(v) for v in drawn]
+    return drawn if drawn is None or isinstance(drawn, str) else np.asarray(drawn)
+
+
+def test_policies_build_their_augmentations_as_keras_does():
+    for ours, theirs in [
+        (
+            L.RandAugment(factor=0.6, value_range=(0, 1)),
+            K.RandAugment(factor=0.6, value_range=(0, 1)),
+        ),
+        (L.AugMix(interpolation="nearest"), K.AugMix(interpolation="nearest")),
+        (L.AugMix(all_ops=False), K.AugMix(all_ops=False)),
+    ]:
+        names = getattr(theirs, "_AUGMENT_LAYERS", None) or theirs._augment_layers
+        assert list(ours._augment_layers) == list(names)
+        for name in names:
+            mine, keras_layer = getattr(ours, name).get_config(), getattr(theirs, name).get_config()
+            for config in (mine, keras_layer):
+                for key in ("name", "dtype", "seed"):
+                    config.pop(key, None)
+            assert mine == keras_layer, name
+
+
+def test_rand_augment_applies_its_picks_in_order_as_keras_does():
+    # one image: Keras 3.15 equalizes a batch with a pooled histogram (kerax per image)
+    x = _images((1, 6, 5, 3))
+    ours, theirs = L.RandAugment(factor=0.6), K.RandAugment(factor=0.6)
+    names = theirs._AUGMENT_LAYERS
+    apply = jax.jit(ours.transform_images)
+
+    def by_keras(drawn: dict[str, Any]) -> np.ndarray:
+        # Keras's own augmentation layers, in the picked order
+        images = x
+        for index in np.asarray(drawn["layer_idxes"]):
+            name = names[index]
+            images = getattr(theirs, name).transform_images(images, drawn["transforms"][name])
+        return np.asarray(images)
+
+    for picks in [(0, 4), (7, 1), (5, 8)]:
+        drawn = theirs.get_random_transformation(x, training=True)
+        drawn["layer_idxes"] = np.array(picks, np.int32)
+        np.testing.assert_allclose(apply(x, _tree(drawn)), by_keras(drawn), **TOL)
+    # a transformation kerax draws (Keras's own transform_images, which runs all eleven
+    # augmentations per pick, costs seconds; its picks select as by_keras does)
+    drawn = ours.get_random_transformation(x, seed=jax.random.key(3))
+    np.testing.assert_allclose(apply(x, drawn), by_keras(_tree(drawn)), **TOL)
+
+
+def test_aug_mix_applies_keras_chains_as_keras_does_and_its_own_picks_alike():
+    x = _images((1, 6, 5, 3))
+    ours, theirs = L.AugMix(), K.AugMix()
+    drawn = theirs.get_random_transformation(x, training=True)
+    got = ours.transform_images(x, _tree(drawn))
+    np.testing.assert_allclose(got, theirs.transform_images(x, drawn), **TOL)
+    # kerax's own form (a traced pick and a key per slot) equals the chains spelled out
+    drawn = ours.get_random_transformation(x, seed=jax.random.key(5))
+    picks, keys = np.asarray(drawn["layer_idxes"]), drawn["slot_keys"]
+    names = ours._augment_layers
+    chains = [
+        [
+            {
+                "layer_name": names[p],
+                "transformation": getattr(ours, names[p]).get_random_transformation(
+                    x, seed=keys[c, d]
+                ),
+            }
+            for d, p in enumerate(row)
+            if p < len(names)
+        ]
+        for c, row in enumerate(picks)
+    ]
+    spelled = {**drawn, "chain_transforms": chains}
+    np.testing.assert_allclose(
+        jax.jit(ours.transform_images)(x, drawn), ours.transform_images(x, spelled), **TOL
+    )
+
+
+def test_policies_draw_within_their_ranges_and_augment_in_a_jitted_step():
+    x = _images((2, 6, 5, 3))
+    drawn = L.RandAugment(num_ops=40).get_random_transformation(x, seed=jax.random.key(0))
+    assert set(np.asarray(drawn["layer_idxes"]).tolist()) <= set(range(11))
+    assert len(set(np.asarray(drawn["layer_idxes"]).tolist())) > 6
+    mix = L.AugMix(num_chains=4, chain_depth=30, all_ops=False, alpha=0.5)
+    drawn = mix.get_random_transformation(x, seed=jax.random.key(1))
+    weights, picks = np.asarray(drawn["chain_mixing_weights"]), np.asarray(drawn["layer_idxes"])
+    assert weights.shape == (4,) and np.all(weights >= 0)
+    np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-5)
+    assert 0.0 <= float(drawn["weight_sample"]) <= 1.0
+    assert picks.shape == (4, 30) and set(picks.ravel().tolist()) == set(range(8))  # 7 ops, none
+
+    inputs = kerax.Input((6, 5, 3))
+    augment = L.AugMix(value_range=(20, 200), num_chains=2, chain_depth=2, all_ops=False)
+    model = kerax.Model(inputs, augment(inputs))
+    lowered, variables = model.lowered, model.get_variables()
+
+    @jax.jit
+    def train_apply(key: jax.Array) -> jax.Array:
+        return lowered.apply(variables, x, training=True, rng=key)[0]
+
+    first, second = np.asarray(train_apply(jax.random.key(0))), train_apply(jax.random.key(1))
+    assert first.min() >= 20 and first.max() <= 200 and not np.allclose(first, second)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+
 # ---------------------------------------------------------------- errors and configs
 @pytest.mark.parametrize(
     "make,needle",
@@ -203,6 +313,10 @@ def test_pipeline_applies_its_layers_in_order_as_keras_does():
         (lambda: L.CutMix(factor=1.5), "factor"),
         (lambda: L.Pipeline(L.Dense(2)), "list"),
         (lambda: L.Pipeline.from_config({"name": "p"}), "layers"),
+        (lambda: L.RandAugment(num_ops=-1), "num_ops"),
+        (lambda: L.RandAugment(interpolation="bicubic"), "interpolation"),
+        (lambda: L.AugMix(alpha=0), "alpha"),
+        (lambda: L.AugMix(factor=1.2), "factor"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(make, needle):
@@ -212,7 +326,14 @@ def test_bad_arguments_raise_clear_errors(make, needle):
 
 @pytest.mark.parametrize(
     "name,kwargs",
-    [("MixUp", {}), ("MixUp", {"alpha": 0.7}), ("CutMix", {}), ("CutMix", {"factor": (0.2, 0.6)})],
+    [
+        ("MixUp", {}),
+        ("MixUp", {"alpha": 0.7}),
+        ("CutMix", {}),
+        ("CutMix", {"factor": (0.2, 0.6)}),
+        ("RandAugment", {"value_range": (0, 1), "num_ops": 3, "factor": 0.2}),
+        ("AugMix", {"num_chains": 2, "all_ops": False, "interpolation": "nearest"}),
+    ],
     ids=lambda v: str(v),
 )
 def test_configs_match_keras_both_ways(name: str, kwargs: dict[str, Any]):
