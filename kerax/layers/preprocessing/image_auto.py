@@ -3,7 +3,12 @@ AugMix.
 
 Both pick, per batch, which augmentations to apply. The pick is a traced integer, and
 the chosen layer runs through ``jax.lax.switch``, so one compiled step serves every
-choice and only the chosen augmentation is computed.
+choice, each step picks anew, and only the chosen augmentation is computed. (Keras's
+AugMix picks with Python's ``random`` when the transformation is drawn.)
+
+Equalization, one of the augmentations, equalizes each image on its own; Keras 3.15
+pools a batch's histogram (see ``Equalization``), so the two differ on batches when it
+is picked.
 """
 
 from __future__ import annotations
