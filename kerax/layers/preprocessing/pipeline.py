@@ -9,6 +9,13 @@ from kerax.graph import frame as _frame
 from kerax.layers._base import Layer
 
 
+def _as_shape(shape: Any) -> Any:
+    """A shape read from a config (a list) as a tuple; nested structures as they are."""
+    if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    return shape
+
+
 class Pipeline(Layer):
     """Applies ``layers`` one after the other, each to the previous one's output.
 
@@ -44,7 +51,7 @@ class Pipeline(Layer):
         return super()._call_eager(args, kwargs)
 
     def build(self, input_shape: Any) -> None:
-        shape = input_shape
+        shape = _as_shape(input_shape)
         for layer in self.layers:
             if not layer.built:
                 layer._build_guarded(shape)

@@ -190,6 +190,11 @@ def test_pipeline_applies_its_layers_in_order_as_keras_does():
         "CenterCrop",
     ]
     np.testing.assert_allclose(clone(x), theirs(x), **TOL)
+    # a Keras model holding a Pipeline loads (its build shape comes as a JSON list)
+    inputs = keras.Input((8, 6, 3))
+    keras_model = keras.Model(inputs, K.Pipeline([*steps(keras), K.RandomFlip()])(inputs))
+    loaded = kerax.models.model_from_json(keras_model.to_json())
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0))
 
 
 # ---------------------------------------------------------------- RandAugment, AugMix
