@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kerax.graph import frame as _frame
+from kerax.graph.lower import accepts_mask
 from kerax.layers._base import Layer
 
 
@@ -24,6 +25,8 @@ class Pipeline(Layer):
     ``training`` mode reaches every layer: called directly, without ``training=``, the
     pipeline runs in training mode (its random layers augment), as in Keras; inside a
     model it follows the model (augmenting in ``fit``, the identity in ``predict``).
+    An incoming mask reaches the layers that take one and follows their
+    ``compute_mask``.
 
     Args:
         layers: The layers, first to last.
@@ -57,11 +60,20 @@ class Pipeline(Layer):
                 layer._build_guarded(shape)
             shape = layer.compute_output_shape(shape)
 
-    def apply(self, ctx: Any, inputs: Any) -> Any:
+    def apply(self, ctx: Any, inputs: Any, mask: Any = None) -> Any:
         outputs = inputs
         for layer in self.layers:
-            outputs = ctx.call(layer, outputs)
+            kwargs = {"mask": mask} if mask is not None and accepts_mask(layer) else {}
+            outputs, inputs = ctx.call(layer, outputs, **kwargs), outputs
+            mask = layer.compute_mask(inputs, mask)
         return outputs
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask after the last layer: each layer's ``compute_mask`` in turn (given
+        the pipeline's input, as only the first layer's input is known here)."""
+        for layer in self.layers:
+            mask = layer.compute_mask(inputs, mask)
+        return mask
 
     def get_config(self) -> dict[str, Any]:
         from kerax.saving.serialization import serialize_layer

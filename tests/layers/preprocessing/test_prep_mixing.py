@@ -197,6 +197,21 @@ def test_pipeline_applies_its_layers_in_order_as_keras_does():
     np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0))
 
 
+def test_pipeline_passes_a_mask_on_as_keras_does():
+    def build(lib: Any) -> Any:
+        inputs = lib.Input((5,), dtype="int32")
+        x = lib.layers.Embedding(6, 4, mask_zero=True)(inputs)
+        x = lib.layers.Pipeline([lib.layers.Dense(3)])(x)
+        return lib.Model(inputs, lib.layers.LSTM(2)(x))
+
+    theirs, ours = build(keras), build(kerax)
+    ours.set_weights(theirs.get_weights())
+    tokens = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 1, 0]], "int32")
+    np.testing.assert_allclose(
+        ours.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0), **TOL
+    )
+
+
 # ---------------------------------------------------------------- RandAugment, AugMix
 def _tree(drawn: Any) -> Any:
     """Keras's transformation with arrays as NumPy (and its shape entries left out)."""
