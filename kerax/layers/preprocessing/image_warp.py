@@ -2,7 +2,9 @@
 
 Shear is an affine warp (``kerax.ops.image.affine_transform``), perspective a
 projective one (``perspective_transform``); the elastic transform displaces every
-pixel by smoothed Gaussian noise and resamples the image there.
+pixel by smoothed Gaussian noise and resamples the image there. (It does not use
+``kerax.ops.image.elastic_transform``: that op needs a concrete ``sigma`` for its
+kernel size, while the layer draws the distortion, hence ``sigma``, inside the step.)
 """
 
 from __future__ import annotations
@@ -288,6 +290,7 @@ class RandomElasticTransform(ImageLayer):
     """
 
     random = True
+    loop_friendly = False  # it convolves; XLA:CPU runs that slowly in a loop body
 
     def __init__(
         self,
