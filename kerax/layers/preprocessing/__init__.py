@@ -1,8 +1,9 @@
 """Preprocessing layers with Keras's names, arguments and configs.
 
-Image layers (``image_sizing``, ``image_geometric``, ``image_color``) are pure JAX
+Image layers (``image_sizing``, ``image_geometric``, ``image_color``, ``image_warp``,
+``image_erasing``, ``image_mixing``, the policies of ``image_auto``) are pure JAX
 and run inside the compiled step; the random ones act only in training mode, drawing
-from the train state's key. Numeric layers: ``Normalization`` (statistics from
+from the train state's key. ``Pipeline`` chains layers. Numeric layers: ``Normalization`` (statistics from
 ``adapt`` kept as weights), ``Discretization``, ``CategoryEncoding`` and ``Hashing``.
 """
 
