@@ -165,6 +165,9 @@ def infer_output_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, An
     positions = [i for i, x in enumerate(leaves) if _is_input(x)]
     specs = [leaves[i].spec if isinstance(leaves[i], KerasTensor) else leaves[i] for i in positions]
     lay = Layout.of([layer])
+    key = _spec_cache_key(layer, lay, leaves, positions, treedef, specs)
+    if key is not None and key in _SPEC_CACHE:
+        return _SPEC_CACHE[key]
 
     def run(variables: Any, tensors: Sequence[Any]) -> Any:
         filled = list(leaves)
@@ -180,8 +183,69 @@ def infer_output_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, An
         )
         return frame.call(layer, layer.name, a, k)
 
-    out = jax.eval_shape(run, lay.abstract(), _spec.abstract(specs))
-    return _spec.concrete(out)
+    out = _spec.concrete(jax.eval_shape(run, lay.abstract(), _spec.abstract(specs)))
+    if key is not None:
+        if len(_SPEC_CACHE) >= _SPEC_CACHE_SIZE:
+            _SPEC_CACHE.clear()
+        _SPEC_CACHE[key] = out
+    return out
+
+
+#: Output specs of built-in layers' symbolic calls, by what determines them: the
+#: class, the configuration without the name, the weights' shapes, the input specs and
+#: any constant arguments. A deep network repeats a few layer configurations many
+#: times (a residual block's Dense / Add / LayerNormalization); each is traced once.
+_SPEC_CACHE: dict[Any, Any] = {}
+_SPEC_CACHE_SIZE = 4096
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _spec_cache_key(
+    layer: Layer,
+    lay: Layout,
+    leaves: Sequence[Any],
+    positions: Sequence[int],
+    treedef: Any,
+    specs: Sequence[TensorSpec],
+) -> Any:
+    """The cache key of a symbolic call, or None when it must be traced: a layer (or a
+    sublayer) whose class is not one of kerax's own (a user's ``call`` may depend on
+    anything), a preprocessing layer (vocabularies and adapted state live outside the
+    configuration), ``Lambda``, or arguments that are not plain constants."""
+    import json
+
+    layers, stack = [], [layer]
+    while stack:  # the layer and every sublayer, built or not (unbuilt ones hold no weights)
+        each = stack.pop()
+        layers.append(each)
+        stack.extend(each._sublayers())
+    for each in layers:
+        module = type(each).__module__
+        if (
+            not each.built  # a trace would build it: it must run
+            or not module.startswith("kerax.layers.")
+            or module.startswith("kerax.layers.preprocessing")
+            or type(each).__name__ == "Lambda"
+        ):
+            return None
+    constants = []
+    for i, leaf in enumerate(leaves):
+        if i in positions:
+            continue
+        if not isinstance(leaf, _SCALARS):
+            return None
+        constants.append((type(leaf).__name__, leaf))
+    try:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        text = json.dumps(config, sort_keys=True)
+    except (TypeError, ValueError, NotImplementedError):
+        return None
+    weights = tuple(
+        (s.name, s.shape, str(s.dtype), s.trainable)
+        for each in lay.layers
+        for s in each._weight_specs
+    )
+    return (type(layer), text, treedef, tuple(constants), tuple(specs), weights)
 
 
 def _is_input(x: Any) -> bool:
