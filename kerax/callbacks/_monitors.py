@@ -7,27 +7,85 @@ from typing import Any
 from kerax.callbacks._base import Callback
 
 
-def _monitor_op(monitor: str, mode: str) -> Any:
-    """``(better(a, b), sign of min_delta)`` for a monitored quantity."""
+def _monitor_op(monitor: str, mode: str, model: Any = None) -> Any:
+    """``(better(a, b), sign of min_delta)`` for a monitored quantity.
+
+    ``mode="auto"`` decides as Keras does: a loss is minimised; a metric is followed in
+    the direction its class declares (``_direction``: accuracies, AUC, IoU, R2 and the
+    correlations up, errors and crossentropies down), found among ``model.metrics`` by
+    its logged name. A quantity whose direction is unknown raises, naming the choice
+    to make, rather than being guessed.
+    """
     import operator
 
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"`mode` must be 'auto', 'min' or 'max'; received mode={mode!r}.")
     if mode == "auto":
-        maximise = any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1", "iou"))
-        mode = "max" if maximise else "min"
+        mode = _auto_mode(monitor, model)
     return (operator.gt, 1.0) if mode == "max" else (operator.lt, -1.0)
 
 
+def _auto_mode(monitor: str, model: Any) -> str:
+    name = monitor.removeprefix("val_")
+    if name == "loss" or name.endswith("_loss"):
+        return "min"
+    for logged, metric in _named_metrics(model):
+        if logged == name and getattr(metric, "_direction", None) in ("up", "down"):
+            return "max" if metric._direction == "up" else "min"
+    raise ValueError(
+        f"Cannot tell whether `{monitor}` should be maximised or minimised (no metric of "
+        "the model by that name declares a direction). Pass `mode='max'` to follow its "
+        "highest value, or `mode='min'` for its lowest."
+    )
+
+
+def _named_metrics(model: Any) -> list[tuple[str, Any]]:
+    """``(logged name, metric object)`` of the model's metrics."""
+    if model is None:
+        return []
+    named = []
+    compiled = getattr(model, "_metrics", None)
+    if compiled is not None:
+        named += [(name, metric) for name, _, metric, _ in compiled.entries]
+    named += [(m.name, m) for m in getattr(model, "metrics", [])]
+    return named
+
+
 class _Monitor(Callback):
-    """Shared logic of callbacks that watch one logged quantity."""
+    """Shared logic of callbacks that watch one logged quantity. With
+    ``mode="auto"`` the direction is settled when training begins, from the model's
+    metrics (see :func:`_monitor_op`)."""
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         super().__init__()
         self.monitor = monitor
         self.mode = mode
-        self._op, sign = _monitor_op(monitor, mode)
-        self.min_delta = abs(min_delta) * sign
+        self._min_delta = abs(min_delta)
+        self._resolved: tuple[Any, float] | None = None
+        if mode != "auto":
+            self._resolved = _monitor_op(monitor, mode)
+
+    def _direction(self) -> tuple[Any, float]:
+        if self._resolved is None:
+            self._resolved = _monitor_op(self.monitor, self.mode, self.model)
+        return self._resolved
+
+    @property
+    def _op(self) -> Any:
+        return self._direction()[0]
+
+    @property
+    def min_delta(self) -> float:
+        return self._min_delta * self._direction()[1]
+
+    @min_delta.setter
+    def min_delta(self, value: float) -> None:
+        self._min_delta = abs(value)
+
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        if self.mode == "auto":
+            self._resolved = None  # decided again for this model
 
     def _is_improvement(self, current: float, reference: float | None) -> bool:
         if reference is None:

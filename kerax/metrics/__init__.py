@@ -254,6 +254,25 @@ def get(
     return metric
 
 
+# The direction a monitoring callback follows with ``mode="auto"`` (Keras's
+# ``_direction``): which way each metric improves. Counts (TruePositives, ...) have none.
+for _cls, _way in (
+    *((c, "up") for c in (
+        AUC, Accuracy, BinaryAccuracy, BinaryIoU, CategoricalAccuracy, ConcordanceCorrelation,
+        CosineSimilarity, F1Score, FBetaScore, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+        PearsonCorrelation, Precision, PrecisionAtRecall, R2Score, Recall, RecallAtPrecision,
+        SensitivityAtSpecificity, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+        SpecificityAtSensitivity, TopKCategoricalAccuracy,
+    )),
+    *((c, "down") for c in (
+        BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, Hinge, KLDivergence,
+        LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+        MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
+        SparseCategoricalCrossentropy, SquaredHinge,
+    )),
+):  # fmt: skip
+    _cls._direction = _way
+
 __all__ = [
     "AUC",
     "Accuracy",

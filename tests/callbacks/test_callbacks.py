@@ -163,3 +163,47 @@ def test_model_checkpoint_native_train_state(tmp_path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match=r"`\.keras` or `\.ckpt`"):
         callbacks.ModelCheckpoint(str(tmp_path / "m.h5"))
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [("r2_score", "max"), ("cosine_similarity", "max"), ("mae", "min"), ("loss", "min")],
+)
+def test_auto_mode_follows_the_metrics_direction_as_keras(metric, expected):
+    import keras
+
+    from kerax.callbacks._monitors import _monitor_op
+
+    metrics = {
+        "r2_score": kerax.metrics.R2Score(),
+        "cosine_similarity": kerax.metrics.CosineSimilarity(),
+        "mae": kerax.metrics.MeanAbsoluteError(name="mae"),
+        "loss": None,
+    }
+    inputs = kerax.Input((2,))
+    model = kerax.Model(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile("sgd", "mse", metrics=[m for m in metrics.values() if m is not None])
+    op, _ = _monitor_op(f"val_{metric}", "auto", model)
+    assert (op(2.0, 1.0) and expected == "max") or (op(1.0, 2.0) and expected == "min")
+    # The same direction Keras's metric class declares.
+    theirs = {
+        "r2_score": keras.metrics.R2Score(),
+        "cosine_similarity": keras.metrics.CosineSimilarity(),
+        "mae": keras.metrics.MeanAbsoluteError(),
+    }.get(metric)
+    if theirs is not None:
+        assert {"up": "max", "down": "min"}[theirs._direction] == expected
+
+
+def test_auto_mode_refuses_a_quantity_of_unknown_direction():
+    class MyScore(kerax.metrics.MeanMetricWrapper):  # a user's metric, no direction
+        def __init__(self, name="my_score"):
+            super().__init__(lambda y, p: kerax.ops.mean(p - y, axis=-1), name=name)
+
+    stopper = kerax.callbacks.EarlyStopping(monitor="my_score")
+    inputs = kerax.Input((2,))
+    model = kerax.Model(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile("sgd", "mse", metrics=[MyScore()])
+    x = np.ones((4, 2), "float32")
+    with pytest.raises(ValueError, match=r"my_score.*mode='max'"):
+        model.fit(x, x[:, :1], epochs=2, verbose=0, callbacks=[stopper])
