@@ -37,6 +37,11 @@ _REJECTED = {
 }
 
 
+#: Properties built-in layers offer to users (the LoRA-merged weight) but do not read
+#: in their own computation: a subclass overriding one would be silently ignored.
+_READ_ONLY_VIEWS = ("kernel", "embeddings")
+
+
 def is_user_class(cls: type) -> bool:
     """Whether ``cls`` was defined outside kerax."""
     module = getattr(cls, "__module__", "") or ""
@@ -62,6 +67,14 @@ def prepare_subclass(cls: type) -> None:
         if name in cls.__dict__:
             raise TypeError(
                 f"{cls.__name__} overrides `{name}`, which kerax does not use: {advice}."
+            )
+    for name in _READ_ONLY_VIEWS:
+        owner = next((k for k in cls.__mro__[1:] if name in k.__dict__), None)
+        if name in cls.__dict__ and owner is not None and not is_user_class(owner):
+            raise TypeError(
+                f"{cls.__name__} overrides `{name}`, which {owner.__name__}'s computation "
+                "does not read (it reads the weights themselves): override `call` and "
+                f"use your `{name}` there instead."
             )
     call_owner = _owner(cls, "call")
     apply_owner = _owner(cls, "apply")

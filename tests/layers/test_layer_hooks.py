@@ -32,6 +32,10 @@ HOOKS = {
     "set_vocabulary": "called by users",
     "vocabulary_size": "called by users",
     "hash_values": "called by users",
+    "enable_lora": "called by users (test_lora)",
+    "transform_labels": "MixUp / CutMix mix labels through it (test_prep_mixing)",
+    "kernel": "read by users; overriding it is refused (below)",
+    "embeddings": "read by users; overriding it is refused (below)",
 }
 
 
@@ -101,3 +105,17 @@ def test_image_augmentation_hooks_are_used():
     layer = Negate()
     np.testing.assert_allclose(np.asarray(layer(images, training=True)), -images)
     np.testing.assert_allclose(np.asarray(layer(images, training=False)), images)
+
+
+@pytest.mark.parametrize("base", ["Dense", "Embedding"])
+def test_overriding_a_weight_view_the_layer_does_not_read_is_refused(base):
+    name = "kernel" if base == "Dense" else "embeddings"
+    with pytest.raises(TypeError, match=f"overrides `{name}`.*override `call`"):
+        type("Scaled", (getattr(kerax.layers, base),), {name: property(lambda self: 0)})
+
+    class Own(kerax.layers.Layer):  # a layer of the user's own may name a property so
+        @property
+        def kernel(self):
+            return 1
+
+    assert Own().kernel == 1

@@ -11,12 +11,15 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from kerax.layers.preprocessing._image_base import ImageLayer, signed_factor, value_range_of
 from kerax.ops.image import gaussian_blur
 
-#: The smoothing kernel of the sharpness filter: 5/13 at the centre, 1/13 around it.
-_SMOOTH = jnp.asarray([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]]) / 13.0
+#: The smoothing kernel of the sharpness filter: 5/13 at the centre, 1/13 around it
+#: (NumPy: a JAX array here would start the backend when kerax is imported, before
+#: ``jax.distributed.initialize`` can run).
+_SMOOTH = np.asarray([[1.0, 1.0, 1.0], [1.0, 5.0, 1.0], [1.0, 1.0, 1.0]], np.float32) / 13.0
 
 
 def _smooth(x: jax.Array) -> jax.Array:
