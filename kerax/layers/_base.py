@@ -20,8 +20,9 @@ current weights that every model containing the layer shares.
 
 The class is assembled from one mixin per concept: ``_weights.LayerWeights``
 (``add_weight``, ``weights`` in Keras's order, ``get_weights`` / ``set_weights``, the
-value cell), ``_node_api.NodeAPI`` (``input``, ``output_shape``, ``get_output_at``, ...)
-and ``_building.Building`` (``build``, input checks, output shapes). This module keeps
+value cell), ``_node_api.NodeAPI`` (``input``, ``output_shape``, ``get_output_at``, ...),
+``_building.Building`` (``build``, input checks, output shapes), and
+``_stateless.StatelessCall`` (``stateless_call``). This module keeps
 construction, sublayer tracking, calling and config; ``InputSpec`` lives in
 ``_input_spec``.
 """
@@ -44,13 +45,14 @@ from kerax.layers import _auto_config, _overrides, _tracking
 from kerax.layers._building import Building
 from kerax.layers._input_spec import InputSpec
 from kerax.layers._node_api import NodeAPI
+from kerax.layers._stateless import StatelessCall
 from kerax.layers._weights import LayerWeights
 from kerax.variables import Variable, WeightSpec
 
 __all__ = ["InputSpec", "Layer", "walk"]
 
 
-class Layer(LayerWeights, NodeAPI, Building):
+class Layer(LayerWeights, NodeAPI, Building, StatelessCall):
     """Base class of all kerax layers (and of :class:`kerax.Model`).
 
     Args:
