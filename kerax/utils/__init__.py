@@ -21,6 +21,7 @@ from kerax.utils._data_packing import pack_x_y_sample_weight, unpack_x_y_sample_
 from kerax.utils._host_dataset import HostDataset
 from kerax.utils._source_inputs import get_source_inputs
 from kerax.utils.audio_dataset import audio_dataset_from_directory
+from kerax.utils.config import Config
 from kerax.utils.dataset import split_dataset
 from kerax.utils.feature_space import FeatureSpace
 from kerax.utils.file_utils import DownloadError, get_file
@@ -34,6 +35,7 @@ from kerax.utils.text_dataset import text_dataset_from_directory
 from kerax.utils.timeseries import timeseries_dataset_from_array
 
 __all__ = [
+    "Config",
     "CustomObjectScope",
     "DownloadError",
     "FeatureSpace",
