@@ -2,6 +2,7 @@
 
 from kerax.saving.checkpoint import restore_checkpoint, save_checkpoint
 from kerax.saving.export import ExportedModel, load_exported
+from kerax.saving.file_editor import KerasFileEditor
 from kerax.saving.keras_file import load_model
 from kerax.saving.object_registration import (
     CustomObjectScope,
@@ -18,6 +19,7 @@ from kerax.saving.serialization_lib import deserialize_keras_object, serialize_k
 __all__ = [
     "CustomObjectScope",
     "ExportedModel",
+    "KerasFileEditor",
     "custom_object_scope",
     "deserialize_keras_object",
     "deserialize_layer",
