@@ -33,6 +33,10 @@ class KerasFileEditor:
     :meth:`save` and load the result. Opening a file prints its path (and, for a
     ``.keras`` file, the Keras version and date it was saved with).
 
+    An object's own weights and its sub-objects are both read: nested models and
+    recurrent layers (whose weights sit on ``cell``) appear whole, where Keras 3.15's
+    editor leaves out objects whose own ``vars`` group is empty.
+
     Args:
         filepath: Path to a local ``.keras`` or ``.weights.h5`` file.
 

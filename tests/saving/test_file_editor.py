@@ -196,3 +196,28 @@ def test_errors_for_bad_paths_values_and_clashes(files, tmp_path):
         "layers/dense_1/0",
         "layers/dense_1/1",
     ]
+
+
+def nested_recurrent(lib):
+    x = lib.Input(shape=(5, 4))
+    encoder = lib.Model(x, lib.layers.LSTM(3)(x), name="encoder")
+    a = lib.Input(shape=(5, 4))
+    return lib.Model(a, lib.layers.Dense(2)(encoder(a)))
+
+
+def test_nested_models_and_recurrent_cells_survive_a_round_trip(tmp_path, capsys):
+    """Objects whose own ``vars`` group is empty (a nested model, an LSTM, whose weights
+    sit on its cell) keep their sub-objects; Keras 3.15's editor leaves them out."""
+    source = nested_recurrent(keras)
+    path, copy = str(tmp_path / "n.weights.h5"), str(tmp_path / "copy.weights.h5")
+    source.save_weights(path)
+    editor = KerasFileEditor(path)
+    lstm = editor.weights_dict["layers"]["functional"]["layers"]["lstm"]["cell"]
+    assert [w.shape for w in lstm.values()] == [(4, 12), (3, 12), (12,)]
+    ours = nested_recurrent(kerax)
+    assert editor.compare(ours)["status"] == "success"
+    editor.save(copy)
+    for model in (ours, nested_recurrent(keras)):
+        model.load_weights(copy)
+        for got, want in zip(model.get_weights(), source.get_weights(), strict=True):
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
