@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from kerax.saving import weights_h5
+from kerax.saving import _weight_tree, weights_h5
 
 _RULE = "─" * 21
-_OPT_GROUP = "kerax_optimizer_state"
 
 
 class KerasFileEditor:
@@ -156,7 +155,7 @@ class KerasFileEditor:
         """Prints the tree of objects and weights (name, shape and dtype) in the file."""
         print("Weights structure")
         lines: list[str] = []
-        _tree_lines(self.weights_dict, "  ", lines, first=[True])
+        _weight_tree.tree_lines(self.weights_dict, "  ", lines, first=[True])
         for line in lines:
             print(line)
 
@@ -176,12 +175,14 @@ class KerasFileEditor:
             each once.)
         """
         print("Running comparison")
-        reference = weight_spec(reference_model, _OPT_GROUP in self.weights_dict)
+        reference = _weight_tree.weight_spec(
+            reference_model, _weight_tree.OPT_GROUP in self.weights_dict
+        )
         checked: set[str] = set()
-        errors, matches = _compare(
+        errors, matches = _weight_tree.compare(
             self.weights_dict, reference, "", "saved file", "reference model", checked
         )
-        more, _ = _compare(
+        more, _ = _weight_tree.compare(
             reference, self.weights_dict, "", "reference model", "saved file", checked
         )
         errors += more
@@ -214,7 +215,7 @@ class KerasFileEditor:
             if not isinstance(node, dict) or leaf not in node:
                 raise ValueError(f"Path '{object_name}' not found in model.")
             return node, leaf
-        holders = _holders(self.weights_dict, object_name)
+        holders = _weight_tree.holders(self.weights_dict, object_name)
         if len(holders) > 1:
             raise ValueError(
                 f"Name '{object_name}' occurs more than once in the model; "
@@ -337,7 +338,7 @@ class KerasFileEditor:
         with tempfile.TemporaryDirectory(dir=directory) as tmp:
             path = os.path.join(tmp, "edited.weights.h5")
             with h5py.File(path, "w") as f:
-                _write(f, self.weights_dict, "")
+                _weight_tree.write(f, self.weights_dict, "")
             os.replace(path, filepath)
 
     def resave_weights(self, filepath: str | os.PathLike[str]) -> None:
@@ -365,117 +366,3 @@ def _checked_weights(weights: Any, method: str) -> dict[str, Any]:
             )
         out[key] = _checked_weights(value, method) if isinstance(value, dict) else np.asarray(value)
     return out
-
-
-def _holders(tree: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    """Every dict of the tree that has an entry ``name``."""
-    found = [tree] if name in tree else []
-    for value in tree.values():
-        if isinstance(value, dict):
-            found.extend(_holders(value, name))
-    return found
-
-
-def _tree_lines(tree: dict[str, Any], prefix: str, lines: list[str], first: list[bool]) -> None:
-    for i, (key, value) in enumerate(tree.items()):
-        last = i == len(tree) - 1
-        if first[0]:
-            first[0] = False
-            connector = "> "
-        else:
-            connector = "└─ " if last else "├─ "
-        if isinstance(value, dict):
-            lines.append(f"{prefix}{connector}{key}")
-            _tree_lines(value, prefix + ("    " if last else "│   "), lines, first)
-        elif hasattr(value, "shape"):
-            lines.append(f"{prefix}{connector}{key}: shape={value.shape}, dtype={value.dtype}")
-        else:
-            lines.append(f"{prefix}{connector}{key}: {value}")
-
-
-def _compare(
-    target: dict[str, Any],
-    reference: dict[str, Any],
-    path: str,
-    target_name: str,
-    ref_name: str,
-    checked: set[str],
-) -> tuple[int, int]:
-    """Walks ``reference``, printing what ``target`` lacks or holds in another shape."""
-    errors = matches = 0
-    for key, ref in reference.items():
-        inner = f"{path}/{key}"
-        if inner in checked:
-            continue
-        if key not in target:
-            errors += 1
-            checked.add(inner)
-            kind = "Object" if isinstance(ref, dict) else "Weight"
-            print(f"...{kind} {inner} present in {ref_name}, missing from {target_name}")
-            if isinstance(ref, dict):
-                print(f"    In {ref_name}, {inner} contains the following keys: {list(ref)}")
-        elif isinstance(ref, dict) != isinstance(target[key], dict):
-            errors += 1
-            checked.add(inner)
-            kinds = {True: "an object", False: "a weight"}
-            print(
-                f"...{inner} is {kinds[isinstance(ref, dict)]} in {ref_name} but "
-                f"{kinds[isinstance(target[key], dict)]} in {target_name}"
-            )
-        elif isinstance(ref, dict):
-            sub_errors, sub_matches = _compare(
-                target[key], ref, inner, target_name, ref_name, checked
-            )
-            errors += sub_errors
-            matches += sub_matches
-        elif tuple(target[key].shape) != tuple(ref.shape):
-            errors += 1
-            checked.add(inner)
-            print(f"...Weight shape mismatch for {inner}")
-            print(f"    In {ref_name}: shape={tuple(ref.shape)}")
-            print(f"    In {target_name}: shape={tuple(target[key].shape)}")
-        else:
-            matches += 1
-    return errors, matches
-
-
-def _write(f: Any, tree: dict[str, Any], path: str) -> None:
-    leaves = {k: v for k, v in tree.items() if not isinstance(v, dict)}
-    if leaves:
-        group = f.require_group(f"{path}/vars" if path else "vars")
-        for name, value in leaves.items():
-            group.create_dataset(name, data=np.asarray(value))
-    for name, value in tree.items():
-        if isinstance(value, dict) and value:
-            _write(f, value, f"{path}/{name}" if path else name)
-
-
-def weight_spec(model: Any, with_optimizer: bool = False) -> dict[str, Any]:
-    """The weights ``model`` reads from a weights file, as the editor's nested dict of
-    ``jax.ShapeDtypeStruct`` entries. With ``with_optimizer``, a compiled model's
-    optimizer state too (kerax keeps it in ``.keras`` files only, under its own group)."""
-    import jax
-
-    spec: dict[str, Any] = {}
-    for path, layer in weights_h5.walk(model):
-        for group_name, handles in weights_h5._groups(layer):
-            if not handles:
-                continue
-            parts = [p for p in weights_h5._join(path, group_name).split("/") if p]
-            if parts and parts[-1] == "vars":
-                parts = parts[:-1]
-            node = spec
-            for part in parts:
-                node = node.setdefault(part, {})
-            for i, handle in enumerate(handles):
-                node[str(i)] = jax.ShapeDtypeStruct(tuple(handle.shape), handle.dtype)
-    live = getattr(model, "_live_opt_state", None)
-    compiled = with_optimizer and callable(live) and getattr(model, "compiled", False)
-    state = live() if compiled else None
-    if state is not None:
-        leaves = jax.tree_util.tree_leaves(state)
-        spec[_OPT_GROUP] = {
-            str(i): jax.ShapeDtypeStruct(np.shape(leaf), np.asarray(leaf).dtype)
-            for i, leaf in enumerate(leaves)
-        }
-    return spec
