@@ -32,6 +32,7 @@ from kerax.layers.global_pooling import (
 from kerax.layers.group_query_attention import GroupedQueryAttention
 from kerax.layers.gru import GRU, GRUCell
 from kerax.layers.input_layer import Input, InputLayer
+from kerax.layers.jax_layer import JaxLayer
 from kerax.layers.lstm import LSTM, LSTMCell
 from kerax.layers.merging import (
     Add,
@@ -191,6 +192,7 @@ __all__ = [
     "Identity",
     "Input",
     "InputLayer",
+    "JaxLayer",
     "InputSpec",
     "IntegerLookup",
     "LSTM",

@@ -418,6 +418,24 @@ CASES: list[Case] = [
     # E cases
     # F cases
     # G cases
+    # I cases
+    Case(
+        "JaxLayer",
+        ((2, 3),),
+        # Keras names auto-named weights from a session-wide counter (variable_<n>):
+        # a fresh Keras session makes them "variable", "variable_1", ... as kerax's.
+        layer=lambda lib: (
+            (lib is keras and keras.backend.clear_session())
+            or lib.layers.JaxLayer(
+                lambda params, state, inputs: (
+                    jax.numpy.tanh(inputs @ params["w"]) + params["b"],
+                    state,
+                ),
+                params={"w": np.ones((3, 2), np.float32), "b": np.zeros(2, np.float32)},
+                state={"n": np.zeros((), np.float32)},
+            )
+        ),
+    ),
     Case("STFTSpectrogram", ((2, 24, 2),), {"frame_length": 8, "frame_step": 4}),
     Case(
         "STFTSpectrogram",
