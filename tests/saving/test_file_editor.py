@@ -221,3 +221,20 @@ def test_nested_models_and_recurrent_cells_survive_a_round_trip(tmp_path, capsys
         model.load_weights(copy)
         for got, want in zip(model.get_weights(), source.get_weights(), strict=True):
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_kerax_optimizer_state_counts_only_against_a_compiled_model(tmp_path, capsys):
+    inp = kerax.Input((3,))
+    model = kerax.Model(inp, kerax.layers.Dense(2)(inp))
+    model.compile("adam", "mse")
+    model.fit(np.ones((2, 3)), np.ones((2, 2)), verbose=0)
+    path = str(tmp_path / "trained.keras")
+    model.save(path)
+    editor = KerasFileEditor(path)
+    assert editor.compare(model)["status"] == "success"
+    fresh = kerax.Model(inp, kerax.layers.Dense(2)(inp))
+    capsys.readouterr()
+    result = editor.compare(fresh)
+    out = capsys.readouterr().out
+    assert result["error_count"] == 1
+    assert "...Object /kerax_optimizer_state present in saved file" in out
