@@ -22,6 +22,8 @@ def holders(tree: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 def tree_lines(tree: dict[str, Any], prefix: str, lines: list[str], first: list[bool]) -> None:
+    """Appends the tree's lines as Keras's editor draws them: ``> `` opens the very first
+    line, then ``├─`` / ``└─`` connectors under ``│`` rails."""
     for i, (key, value) in enumerate(tree.items()):
         last = i == len(tree) - 1
         if first[0]:

@@ -120,6 +120,7 @@ def test_summary_and_compare_print_what_keras_prints(name, files, targets, capsy
         _edit(editor)
         editor.delete_object("batch_normalization")
         editor.add_weights("layers/dense", {"1": np.zeros((3,), "float32")})
+        editor.add_weights("einsum_dense", {"1": np.zeros((5,), "float32")})  # wrong shape
         results[tag].append(editor.compare(targets[tag]))
         printed[tag] = _normalized(capsys.readouterr().out)
     assert printed["kerax"] == printed["keras"]
