@@ -43,6 +43,11 @@ class NotLoopable(Exception):  # noqa: N818 - a signal, not an error the user se
     cannot be chained in a compiled loop; the caller runs one step per call instead."""
 
 
+class NotTabled(NotLoopable):
+    """Each step's logs were asked for, but they are not float32 scalars that fit one
+    table; the caller runs one step per call for those observers."""
+
+
 class Resident:
     """In-memory ``(x, y, sample_weight)`` on the device, placed once.
 
@@ -100,8 +105,9 @@ class StepPrograms:
         self._host = jax.jit(self._run)
         self._gathered = jax.jit(self._run_gathered, static_argnames="size")
         self._names: dict[int, tuple[str, ...]] = {}
-        self._steps = jax.jit(self._run_steps, static_argnames="size")
+        self._steps = jax.jit(self._run_steps, static_argnames=("size", "rows"))
         self.loopable = True
+        self.tabled = True  # per-step logs fit a table (float32 scalars)
 
     # ------------------------------------------------------------------ traced
     def _run(self, state: Any, data: Any, key: Any, step: Any) -> Any:
@@ -125,7 +131,7 @@ class StepPrograms:
 
     def _run_steps(
         self, state: Any, tree: Any, order: Any, key: Any, step: Any, first: Any, count: Any,
-        size: int,
+        size: int, rows: int,
     ) -> Any:  # fmt: skip
         leaves, treedef = jax.tree_util.tree_flatten(state)
 
@@ -146,16 +152,26 @@ class StepPrograms:
         # traced, so one program serves a whole epoch and chunks of any size.
         shapes = jax.eval_shape(lambda lv: run(lv, jnp.int32(0))[1], leaves)
         logs0 = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        names = _packed(logs0)
+        if rows and names is logs0:
+            raise NotTabled
+        # With ``rows``, each step's packed logs fill a row of a table (observers that
+        # read every batch's logs get them after the call).
+        table0 = jnp.zeros((rows, len(names[0])) if rows else (0,), jnp.float32)
 
-        def body(i: Any, carry: tuple[list[Any], Any]) -> tuple[list[Any], Any]:
-            return run(carry[0], i)
+        def body(i: Any, carry: tuple[list[Any], Any, Any]) -> tuple[list[Any], Any, Any]:
+            leaves, logs = run(carry[0], i)
+            table = carry[2]
+            if rows:
+                table = table.at[i].set(_packed(logs)[1])
+            return leaves, logs, table
 
-        leaves, logs = jax.lax.fori_loop(0, count, body, (leaves, logs0))
+        leaves, logs, table = jax.lax.fori_loop(0, count, body, (leaves, logs0, table0))
         packed = _packed(logs)
         if packed is not logs:
             self._names[-1] = packed[0]
             logs = packed[1]
-        return logs, jax.tree_util.tree_unflatten(treedef, leaves)
+        return logs, jax.tree_util.tree_unflatten(treedef, leaves), table
 
     # ------------------------------------------------------------------ calls
     def host(self, state: Any, data: Any, key: Any, step: int) -> Any:
@@ -177,28 +193,37 @@ class StepPrograms:
 
     def steps(
         self, state: Any, data: Resident, order: jax.Array, size: int, first: int, count: int,
-        key: Any, step: int,
+        key: Any, step: int, rows: int = 0,
     ) -> Any:  # fmt: skip
         """``count`` steps over batches ``first .. first + count - 1`` of ``size`` rows of
         ``order``, numbered ``step, step + 1, ...``, in one call; returns the last step's
-        logs (:class:`Packed` when they are float32 scalars) and the state the one-step
-        calls would reach.
+        logs (:class:`Packed` when they are float32 scalars), the state the one-step
+        calls would reach, and, with ``rows`` (at least ``count``), each step's logs as
+        a list of dicts (else None).
 
         Raises:
             NotLoopable: the step's output state does not match its input's shapes
-                (``self.loopable`` becomes False; nothing ran).
+                (``self.loopable`` becomes False), or ``rows`` was asked of logs that
+                are not float32 scalars (``self.tabled`` becomes False); nothing ran.
         """
         try:
-            logs, state = self._steps(
+            logs, state, table = self._steps(
                 state, data.tree, order, key, np.int32(step), np.int32(first), np.int32(count),
-                size=size,
+                size=size, rows=rows,
             )  # fmt: skip
+        except NotTabled:
+            self.tabled = False
+            raise
         except NotLoopable:
             self.loopable = False
             raise
+        per_step = None
         if isinstance(logs, jax.Array) and -1 in self._names:
             logs = Packed(self._names[-1], logs)
-        return logs, state
+            if rows:
+                names = self._names[-1]
+                per_step = [dict(zip(names, r, strict=True)) for r in np.asarray(table)[:count]]
+        return logs, state, per_step
 
 
 def full_batches(rows: int, batch_size: int, steps: int) -> tuple[int, int]:

@@ -445,11 +445,14 @@ class _Epoch:
         full, short = _epochs.full_batches(arrays.rows, size, count)
         order = jnp.asarray(order, jnp.int32)
         watch = _fit_loop.watch_mode(self.cb)
-        if watch == _chunker.OBSERVED and self.cb.reads_batch_logs():
-            watch = _chunker.SYNCED  # each step's own logs: one step per call
+        # Observers that read each batch's logs get them from a table the loop fills.
+        per_step = watch == _chunker.OBSERVED and self.cb.reads_batch_logs()
+        if per_step and not self.program.tabled:
+            watch = _chunker.SYNCED  # logs that fit no table: one step per call
         chunk = _chunker.Chunker(
             full, self.program.loopable, self.model._steps_per_execution, self.verbose, watch
         )
+        rows = full if per_step and watch == _chunker.OBSERVED else 0
         logs: dict[str, Any] = {}
         done = 0
         while chunk.looped and self.program.loopable and done < full:
@@ -457,16 +460,16 @@ class _Epoch:
                 return logs, state
             n = chunk.next(done)
             try:
-                logs, state = self.program.steps(
-                    state, data, order, size, done, n, self.key, self.counter
+                logs, state, each = self.program.steps(
+                    state, data, order, size, done, n, self.key, self.counter, rows
                 )
             except _epochs.NotLoopable:
-                break  # the step changes its state's shapes: one step per call below
+                break  # state shapes change, or logs fit no table: one step per call
             self._advance(n)
             if watch != _chunker.FREE:
-                for k in range(done, done + n):
-                    self.cb.on_train_batch_begin(k)
-                    self.cb.on_train_batch_end(k, {})
+                for k in range(n):
+                    self.cb.on_train_batch_begin(done + k)
+                    self.cb.on_train_batch_end(done + k, each[k] if each else {})
             if self.verbose == 1 and chunk.report_due():
                 self.cb.progress(done + n, _floats(logs))
             elif chunk.adaptive:

@@ -182,3 +182,23 @@ def test_a_live_progress_bar_runs_chunks_and_shows_the_last_logs(
     assert "6/6" in out and "loss:" in out
     quiet = _fit_compiled(initial_weights, 1, verbose=0)
     _assert_same(bar, quiet, 12)
+
+
+class LogObserver(BatchWatcher):
+    """Reads each batch's logs and declares it only observes: fit may fuse steps."""
+
+    async_safe = True
+
+
+def test_observers_reading_logs_get_each_steps_logs_from_fused_calls(initial_weights, fused_calls):
+    observer = LogObserver()
+    fused = _fit(initial_weights, (X, Y), shuffle=False, callbacks=[observer])
+    assert sum(fused_calls) == 4  # the full batches ran in compiled loops
+    watcher = BatchWatcher()
+    one_by_one = _fit(initial_weights, (X, Y), shuffle=False, callbacks=[watcher])
+    assert sum(fused_calls) == 4  # a reader that may act: one step per call
+    assert [b for b, _ in observer.seen] == [b for b, _ in watcher.seen] == [0, 1, 2] * 2
+    np.testing.assert_allclose(
+        [v for _, v in observer.seen], [v for _, v in watcher.seen], rtol=1e-6
+    )
+    _assert_same(fused, one_by_one, 6)
