@@ -126,3 +126,34 @@ def test_dropout_takes_rng():
     np.testing.assert_allclose(np.asarray(a)[kept], 2 * X[kept], rtol=1e-6)
     with pytest.raises(ValueError, match="rng"):
         layer.stateless_call([], [], X, training=True)
+
+
+def _block(lib):
+    class Block(lib.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = lib.layers.Dense(2, kernel_regularizer="l2")
+            self.norm = lib.layers.BatchNormalization()
+
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(), initializer="ones")
+            self.dense.build(input_shape)
+            self.norm.build((*input_shape[:-1], 2))
+
+        def call(self, inputs, training=False):
+            return self.norm(self.dense(inputs), training=training) * self.scale
+
+    return Block()
+
+
+def test_composite_layer_and_model_penalties():
+    k, ours = _pair(_block)
+    _check(k, ours, training=True)  # sublayers' weights, penalties and updates
+
+    def model(lib):
+        x = lib.Input((3,))
+        return lib.Model(x, lib.layers.Dense(2, kernel_regularizer="l2")(x))
+
+    km, m = model(keras), model(kerax)
+    m.set_weights(km.get_weights())
+    _check(km, m)  # a model's losses include the weight penalties too, as in Keras
