@@ -91,7 +91,10 @@ def write(f: Any, tree: dict[str, Any], path: str) -> None:
     if leaves:
         group = f.require_group(f"{path}/vars" if path else "vars")
         for name, value in leaves.items():
-            group.create_dataset(name, data=np.asarray(value))
+            value = np.asarray(value)
+            dataset = group.create_dataset(name, data=value)
+            if value.dtype.name == "bfloat16":
+                dataset.attrs["dtype"] = "bfloat16"  # as Keras marks it
     for name, value in tree.items():
         if isinstance(value, dict) and value:
             write(f, value, f"{path}/{name}" if path else name)

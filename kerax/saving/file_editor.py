@@ -146,7 +146,12 @@ class KerasFileEditor:
                     f"{self.filepath!r}: '{path}/{key}' is an external or virtual dataset; "
                     "the editor reads datasets stored in the file only."
                 )
-            leaves[key] = value[()]
+            if value.attrs.get("dtype") == "bfloat16":  # Keras's marker for bfloat16
+                import jax.numpy as jnp
+
+                leaves[key] = np.array(value, dtype=jnp.bfloat16)
+            else:
+                leaves[key] = value[()]
         return leaves
 
     # --- display -------------------------------------------------------------------

@@ -239,3 +239,21 @@ def test_kerax_optimizer_state_counts_only_against_a_compiled_model(tmp_path, ca
     out = capsys.readouterr().out
     assert result["error_count"] == 1
     assert "...Object /kerax_optimizer_state present in saved file" in out
+
+
+def test_bfloat16_weights_keep_their_dtype(tmp_path, capsys):
+    def model():
+        inp = keras.Input((3,))
+        return keras.Model(inp, keras.layers.Dense(2, dtype="bfloat16")(inp))
+
+    source = model()
+    path, copy = str(tmp_path / "b.weights.h5"), str(tmp_path / "copy.weights.h5")
+    source.save_weights(path)
+    editor = KerasFileEditor(path)
+    assert str(editor.weights_dict["layers"]["dense"]["0"].dtype) == "bfloat16"
+    editor.save(copy)
+    target = model()
+    target.load_weights(copy)
+    for got, want in zip(target.get_weights(), source.get_weights(), strict=True):
+        assert str(got.dtype) == "bfloat16"
+        np.testing.assert_array_equal(np.asarray(got, "float32"), np.asarray(want, "float32"))
