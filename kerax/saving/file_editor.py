@@ -72,6 +72,11 @@ class KerasFileEditor:
         if not os.path.isfile(filepath):
             raise FileNotFoundError(f"KerasFileEditor: no file at {filepath!r}.")
         h5py = weights_h5._h5py()
+        if filepath.endswith(".keras") and not zipfile.is_zipfile(filepath):
+            raise ValueError(
+                f"Cannot read {filepath!r} as a .keras file (a zip archive): "
+                f"{weights_h5.describe_file(filepath)}."
+            )
         if filepath.endswith(".keras"):
             with zipfile.ZipFile(filepath) as zf:
                 names = set(zf.namelist())

@@ -178,6 +178,10 @@ def test_errors_for_bad_paths_values_and_clashes(files, tmp_path):
         KerasFileEditor(str(tmp_path / "model.h5"))
     with pytest.raises(FileNotFoundError, match="missing.keras"):
         KerasFileEditor(str(tmp_path / "missing.keras"))
+    fake = tmp_path / "fake.keras"
+    fake.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="fake.keras.*zip archive"):
+        KerasFileEditor(str(fake))
     editor = KerasFileEditor(files["kerax.weights.h5"])
     with pytest.raises(ValueError, match="expected a `.weights.h5` extension"):
         editor.save(str(tmp_path / "out.keras"))
