@@ -198,6 +198,8 @@ def infer_output_specs(layer: Layer, args: tuple[Any, ...], kwargs: dict[str, An
 _SPEC_CACHE: dict[Any, Any] = {}
 _SPEC_CACHE_SIZE = 4096
 _SCALARS = (bool, int, float, str, type(None))
+#: Layers that wrap a user's function: their configuration names it, not what it does.
+_FUNCTION_LAYERS = ("Lambda", "JaxLayer")
 
 
 def _spec_cache_key(
@@ -211,7 +213,8 @@ def _spec_cache_key(
     """The cache key of a symbolic call, or None when it must be traced: a layer (or a
     sublayer) whose class is not one of kerax's own (a user's ``call`` may depend on
     anything), a preprocessing layer (vocabularies and adapted state live outside the
-    configuration), ``Lambda``, or arguments that are not plain constants."""
+    configuration), ``Lambda`` and ``JaxLayer`` (their configuration names a user's
+    function), or arguments that are not plain constants."""
     import json
 
     layers, stack = [], [layer]
@@ -225,7 +228,7 @@ def _spec_cache_key(
             not each.built  # a trace would build it: it must run
             or not module.startswith("kerax.layers.")
             or module.startswith("kerax.layers.preprocessing")
-            or type(each).__name__ == "Lambda"
+            or type(each).__name__ in _FUNCTION_LAYERS
         ):
             return None
     constants = []

@@ -67,3 +67,15 @@ def test_user_layers_and_unbuilt_sublayers_are_always_traced(traces):
     # A wrapper whose inner layer is unbuilt before the call is traced each time, so
     # the trace builds it.
     assert len(traces) - before >= 1
+
+
+def test_layers_wrapping_a_users_function_are_always_traced():
+    def make(width):
+        def call_fn(params, inputs):  # the same name, different functions
+            return kerax.ops.tile(inputs, (1, width)) * params["w"]
+
+        return layers.JaxLayer(call_fn, params={"w": np.ones((), "float32")})
+
+    inp = kerax.Input((2,))
+    assert make(1)(inp).shape == (None, 2)
+    assert make(3)(inp).shape == (None, 6)
