@@ -358,7 +358,7 @@ CASES: list[Case] = [
     Case("RandomGrayscale", _img(2), call=_inference),
     Case("AutoContrast", _img(2)),
     Case("Solarization", _img(2), {"addition_factor": 0.2}, call=_inference),
-    # A cases
+    # pooling to a given size, embeddings, spectral normalization
     *(
         Case(f"Adaptive{k}Pooling{r}D", _img(r, size=5), {"output_size": 3})
         for k in ("Max", "Average")
@@ -379,7 +379,7 @@ CASES: list[Case] = [
         lambda lib: {"layer": lib.layers.Conv2D(2, 3), "power_iterations": 2},
         name="conv",
     ),
-    # B cases
+    # preprocessing: image colour, histogram and filter layers
     # Keras 3.15's Equalization returns its symbolic input as its output (a graph cycle),
     # so no Keras model can wrap it; it has no weights, and the arrays check its numbers,
     # image by image (Keras pools a batch's histograms, kerax does not).
@@ -399,7 +399,7 @@ CASES: list[Case] = [
     Case("RandomPosterization", _img(2), {"factor": 4}, call=_inference),
     Case("RandomSharpness", _img(2), {"factor": 0.2}, call=_inference),
     Case("RandomGaussianBlur", _img(2), call=_inference),
-    # C cases
+    # preprocessing: warps, erasing, mixing, pipelines and policies
     Case("MixUp", _img(2), call=_inference),
     Case("CutMix", _img(2), call=_inference),
     Case("RandomErasing", _img(2), call=_inference),
@@ -414,11 +414,7 @@ CASES: list[Case] = [
     ),
     Case("RandAugment", _img(2), call=_inference),
     Case("AugMix", _img(2), call=_inference),
-    # D cases
-    # E cases
-    # F cases
-    # G cases
-    # I cases
+    # functions wrapped as layers, and audio
     Case(
         "JaxLayer",
         ((2, 3),),
