@@ -215,13 +215,8 @@ class KerasSteps:
         if self._metrics is not None and y is not None:
             compiled = self._metrics
             states = {name: metric._own_state() for name, _, metric, _ in compiled.entries}
-            ys, preds, sws = self._flat_targets(y, y_pred, sample_weight)
-            valid = jnp.ones((preds[0].shape[0],), jnp.float32)
-            parts: dict[str, Any] = {}
-            if self._loss is not None and len(compiled.entries) > 1:
-                _, parts = self._loss(ys, preds, sws, valid)
             loss = jnp.zeros((), jnp.float32)
-            new = compiled.update(states, ys, preds, sws, valid, loss, parts)
+            new = self._compiled_update(states, loss, y, y_pred, sample_weight)
             for name, _, metric, _ in compiled.entries:
                 if name != "loss":  # the step updated the loss tracker already
                     metric._state = new[name]
@@ -352,12 +347,7 @@ class KerasSteps:
             return _keras_metrics_update(self.metrics, metrics_vars, loss, y, y_pred, sample_weight)
         compiled = self._metrics
         states = _compiled_states(compiled, metrics_vars)
-        ys, preds, sws = self._flat_targets(y, y_pred, sample_weight)
-        valid = jnp.ones((preds[0].shape[0],), jnp.float32)
-        parts: dict[str, Any] = {}
-        if self._loss is not None and y is not None and len(compiled.entries) > 1:
-            _, parts = self._loss(ys, preds, sws, valid)
-        states = compiled.update(states, ys, preds, sws, valid, loss, parts)
+        states = self._compiled_update(states, loss, y, y_pred, sample_weight)
         values = _compiled_values(compiled, states)
         logs = dict(compiled.results(states))
         # Metrics held as attributes are listed and logged, as in Keras; only a step
@@ -369,6 +359,18 @@ class KerasSteps:
             logs[metric.name] = metric.stateless_result(rest[start : start + n])
             start += n
         return logs, values + rest
+
+    def _compiled_update(
+        self, states: dict[str, Any], loss: Any, y: Any, y_pred: Any, sample_weight: Any
+    ) -> dict[str, Any]:
+        """The compiled metrics' states after one exact batch (every row counts)."""
+        compiled = self._metrics
+        ys, preds, sws = self._flat_targets(y, y_pred, sample_weight)
+        valid = jnp.ones((preds[0].shape[0],), jnp.float32)
+        parts: dict[str, Any] = {}
+        if self._loss is not None and y is not None and len(compiled.entries) > 1:
+            _, parts = self._loss(ys, preds, sws, valid)
+        return compiled.update(states, ys, preds, sws, valid, loss, parts)
 
     def _run_compute_metrics(
         self,
