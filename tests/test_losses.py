@@ -329,3 +329,30 @@ def test_crossentropy_is_a_compile_name_only():
     history = model.fit(np.ones((4, 3), "float32"), np.array([0, 1, 1, 0]), epochs=1, verbose=0)
     assert set(history.history) == {"loss", "accuracy"}
     assert type(model._metrics.entries[1][2]).__name__ == "SparseCategoricalAccuracy"
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_binary_crossentropy_over_an_axis_of_one_matches_keras_and_its_gradient(from_logits):
+    # The VAE examples' ``binary_crossentropy(x[..., None], x_hat[..., None])``: kerax
+    # computes it on the squeezed arrays (XLA is slow on a trailing axis of 1).
+
+    rng = np.random.default_rng(3)
+    y = (rng.random((4, 5, 1)) > 0.5).astype("float32")
+    p = rng.random((4, 5, 1)).astype("float32") * 0.98 + 0.01
+    ours = kerax.losses.binary_crossentropy(y, p, from_logits=from_logits)
+    theirs = keras.losses.binary_crossentropy(y, p, from_logits=from_logits)
+    assert ours.shape == (4, 5)
+    np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-6, atol=1e-7)
+
+    def total(q):
+        return kerax.losses.binary_crossentropy(y, q, from_logits=from_logits).sum()
+
+    def by_hand(q):  # the mean over the axis of one, written out
+        return (
+            jax.numpy.mean(
+                kerax.losses.binary_crossentropy(y[..., 0], q[..., 0], from_logits=from_logits)
+            )
+            * 20
+        )
+
+    np.testing.assert_allclose(jax.grad(total)(p), jax.grad(by_hand)(p), rtol=1e-6)

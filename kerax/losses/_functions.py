@@ -120,6 +120,12 @@ def binary_crossentropy(
     y_true, y_pred = _prepare(y_true, y_pred, squeeze=False)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if y_pred.ndim and y_pred.shape[axis] == 1 and y_true.shape == y_pred.shape:
+        # The mean of one value is that value: computing on the squeezed arrays gives the
+        # same numbers, and XLA's CPU compiler handles a trailing axis of 1 in the
+        # gradient of this expression badly (10x slower measured at (256, 64, 1)).
+        y_true, y_pred = jnp.squeeze(y_true, axis), jnp.squeeze(y_pred, axis)
+        return _binary_crossentropy_values(y_true, y_pred, from_logits)
     return jnp.mean(_binary_crossentropy_values(y_true, y_pred, from_logits), axis=axis)
 
 
