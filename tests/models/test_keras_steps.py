@@ -285,3 +285,55 @@ def test_class_weight_reaches_a_custom_step_as_sample_weights():
         np.testing.assert_allclose(a, b, atol=1e-6)
     with pytest.raises(ValueError, match="not both"):
         by_class.fit(X, labels, class_weight={0: 1.0}, sample_weight=weights, verbose=0)
+
+
+def siamese_model(lib):
+    """A siamese network: one encoder shared by both inputs, a contrastive loss in its
+    own ``train_step``, a tracker."""
+
+    class Siamese(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.encoder = lib.Sequential(
+                [lib.layers.Dense(8, activation="relu"), lib.layers.Dense(4)]
+            )
+            self.tracker = lib.metrics.Mean(name="loss")
+
+        @property
+        def metrics(self):
+            return [self.tracker]
+
+        def call(self, inputs, training=None):
+            a, b = inputs
+            diff = self.encoder(a) - self.encoder(b)
+            return lib.ops.sqrt(lib.ops.sum(lib.ops.square(diff), axis=1) + 1e-6)
+
+        def train_step(self, state, data):
+            trainable, non_trainable, opt_vars, metric_vars = state
+            (a, b), same = data
+
+            def loss_fn(values):
+                dist, nt = self.stateless_call(values, non_trainable, (a, b), training=True)
+                apart = lib.ops.square(lib.ops.maximum(1.0 - dist, 0.0))
+                return lib.ops.mean(same * dist**2 + (1.0 - same) * apart), nt
+
+            (loss, non_trainable), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+            trainable, opt_vars = self.optimizer.stateless_apply(opt_vars, grads, trainable)
+            metric_vars = self.tracker.stateless_update_state(metric_vars, loss)
+            logs = {"loss": self.tracker.stateless_result(metric_vars)}
+            return logs, (trainable, non_trainable, opt_vars, metric_vars)
+
+    model = Siamese()
+    model((X[:1], X[:1]))
+    model.compile(optimizer=lib.optimizers.SGD(0.05))
+    return model
+
+
+def test_siamese_contrastive_train_step_matches_keras():
+    pairs = (X, X[::-1].copy())
+    same = (RNG.random(len(X)) > 0.5).astype("float32")
+    km, xm = siamese_model(keras), siamese_model(kerax)
+    _compare(km, xm, {"epochs": 2, "batch_size": 8}, x=pairs, y=same)
+    np.testing.assert_allclose(
+        xm.predict(pairs, verbose=0), km.predict(pairs, verbose=0), rtol=1e-5, atol=1e-6
+    )
