@@ -6,6 +6,7 @@ from typing import Any
 
 from kerax.callbacks._base import Callback
 from kerax.callbacks._monitors import _Monitor
+from kerax.training.progbar import print_msg
 
 
 class ModelCheckpoint(_Monitor):
@@ -68,12 +69,12 @@ class ModelCheckpoint(_Monitor):
             if current is None or not self._is_improvement(current, self.best):
                 return
             if self.verbose:
-                print(
+                print_msg(
                     f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current}, saving model to {path}"
                 )
             self.best = current
         elif self.verbose:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
+            print_msg(f"Epoch {epoch + 1}: saving model to {path}")
         if self.save_weights_only:
             self.model.save_weights(path)
         elif path.endswith(".ckpt"):

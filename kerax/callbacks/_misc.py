@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerax.callbacks._base import ALIASES, Callback
+from kerax.training.progbar import print_msg
 
 
 class LearningRateScheduler(Callback):
@@ -26,7 +27,7 @@ class LearningRateScheduler(Callback):
             raise ValueError(f"The schedule must return a number; it returned {new!r}.")
         self.model.optimizer.learning_rate = float(new)
         if self.verbose:
-            print(
+            print_msg(
                 f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(new)}."
             )
 
@@ -78,7 +79,7 @@ class TerminateOnNaN(Callback):
                     f"The loss is {loss} at batch {batch}: terminating training "
                     f"(TerminateOnNaN(raise_error=True)), {kept}."
                 )
-            print(f"Batch {batch}: Invalid loss, terminating training ({kept})")
+            print_msg(f"Batch {batch}: Invalid loss, terminating training ({kept})")
             self.model.stop_training = True
 
 

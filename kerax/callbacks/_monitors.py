@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kerax.callbacks._base import Callback
+from kerax.training.progbar import print_msg
 
 
 def _monitor_op(monitor: str, mode: str, model: Any = None) -> Any:
@@ -163,10 +164,10 @@ class EarlyStopping(_Monitor):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(
+                print_msg(
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
@@ -235,7 +236,7 @@ class ReduceLROnPlateau(_Monitor):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose:
-                        print(
+                        print_msg(
                             f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}."
                         )
                     self.cooldown_counter, self.wait = self.cooldown, 0

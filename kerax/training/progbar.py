@@ -252,6 +252,18 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def print_msg(message: str) -> None:
+    """A callback's message line (``EarlyStopping``'s "early stopping", ...): printed, or
+    logged while interactive logging is off, as Keras's ``print_msg`` does."""
+    from kerax import config
+
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("kerax").info(message)
+        return
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
 def print_final(target: int | None, verbose: Any, logs: dict[str, Any], started: float) -> None:
     """The last line of ``evaluate`` / ``predict`` at ``verbose`` 1 or 2 ("auto" is 1),
     as Keras's bar leaves it: ``3/3 ━━━━ 0s 2ms/step - loss: 0.3102``.

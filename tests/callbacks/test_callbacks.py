@@ -207,3 +207,24 @@ def test_auto_mode_refuses_a_quantity_of_unknown_direction():
     x = np.ones((4, 2), "float32")
     with pytest.raises(ValueError, match=r"my_score.*mode='max'"):
         model.fit(x, x[:, :1], epochs=2, verbose=0, callbacks=[stopper])
+
+
+def test_callback_messages_follow_the_interactive_logging_switch(capsys, caplog):
+    inputs = kerax.Input((2,))
+    model = kerax.Model(inputs, kerax.layers.Dense(1)(inputs))
+    model.compile(kerax.optimizers.SGD(0.0), "mse")  # a flat loss: it stops
+    x = np.ones((4, 2), "float32")
+    stopper = kerax.callbacks.EarlyStopping(monitor="loss", patience=1, verbose=1, baseline=-1)
+    model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[stopper])
+    assert "early stopping" in capsys.readouterr().out
+    kerax.config.disable_interactive_logging()
+    try:
+        with caplog.at_level("INFO", logger="kerax"):
+            stopper = kerax.callbacks.EarlyStopping(
+                monitor="loss", patience=1, verbose=1, baseline=-1
+            )
+            model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[stopper])
+    finally:
+        kerax.config.enable_interactive_logging()
+    assert "early stopping" not in capsys.readouterr().out
+    assert any("early stopping" in r.getMessage() for r in caplog.records)
