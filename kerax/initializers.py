@@ -55,6 +55,19 @@ def _draws_by_index(key: Any) -> bool:
         return False
 
 
+def scaled_draw(key: Any, shape: Sequence[int], dtype: Any, distribution: str, factor: Any) -> Any:
+    """A variance-scaling draw: ``factor`` times a truncated (to two standard
+    deviations) or plain standard normal, or uniform in ``[-factor, factor)``. ``factor``
+    may be traced: the weight-creation programs take it as an argument, so one program
+    serves every shape (:mod:`kerax.layers._weights`)."""
+    shape = tuple(shape)
+    if distribution == "truncated_normal":
+        return factor * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+    if distribution == "untruncated_normal":
+        return factor * jax.random.normal(key, shape, dtype)
+    return jax.random.uniform(key, shape, dtype, -factor, factor)
+
+
 def _is_shape(value: Any) -> bool:
     return isinstance(value, tuple | list) and all(isinstance(d, int | np.integer) for d in value)
 
@@ -213,26 +226,29 @@ class VarianceScaling(Initializer):
         self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
 
     def __call__(self, key, shape, dtype="float32"):
-        fan_in, fan_out = _fans(tuple(shape))
+        # Drawn flat and reshaped where that gives the same values (threefry draws
+        # element i from counter i): the program compiles about twice as fast as one
+        # over a 2-D or 4-D shape, and every first fit compiles one per kernel shape.
+        flat = (math.prod(shape),) if _draws_by_index(key) else tuple(shape)
+        value = scaled_draw(key, flat, dtype, self.distribution, self.draw_factor(shape))
+        return value.reshape(shape)
+
+    def draw_factor(self, shape: Sequence[int]) -> float:
+        """The number that scales this initializer's draw for ``shape``: the standard
+        deviation (normal draws) or the limit (uniform) (see :func:`scaled_draw`)."""
+        shape = tuple(shape)
+        fan_in, fan_out = _fans(shape)
         if self.input_axes is not None and self.output_axes is not None:
             # Keras 3.15: with both given, the fans are the sizes of those axes.
             fan_in = float(math.prod(shape[a] for a in self.input_axes))
             fan_out = float(math.prod(shape[a] for a in self.output_axes))
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
-        # Drawn flat and reshaped where that gives the same values (threefry draws
-        # element i from counter i): the program compiles about twice as fast as one
-        # over a 2-D or 4-D shape, and every first fit compiles one per kernel shape.
-        flat = (math.prod(shape),) if _draws_by_index(key) else tuple(shape)
         if self.distribution == "truncated_normal":
-            stddev = math.sqrt(scale) / 0.87962566103423978
-            value = stddev * jax.random.truncated_normal(key, -2.0, 2.0, flat, dtype)
-        elif self.distribution == "untruncated_normal":
-            value = math.sqrt(scale) * jax.random.normal(key, flat, dtype)
-        else:
-            limit = math.sqrt(3.0 * scale)
-            value = jax.random.uniform(key, flat, dtype, -limit, limit)
-        return value.reshape(shape)
+            return math.sqrt(scale) / 0.87962566103423978
+        if self.distribution == "untruncated_normal":
+            return math.sqrt(scale)
+        return math.sqrt(3.0 * scale)
 
     def get_config(self):
         return {

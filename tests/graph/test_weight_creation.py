@@ -116,3 +116,25 @@ def test_variance_scaling_drawn_flat_equals_a_draw_of_the_shape():
     got = initializers.HeNormal()(key, (5, 7), "float32")
     expected = stddev * jax.random.truncated_normal(key, -2.0, 2.0, (5, 7), "float32")
     np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_bucketed_draws_equal_draws_of_each_shape_from_one_program():
+    key = jax.random.key(11)
+    inits = [initializers.GlorotUniform(), initializers.HeNormal(), initializers.LecunNormal()]
+    inits.append(initializers.VarianceScaling(distribution="untruncated_normal", mode="fan_out"))
+    shapes = [(3,), (8, 8), (3, 3, 4, 5), (300, 250)]  # the last one over the first bucket
+    for init in inits:
+        for shape in shapes:
+            spec = _weights.WeightSpec("w", shape, "float32", init)
+            assert _weights._bucketable(init, key, spec)
+            got = np.asarray(_weights._draw(spec, key, 2))
+            # What a program of the weight's own shape gave (a jitted draw: XLA
+            # compiles ``factor * normal`` with a bit of difference from eager calls).
+            own = jax.jit(lambda k, init=init, shape=shape: init(k, shape, "float32"))
+            expected = np.asarray(own(jax.random.fold_in(key, 2)))
+            np.testing.assert_array_equal(got, expected)
+    bucketed = [k for k in _weights._PROGRAMS if k[0] == "bucketed"]
+    # one program per (distribution, bucket, dtype): three distributions, two buckets
+    assert len(bucketed) <= 6
+    seeded = initializers.GlorotUniform(seed=1)  # Keras's numbers: its own path
+    assert not _weights._bucketable(seeded, key, _weights.WeightSpec("w", (2,), "float32", seeded))
