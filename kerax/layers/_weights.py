@@ -207,18 +207,26 @@ class LayerWeights:
     def metrics(self) -> list[Any]:
         """The metric objects held by this layer's attributes (directly or in a list,
         tuple or dict), in assignment order, then those of its sublayers."""
+        out = self._attribute_metrics()
+        for layer in self._sublayers():
+            out.extend(layer.metrics)
+        return out
+
+    def _attribute_metrics(self) -> list[Any]:
+        """The metric objects held by this layer's own attributes (directly or in a
+        list, tuple or dict), in assignment order, each once."""
         from kerax.metrics._base import Metric
 
         out: list[Any] = []
         for value in list(self.__dict__.values()):
-            if isinstance(value, Metric):
-                out.append(value)
-            elif isinstance(value, list | tuple):
-                out.extend(v for v in value if isinstance(v, Metric))
-            elif isinstance(value, dict):
-                out.extend(v for v in value.values() if isinstance(v, Metric))
-        for layer in self._sublayers():
-            out.extend(layer.metrics)
+            items = (
+                value.values()
+                if isinstance(value, dict)
+                else value
+                if isinstance(value, list | tuple)
+                else (value,)
+            )
+            out.extend(v for v in items if isinstance(v, Metric) and v not in out)
         return out
 
     @property

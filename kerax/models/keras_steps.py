@@ -354,7 +354,7 @@ class KerasSteps:
         # of the user's updates them.
         rest = list(metrics_vars[len(values) :])
         start = 0
-        for metric in attribute_metrics(self, exclude=[e[2] for e in compiled.entries]):
+        for metric in self.metrics[len(compiled.entries) :]:
             n = len(metric.stateless_reset_state())
             logs[metric.name] = metric.stateless_result(rest[start : start + n])
             start += n
@@ -394,28 +394,6 @@ class KerasSteps:
                 tracker.update_state(loss, sample_weight=rows)
             logs = self.compute_metrics(x, y, y_pred, sample_weight)
             return dict(logs), read()
-
-
-def attribute_metrics(model: Any, exclude: Sequence[Any] = ()) -> list[Any]:
-    """The metric objects ``model`` holds as attributes (directly or in a list, tuple
-    or dict), in the order they were set, leaving out ``exclude``."""
-    from kerax.metrics import Metric
-
-    seen = {id(m) for m in exclude}
-    found: list[Any] = []
-    for value in vars(model).values():
-        items = (
-            value.values()
-            if isinstance(value, Mapping)
-            else value
-            if isinstance(value, list | tuple)
-            else (value,)
-        )
-        for item in items:
-            if isinstance(item, Metric) and id(item) not in seen:
-                seen.add(id(item))
-                found.append(item)
-    return found
 
 
 def metric_values(model: Any) -> list[Any]:

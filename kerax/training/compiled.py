@@ -126,10 +126,8 @@ class Compiled:
         """The metric objects: the compile's, loss trackers first (once the model is
         compiled and built), then the metrics the model holds as attributes (a
         tracker ``self.loss_tracker = Mean(...)``), as Keras lists them."""
-        from kerax.models.keras_steps import attribute_metrics
-
         compiled = [entry[2] for entry in self._metrics.entries] if self._metrics else []
-        return compiled + attribute_metrics(self, exclude=compiled)
+        return compiled + [m for m in self._attribute_metrics() if m not in compiled]
 
     def get_metrics_result(self) -> dict[str, float]:
         """The latest logged values: the last epoch's training logs after ``fit``,
