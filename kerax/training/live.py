@@ -248,7 +248,9 @@ def keep(model: Any, ts: TrainState) -> None:
     """Stores ``ts`` as the model's state between fits."""
     model.lowered.layout.store({"params": ts.params, "state": ts.state})
     model._opt_state, model._loss_scale = ts.opt_state, ts.loss_scale
-    model.__dict__["_opt_state_mask"] = model._programs().trainable_mask
+    # The trainable set of the programs that made ``ts`` (not ``_programs()``, which
+    # would rebuild them for a set a callback changed during the fit).
+    model.__dict__["_opt_state_mask"] = model._compiled_programs.trainable_mask
     model._rng, model._step = ts.rng, ts.step
 
 

@@ -70,3 +70,15 @@ def test_freeze_then_compile_again_trains_the_rest_as_keras():
         m.compile(lib.optimizers.SGD(0.05), "mse")
         m.fit(X, Y, batch_size=8, epochs=1, verbose=0, shuffle=False)
     _same(ours, theirs)
+
+
+def test_freezing_from_a_callback_during_fit_asks_for_compile_at_the_next_fit():
+    ours, _ = _pair()
+
+    class Freeze(kerax.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.layers[0].trainable = False
+
+    ours.fit(X, Y, epochs=1, verbose=0, callbacks=[Freeze()])
+    with pytest.raises(ValueError, match=r"trainable weights changed.*compile\(\)"):
+        ours.fit(X, Y, epochs=1, verbose=0)
