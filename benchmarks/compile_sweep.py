@@ -7,8 +7,10 @@
 
 Workloads: ``resN`` is a residual MLP of N blocks ``Dense(64, relu) -> Dense(64) -> Add
 -> LayerNormalization`` on 64 features, a ``Dense(1)`` head, Adam, MSE, batch 32 on 2,048
-rows (``res3``, ``res12``, ``res50``: about 10, 50 and 200 layers); ``conv`` is a small
-conv stack on 28x28x1; ``digits`` is the README's example (``examples/digits_mlp.py``):
+rows (``res3``, ``res12``, ``res50``, ``res250``: about 10, 50, 200 and 1,000 layers);
+``convN`` is a stack of N ``Conv2D(16, 3, padding="same", activation="relu")`` on
+28x28x1, max-pooled after the second, a global average pool and a ``Dense(10)`` head,
+Adam, MSE, batch 32 on 512 rows (``conv`` is ``conv3``); ``digits`` is the README's example (``examples/digits_mlp.py``):
 its model, data and compile arguments.
 
 Each configuration runs in its own process, with every compile cache off
@@ -24,7 +26,8 @@ Each configuration runs in its own process, with every compile cache off
   the hand-written loop is of the first step alone, its parameters being made apart);
 - ``programs``: XLA compilations during that first ``fit`` (``jax_log_compiles``), and
   ``compile s`` the XLA compile time they took (tracing and lowering not included);
-- ``ms/step``: a steady epoch (the third of a second ``fit`` on all rows) per step.
+- ``ms/step``: a steady epoch (the third of a second ``fit`` on all rows) per step;
+- ``peak RSS MB``: the process's peak resident memory over the whole run.
 
 Ratios are taken per round (kerax over Keras, kerax over the hand-written loop) and the
 median is shown, so a shared machine's drift cancels; compile counts do not drift.
@@ -36,6 +39,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-WORKLOADS = ("res3", "res12", "res50", "conv", "digits")
+WORKLOADS = ("res3", "res12", "res50", "conv4", "conv16", "digits")
 FRAMEWORKS = ("kerax", "keras", "jax")
 ROWS, BATCH, WIDTH = 2048, 32, 64
 
@@ -63,6 +67,12 @@ class _Compiles(logging.Handler):
             self.seconds += float(message.rsplit(" in ", 1)[1].split()[0])
 
 
+def _depth(workload: str) -> int:
+    """The N of ``resN`` / ``convN`` (``conv`` alone is ``conv3``)."""
+    digits = workload.lstrip("resconv")
+    return int(digits) if digits else 3
+
+
 def _data(workload: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     if workload == "digits":
@@ -71,7 +81,7 @@ def _data(workload: str) -> tuple[np.ndarray, np.ndarray]:
         (x, y), _ = digits.load_data()
         x = x.reshape(-1, 64).astype("float32") / 16.0
         return x, np.eye(10, dtype="float32")[y]
-    if workload == "conv":
+    if workload.startswith("conv"):
         x = rng.normal(size=(512, 28, 28, 1)).astype("float32")
         return x, rng.normal(size=(512, 10)).astype("float32")
     x = rng.normal(size=(ROWS, WIDTH)).astype("float32")
@@ -88,19 +98,20 @@ def _keras_style(workload: str, k: Any) -> Any:
         model = k.Model(inp, layers.Dense(10, activation="softmax")(h))
         model.compile("rmsprop", "categorical_crossentropy", metrics=["accuracy"])
         return model
-    if workload == "conv":
+    if workload.startswith("conv"):
         inp = layers.Input((28, 28, 1))
-        h = layers.Conv2D(16, 3, activation="relu")(inp)
-        h = layers.Conv2D(16, 3, activation="relu")(h)
-        h = layers.MaxPooling2D(2)(h)
-        h = layers.Conv2D(32, 3, activation="relu")(h)
+        h = inp
+        for j in range(_depth(workload)):
+            h = layers.Conv2D(16, 3, padding="same", activation="relu")(h)
+            if j == 1:
+                h = layers.MaxPooling2D(2)(h)
         h = layers.GlobalAveragePooling2D()(h)
         model = k.Model(inp, layers.Dense(10)(h))
         model.compile("adam", "mse")
         return model
     inp = layers.Input((WIDTH,))
     h = inp
-    for _ in range(int(workload[3:])):
+    for _ in range(_depth(workload)):
         a = layers.Dense(WIDTH, activation="relu")(h)
         a = layers.Dense(WIDTH)(a)
         h = layers.LayerNormalization()(layers.Add()([h, a]))
@@ -141,20 +152,21 @@ def _jax(workload: str, x: Any, y: Any, log: _Compiles) -> dict:
 
     t0 = time.perf_counter()
     keys = iter(jax.random.split(jax.random.key(0), 512))
-    if workload == "conv":
-        specs = [(1, 16), (16, 16), (16, 32)]
+    if workload.startswith("conv"):
+        depth = _depth(workload)
         params: Any = {
             "convs": [
-                (glorot(next(keys), 9 * i, 9 * o, (3, 3, i, o)), jnp.zeros(o)) for i, o in specs
+                (glorot(next(keys), 9 * i, 9 * 16, (3, 3, i, 16)), jnp.zeros(16))
+                for i in [1] + [16] * (depth - 1)
             ],
-            "head": (glorot(next(keys), 32, 10, (32, 10)), jnp.zeros(10)),
+            "head": (glorot(next(keys), 16, 10, (16, 10)), jnp.zeros(10)),
         }
 
         def apply(p: Any, xb: Any) -> Any:
             h = xb
             for j, (w, b) in enumerate(p["convs"]):
                 h = jax.lax.conv_general_dilated(
-                    h, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+                    h, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
                 )
                 h = jax.nn.relu(h + b)
                 if j == 1:
@@ -164,7 +176,7 @@ def _jax(workload: str, x: Any, y: Any, log: _Compiles) -> dict:
             w, b = p["head"]
             return h.mean(axis=(1, 2)) @ w + b
     else:
-        blocks, out = (0, 10) if workload == "digits" else (int(workload[3:]), 1)
+        blocks, out = (0, 10) if workload == "digits" else (_depth(workload), 1)
         dense = lambda i, o: (glorot(next(keys), i, o, (i, o)), jnp.zeros(o))  # noqa: E731
         params = {
             "blocks": [
@@ -181,9 +193,13 @@ def _jax(workload: str, x: Any, y: Any, log: _Compiles) -> dict:
                 h = jax.nn.relu(h @ w + b)
             for (w1, b1), (w2, b2), (g, be) in p["blocks"]:
                 h = h + (jax.nn.relu(h @ w1 + b1) @ w2 + b2)
+                # kerax's form of the layer norm. Written ``be - mean * inv`` (or with
+                # ``mean((h - mean) ** 2)``) the same numbers compile 3x slower at 12
+                # blocks and 25x at 50 on XLA's CPU compiler: a reference that slow is
+                # no reference.
                 mean = h.mean(-1, keepdims=True)
-                var = ((h - mean) ** 2).mean(-1, keepdims=True)
-                h = (h - mean) * jax.lax.rsqrt(var + 1e-3) * g + be
+                inv = jax.lax.rsqrt(jnp.var(h, -1, keepdims=True) + 1e-3) * g
+                h = h * inv + (-mean * inv + be)
             w, b = p["head"]
             return h @ w + b
 
@@ -239,7 +255,8 @@ def run_one(workload: str, framework: str) -> dict:
         out = _jax(workload, x, y, log)
     else:
         out = _fit_framework(workload, framework, x, y, log)
-    return {**out, "programs": log.count, "compile": log.seconds}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {**out, "programs": log.count, "compile": log.seconds, "rss_mb": peak_mb}
 
 
 def stages(workload: str) -> None:
@@ -301,11 +318,13 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _ratio(a: dict, b: dict, total: bool) -> float:
-    """``a`` over ``b``: build + first step (Keras creates its weights while building,
-    kerax at the first ``fit``), or the first step alone."""
-    if total:
+def _ratio(a: dict, b: dict, kind: str) -> float:
+    """``a`` over ``b``: build + first step (``"total"``: Keras creates its weights while
+    building, kerax at the first ``fit``), the first step alone, or the peak RSS."""
+    if kind == "total":
         return (a["build"] + a["first"]) / (b["build"] + b["first"])
+    if kind == "rss":
+        return a["rss_mb"] / b["rss_mb"]
     return a["first"] / b["first"]
 
 
@@ -342,9 +361,10 @@ def main() -> None:
     print(f"load average: {os.getloadavg()}; {args.rounds} round(s)\n")
     print(
         "| workload | framework | build s | first step s | build + first step s | programs "
-        "| compile s | ms/step | build + first step / Keras | first step / JAX |"
+        "| compile s | ms/step | peak RSS MB | build + first step / Keras | first step / JAX "
+        "| RSS / Keras |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for w in workloads:
         for f in frameworks:
             runs = results.get((w, f), [])
@@ -352,15 +372,16 @@ def main() -> None:
                 continue
             med = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
             ratios = []
-            for ref, total in (("keras", True), ("jax", False)):
+            for ref, kind in (("keras", "total"), ("jax", "first"), ("keras", "rss")):
                 refs = results.get((w, ref), [])
-                pairs = [_ratio(a, b, total) for a, b in zip(runs, refs)]
+                pairs = [_ratio(a, b, kind) for a, b in zip(runs, refs)]
                 ratios.append(f"{statistics.median(pairs):.2f}x" if pairs else "-")
             both = statistics.median(run["build"] + run["first"] for run in runs)
             print(
                 f"| {w} | {f} | {med['build']:.2f} | {med['first']:.2f} | {both:.2f} "
                 f"| {med['programs']:.0f} "
-                f"| {med['compile']:.2f} | {med['steady_ms']:.3f} | {ratios[0]} | {ratios[1]} |"
+                f"| {med['compile']:.2f} | {med['steady_ms']:.3f} | {med['rss_mb']:.0f} "
+                f"| {ratios[0]} | {ratios[1]} | {ratios[2]} |"
             )
 
 

@@ -131,7 +131,7 @@ class Layout:
             return
         # Programs run under ``ensure_compile_time_eval`` are compiled apart from the
         # same programs run eagerly: enter it only where it is needed, inside a trace.
-        tracing = isinstance(jnp.zeros(()), jax.core.Tracer)
+        tracing = _tracing()
         with jax.ensure_compile_time_eval() if tracing else contextlib.nullcontext():
             for layer, key in zip(missing, _split(_random.next_key(), len(missing))):
                 layer._values = layer.init(key)
@@ -163,6 +163,15 @@ class Layout:
                 if spec.regularizer is not None and spec.trainable:
                     penalties.append(spec.regularizer(params[key][spec.name]))
         return penalties
+
+
+def _tracing() -> bool:
+    """Whether a JAX trace is active, without running a program to find out."""
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # pragma: no cover - a JAX that moved it
+        return isinstance(jnp.zeros(()), jax.core.Tracer)
+    return not trace_state_clean()
 
 
 def _split(key: jax.Array, n: int) -> list[jax.Array]:

@@ -326,6 +326,9 @@ def _draw(spec: WeightSpec, key: jax.Array, index: int) -> jax.Array:
     if not isinstance(init, _initializers.Initializer):
         # A Keras-signature callable ``fn(shape, dtype)``: no key, nothing to compile.
         return _initializers.initialize(init, key, spec.shape, spec.dtype)
+    if type(init) in _FILLS and not isinstance(key, jax.core.Tracer):
+        # Filled on the host and placed: no program to compile for each shape.
+        return jax.device_put(np.full(spec.shape, init.value, jnp.dtype(spec.dtype)))
     if _bucketable(init, key, spec):
         return _bucketed_draw(init, key, index, spec)
     signature = _signature(init)
@@ -341,6 +344,8 @@ def _draw(spec: WeightSpec, key: jax.Array, index: int) -> jax.Array:
         entry = _PROGRAMS[cache_key] = (init, jax.jit(draw))
     return entry[1](key, index)
 
+
+_FILLS = (_initializers.Constant, _initializers.Zeros, _initializers.Ones)
 
 #: The smallest flat draw of :func:`_bucketed_draw`: every weight up to this size shares
 #: one program per distribution and dtype; larger ones round up to a power of two.
@@ -383,7 +388,7 @@ def _bucketed_draw(init: Any, key: jax.Array, index: int, spec: WeightSpec) -> j
         entry = _PROGRAMS[cache_key] = (None, jax.jit(draw))
     factor = np.asarray(init.draw_factor(spec.shape), np.dtype(spec.dtype))
     flat = np.asarray(entry[1](key, index, factor))
-    return jnp.asarray(flat[:size].reshape(spec.shape))
+    return jax.device_put(flat[:size].reshape(spec.shape))
 
 
 def _signature(init: Any) -> Any:

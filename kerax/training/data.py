@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kerax.graph import host as _host
@@ -224,8 +223,11 @@ def class_weights_to_sample_weights(y: Any, class_weight: Mapping[int, float]) -
 
 
 def to_device(arrays: Sequence[Any]) -> list[Any]:
-    """Places arrays on the default device once (None entries stay None)."""
-    return [None if a is None else jnp.asarray(a) for a in arrays]
+    """Places arrays on the default device once (None entries stay None).
+
+    ``jax.device_put``, not ``jnp.asarray``: the latter runs a small program per
+    shape for NumPy arrays (one more compile per data group before the first step)."""
+    return [None if a is None else jax.device_put(a) for a in arrays]
 
 
 def take(arrays: Sequence[Any], idx: np.ndarray) -> list[Any]:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from kerax import random as _random
@@ -80,7 +79,7 @@ def epoch_order(index: np.ndarray, rng: np.random.Generator | None, padded: int)
     """An epoch's order over the placed rows ``index``, on the device(s)."""
     order = _steps.epoch_order(rng, len(index), padded, index=index)
     dist = distribution()
-    return jnp.asarray(order) if dist is None else _placement.place_replicated(dist, order)
+    return jax.device_put(order) if dist is None else _placement.place_replicated(dist, order)
 
 
 def resident_in_order(

@@ -15,6 +15,8 @@ current distribution, which decides how batches are split over devices.
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -135,7 +137,7 @@ class Programs:
                 step = count if looped else unroll
                 return ts, pack(metrics.results(ts.metrics)), start + step
 
-            return _Keyless(train)
+            return _Keyless(train, looped)
 
         return self._get(("train_runner", batch_size, looped, unroll), build)
 
@@ -177,7 +179,7 @@ class Programs:
                 ts, rows = jax.lax.fori_loop(0, count, body, (ts, rows))
                 return ts, pack(metrics.results(ts.metrics)), rows, start + count
 
-            return _Keyless(train)
+            return _Keyless(train, looped=True)
 
         return self._get(("train_logged_runner", batch_size, capacity), build)
 
@@ -253,7 +255,8 @@ class Programs:
                     )
                 return states, metrics.results(states)
 
-            return jax.jit(run, donate_argnums=1)
+            options = loop_compiler_options() if looped else None
+            return jax.jit(run, donate_argnums=1, compiler_options=options)
 
         return self._get(("eval_runner", batch_size, looped), build)
 
@@ -328,8 +331,9 @@ class _Keyless:
         train: The pure function.
     """
 
-    def __init__(self, train: Callable[..., Any]) -> None:
+    def __init__(self, train: Callable[..., Any], looped: bool = False) -> None:
         self._train = train
+        self._options = loop_compiler_options() if looped else None
         self._programs: dict[Any, Any] = {}
         self._key: Any = None
         self._data: Any = None
@@ -337,6 +341,10 @@ class _Keyless:
         self._flat_treedef: Any = None
         self._flat_impl: Any = None
         self._flat_program: Any = None
+        #: Background compiles started by ``fit`` (``compile_in_background``), by the
+        #: shapes of the data they were started for.
+        self.background: dict[Any, concurrent.futures.Future] = {}
+        self._compiled: Any = None
 
     def _key_data(self, key: Any) -> Any:
         if key is not self._key:
@@ -346,8 +354,8 @@ class _Keyless:
             self._key = key
         return self._data
 
-    def __call__(self, ts: TrainState, *rest: Any) -> Any:
-        data = self._key_data(ts.rng)
+    def _program(self) -> Any:
+        """The jitted program for the current key's implementation."""
         program = self._programs.get(self._impl)
         if program is None:
             train, impl = self._train, self._impl
@@ -356,9 +364,42 @@ class _Keyless:
                 out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
                 return (_with_rng(out[0], None), *out[1:])
 
-            program = self._programs[self._impl] = jax.jit(keyless)
-        out = program(_with_rng(ts, None), data, *rest)
+            program = jax.jit(keyless, compiler_options=self._options)
+            self._programs[self._impl] = program
+        return program
+
+    def __call__(self, ts: TrainState, *rest: Any) -> Any:
+        data = self._key_data(ts.rng)
+        args = (_with_rng(ts, None), data, *rest)
+        compiled = self._compiled
+        if compiled is not None:
+            try:
+                out = compiled(*args)
+            except TypeError:  # compiled for other shapes (a fit on other data)
+                self._compiled = None
+                out = self._program()(*args)
+        else:
+            out = self._program()(*args)
         return (_with_rng(out[0], ts.rng), *out[1:])
+
+    def compile_in_background(self, ts: TrainState, *rest: Any) -> concurrent.futures.Future:
+        """Traces, lowers and compiles the program for arguments like these on a
+        background thread; returns the future of the compiled executable, which
+        :meth:`use` installs (an exception is left in the future: the calls then
+        compile in the foreground and raise it where it belongs).
+
+        Tracing on another thread is safe here: kerax's trace contexts are context
+        variables, and the executable checks its arguments' shapes and types when
+        called (a mismatch falls back to the jitted program).
+        """
+        program = self._program()
+        args = (_with_rng(ts, None), self._key_data(ts.rng), *rest)
+        return _compiler().submit(lambda: program.lower(*args).compile())
+
+    def use(self, compiled: Any) -> None:
+        """Makes the calls run ``compiled`` (from :meth:`compile_in_background`) for
+        arguments of its shapes."""
+        self._compiled = compiled
 
     def flat(self, leaves: list[Any], treedef: Any, key: Any, *rest: Any) -> Any:
         """The program on the leaves of ``ts._replace(rng=None)`` (structure
@@ -377,13 +418,35 @@ class _Keyless:
                 out = train(_with_rng(ts, _typed_key(key, impl)), *rest)
                 return (jax.tree_util.tree_leaves(_with_rng(out[0], None)), *out[1:])
 
-            program = jax.jit(keyless)
+            program = jax.jit(keyless, compiler_options=self._options)
             self._programs[(self._impl, treedef)] = program
         self._flat_treedef, self._flat_impl, self._flat_program = treedef, self._impl, program
         return program(leaves, data, *rest)
 
 
 _RNG = TrainState._fields.index("rng")
+
+
+def loop_compiler_options() -> dict[str, Any] | None:
+    """XLA options for the programs that loop over steps, on CPU: two of XLA's while-loop
+    passes (loop simplification and loop-invariant code motion) take about a quarter
+    of such a program's compile on CPU and have nothing to do in it (the loop's
+    invariants, the resident data and the order, are only read by index); without
+    them a 200-layer residual MLP's epoch runner compiles in 4.0-5.1 s instead of
+    4.8-7.1 s, with the same steps (``benchmarks/README.md``)."""
+    import os
+
+    v = os.environ.get("KERAX_LOOP_PASSES", "simplify-while-loops,while-loop-invariant-code-motion")
+    if jax.default_backend() != "cpu" or not v:
+        return None
+    return {"xla_disable_hlo_passes": v}
+
+
+@functools.cache
+def _compiler() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread that compiles programs in the background (XLA's compile
+    releases the GIL, so it runs beside the steps of the calling thread)."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kerax-compile")
 
 
 def _with_rng(ts: TrainState, rng: Any) -> TrainState:

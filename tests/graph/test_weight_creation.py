@@ -138,3 +138,32 @@ def test_bucketed_draws_equal_draws_of_each_shape_from_one_program():
     assert len(bucketed) <= 6
     seeded = initializers.GlorotUniform(seed=1)  # Keras's numbers: its own path
     assert not _weights._bucketable(seeded, key, _weights.WeightSpec("w", (2,), "float32", seeded))
+
+
+def test_fills_are_placed_from_the_host_without_compiling(caplog):
+    """Zeros, ones and constants are filled by NumPy and placed: no program per shape
+    (each was a compile before the first step), the values and dtypes of ``jnp.full``."""
+    kerax.random.next_key()  # the key stream's own programs, compiled once per process
+    inputs = layers.Input((5,))
+    h = layers.Dense(
+        7, kernel_initializer="zeros", bias_initializer=initializers.Constant(0.25)
+    )(inputs)
+    h = layers.LayerNormalization(dtype="mixed_bfloat16")(h)
+    out = layers.Dense(3, kernel_initializer="ones", bias_initializer="ones", dtype="float16")(h)
+    model = kerax.Model(inputs, out)
+    with jax.log_compiles(), caplog.at_level("WARNING", logger="jax"):
+        weights = model.get_weights()
+    compiles = [r.getMessage() for r in caplog.records if "XLA compilation" in r.getMessage()]
+    assert compiles == []
+    expected = [
+        (np.zeros((5, 7)), "float32"),
+        (np.full(7, 0.25), "float32"),
+        (np.ones(7), "float32"),  # gamma: a mixed policy keeps float32 variables
+        (np.zeros(7), "float32"),
+        (np.ones((7, 3)), "float16"),
+        (np.ones(3), "float16"),
+    ]
+    assert len(weights) == len(expected)
+    for w, (values, dtype) in zip(weights, expected, strict=True):
+        assert w.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(w, values.astype(dtype))
