@@ -9,6 +9,12 @@ suite) loads compiled programs from disk instead of compiling them again:
 * the cache lives in ``$KERAX_CACHE_DIR``, else ``~/.cache/kerax/xla``;
 * ``KERAX_COMPILE_CACHE=0`` turns it off;
 * a cache directory the user configured in JAX is left alone.
+
+On CPU, the programs that loop over steps (``fit``'s epoch runner, ``evaluate``'s) are
+compiled without two of XLA's while-loop passes, which cost a quarter of their compile
+and find nothing to do in them (``kerax.training.programs.loop_compiler_options``);
+``KERAX_LOOP_PASSES=`` (empty) keeps every pass, any other value names the passes to
+leave out.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax import _threefry
+
 _state = {"seed": None, "count": 0}
 
 
@@ -42,9 +44,22 @@ def next_key() -> jax.Array:
     """The next key of the global stream (seeded from the OS when never set)."""
     if _state["seed"] is None:
         _state["seed"] = int(np.random.SeedSequence().entropy % (2**31))
-    key = jax.random.fold_in(jax.random.key(_state["seed"]), _state["count"])
+    seed, count = _state["seed"], _state["count"]
     _state["count"] += 1
-    return key
+    if host_keys() and -(2**31) <= seed < 2**31:
+        # The same key, derived on the host: no program compiled for it (kerax._threefry).
+        return jax.random.wrap_key_data(_threefry.fold_in(_threefry.seed(seed), count))
+    return jax.random.fold_in(jax.random.key(seed), count)
+
+
+def host_keys(key: Any = None) -> bool:
+    """Whether keys (``key``'s, or new ones) are JAX's threefry2x32, whose derivation
+    :mod:`kerax._threefry` reproduces on the host."""
+    if key is None:
+        return str(jax.config.jax_default_prng_impl) == "threefry2x32"
+    if isinstance(key, jax.core.Tracer) or not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return False
+    return str(jax.random.key_impl(key)) == "threefry2x32"
 
 
 def next_seed() -> int:

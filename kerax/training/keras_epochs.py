@@ -32,6 +32,7 @@ import numpy as np
 
 from kerax.graph import step_context as _step_context
 from kerax.models import keras_steps as _steps
+from kerax.training import programs as _programs
 
 
 def _is_none(a: Any) -> bool:
@@ -105,7 +106,11 @@ class StepPrograms:
         self._host = jax.jit(self._run)
         self._gathered = jax.jit(self._run_gathered, static_argnames="size")
         self._names: dict[int, tuple[str, ...]] = {}
-        self._steps = jax.jit(self._run_steps, static_argnames=("size", "rows"))
+        self._steps = jax.jit(
+            self._run_steps,
+            static_argnames=("size", "rows"),
+            compiler_options=_programs.loop_compiler_options(),
+        )
         self.loopable = True
         self.tabled = True  # per-step logs fit a table (float32 scalars)
 
