@@ -10,8 +10,11 @@ so the same key data comes out of this module without a compile, bit for bit
 - :func:`seed`: ``jax.random.key(seed)``'s data for a 32-bit integer seed;
 - :func:`fold_in`: ``jax.random.fold_in(key, data)``'s data.
 
-The draws themselves stay on the device: turning bits into floats is where XLA may
-fuse a multiply and an add (one rounding instead of two), which the host cannot know.
+- :func:`symmetric_uniform`: kerax's own float32 uniform draw
+  (``kerax.initializers.symmetric_uniform``), whose single rounding is the same on the
+  host and in any compiled program. (``jax.random.uniform`` itself is not reproduced:
+  its ``u * (max - min) + min`` rounds once or twice depending on whether XLA fuses a
+  multiply-add, which the host cannot know.)
 """
 
 from __future__ import annotations
@@ -58,3 +61,16 @@ def fold_in(key: np.ndarray, data: int) -> np.ndarray:
         key, np.array([0], np.uint32), np.array([int(data) & 0xFFFFFFFF], np.uint32)
     )
     return np.concatenate([a, b])
+
+
+def bits32(key: np.ndarray, n: int) -> np.ndarray:
+    """``jax.random.bits(key, (n,), uint32)``: element i hashes the counter ``(0, i)``
+    (JAX's partitionable threefry)."""
+    a, b = threefry2x32(key, np.zeros(n, np.uint32), np.arange(n, dtype=np.uint32))
+    return a ^ b
+
+
+def symmetric_uniform(key: np.ndarray, n: int, limit: float) -> np.ndarray:
+    """``kerax.initializers.symmetric_uniform(key, (n,), limit)`` on the host."""
+    mantissa = (bits32(key, n) >> np.uint32(9)) | np.uint32(0x40000000)
+    return np.float32(limit) * (mantissa.view(np.float32) - np.float32(3.0))

@@ -55,17 +55,44 @@ def _draws_by_index(key: Any) -> bool:
         return False
 
 
-def scaled_draw(key: Any, shape: Sequence[int], dtype: Any, distribution: str, factor: Any) -> Any:
+def scaled_draw(
+    key: Any,
+    shape: Sequence[int],
+    dtype: Any,
+    distribution: str,
+    factor: Any,
+    keras_draw: bool = False,
+) -> Any:
     """A variance-scaling draw: ``factor`` times a truncated (to two standard
     deviations) or plain standard normal, or uniform in ``[-factor, factor)``. ``factor``
     may be traced: the weight-creation programs take it as an argument, so one program
-    serves every shape (:mod:`kerax.layers._weights`)."""
+    serves every shape (:mod:`kerax.layers._weights`).
+
+    A float32 uniform is :func:`symmetric_uniform` unless ``keras_draw`` (an integer
+    seed, whose numbers are Keras's ``uniform(minval=-factor, maxval=factor)``)."""
     shape = tuple(shape)
     if distribution == "truncated_normal":
         return factor * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
     if distribution == "untruncated_normal":
         return factor * jax.random.normal(key, shape, dtype)
+    if not keras_draw and jnp.dtype(dtype) == jnp.float32:
+        return symmetric_uniform(key, shape, factor)
     return jax.random.uniform(key, shape, dtype, -factor, factor)
+
+
+def symmetric_uniform(key: Any, shape: Sequence[int], limit: Any) -> Any:
+    """Float32 uniform in ``[-limit, limit)``: ``limit`` times ``u``, where ``u`` is the
+    top 23 bits of a 32-bit draw as the mantissa of a number in ``[2, 4)``, minus 3
+    (exact: ``u`` is uniform on the multiples of ``2**-22`` in ``[-1, 1)``).
+
+    One rounding, the product's, whatever the compiler fuses, so the host draws the
+    same numbers without a program (:mod:`kerax._threefry`; ``jax.random.uniform``'s
+    ``u * (max - min) + min`` rounds once or twice depending on whether XLA fuses a
+    multiply-add on the machine)."""
+    bits = jax.random.bits(key, tuple(shape), jnp.uint32)
+    mantissa = jax.lax.shift_right_logical(bits, jnp.uint32(9)) | jnp.uint32(0x40000000)
+    u = jax.lax.bitcast_convert_type(mantissa, jnp.float32) - jnp.float32(3.0)
+    return jnp.asarray(limit, jnp.float32) * u
 
 
 def _is_shape(value: Any) -> bool:
@@ -230,7 +257,9 @@ class VarianceScaling(Initializer):
         # element i from counter i): the program compiles about twice as fast as one
         # over a 2-D or 4-D shape, and every first fit compiles one per kernel shape.
         flat = (math.prod(shape),) if _draws_by_index(key) else tuple(shape)
-        value = scaled_draw(key, flat, dtype, self.distribution, self.draw_factor(shape))
+        seeded = _seed_key(self) is not None
+        factor = self.draw_factor(shape)
+        value = scaled_draw(key, flat, dtype, self.distribution, factor, keras_draw=seeded)
         return value.reshape(shape)
 
     def draw_factor(self, shape: Sequence[int]) -> float:

@@ -44,3 +44,31 @@ def test_the_hash_is_jax_split():
 def test_seeds_outside_32_bits_are_refused():
     with pytest.raises(ValueError, match="32-bit seed"):
         _threefry.seed(2**40)
+
+
+@pytest.mark.parametrize("n", [1, 7, 4096, 65_536])
+def test_bits_and_symmetric_uniform_match_the_compiled_draws(n):
+    from kerax import initializers
+
+    key = jax.random.fold_in(jax.random.key(0), 17)
+    np.testing.assert_array_equal(
+        _threefry.bits32(_data(key), n), np.asarray(jax.random.bits(key, (n,), "uint32"))
+    )
+    program = jax.jit(lambda k, f: initializers.symmetric_uniform(k, (n,), f))
+    for limit in (1.0, 0.2165, 0.30618622, 3.75):
+        limit = np.float32(limit)
+        got = _threefry.symmetric_uniform(_data(key), n, limit)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, np.asarray(program(key, limit)))
+        np.testing.assert_array_equal(
+            got, np.asarray(initializers.symmetric_uniform(key, (n,), limit))
+        )
+        assert np.all(got >= -limit) and np.all(got < limit)
+
+
+def test_symmetric_uniform_is_uniform():
+    """Mean 0, variance limit**2 / 3, every value a multiple of limit * 2**-22."""
+    values = _threefry.symmetric_uniform(_threefry.seed(1), 200_000, np.float32(1.0))
+    assert abs(values.mean()) < 0.005
+    assert abs(values.var() - 1 / 3) < 0.005
+    np.testing.assert_array_equal(values * 2**22, np.round(values * 2**22))

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kerax import _threefry
 from kerax import initializers as _initializers
 from kerax import random as _random
 from kerax.graph.spec import canonical_dtype
@@ -347,6 +348,10 @@ def _draw(spec: WeightSpec, key: jax.Array, index: int) -> jax.Array:
 
 _FILLS = (_initializers.Constant, _initializers.Zeros, _initializers.Ones)
 
+#: The largest uniform weight drawn on the host (NumPy's threefry takes about 10 ms per
+#: 65,536 values; larger weights draw on the device, from the shared program).
+_HOST_DRAW_MAX = 1 << 18
+
 #: The smallest flat draw of :func:`_bucketed_draw`: every weight up to this size shares
 #: one program per distribution and dtype; larger ones round up to a power of two.
 _MIN_BUCKET = 1 << 16
@@ -375,6 +380,17 @@ def _bucketed_draw(init: Any, key: jax.Array, index: int, spec: WeightSpec) -> j
     ``fit`` compiles one draw per distribution instead of one per kernel shape (each
     about 0.4 s on CPU)."""
     size = math.prod(spec.shape)
+    if (
+        init.distribution == "uniform"
+        and spec.dtype == "float32"
+        and size <= _HOST_DRAW_MAX
+        and jax.config.jax_threefry_partitionable
+    ):
+        # Drawn on the host (kerax._threefry): the numbers of the program below, no
+        # compile (Glorot / He / Lecun uniform: Keras's default kernels).
+        data = _threefry.fold_in(np.asarray(jax.random.key_data(key)), index)
+        limit = np.float32(init.draw_factor(spec.shape))
+        return jax.device_put(_threefry.symmetric_uniform(data, size, limit).reshape(spec.shape))
     bucket = max(_MIN_BUCKET, 1 << max(size - 1, 0).bit_length())
     cache_key = ("bucketed", init.distribution, bucket, spec.dtype)
     entry = _PROGRAMS.get(cache_key)
