@@ -429,11 +429,14 @@ _RNG = TrainState._fields.index("rng")
 
 def loop_compiler_options() -> dict[str, Any] | None:
     """XLA options for the programs that loop over steps, on CPU: two of XLA's while-loop
-    passes (loop simplification and loop-invariant code motion) take about a quarter
-    of such a program's compile on CPU and have nothing to do in it (the loop's
-    invariants, the resident data and the order, are only read by index); without
-    them a 200-layer residual MLP's epoch runner compiles in 4.0-5.1 s instead of
-    4.8-7.1 s, with the same steps (``benchmarks/README.md``)."""
+    passes (loop simplification and loop-invariant code motion) take a large share of
+    such a program's compile and have nothing to do in it (the loop's invariants, the
+    resident data and the order, are only read by index). Without them a 200-layer
+    residual MLP's epoch runner compiled in a median 0.88x the time over five
+    interleaved pairs of cold processes, with the same steady step and the same numbers
+    (``benchmarks/README.md``, ``tests/training/test_warm_start.py``).
+    ``KERAX_LOOP_PASSES=`` (empty) keeps every pass; another value names the passes to
+    leave out. None off CPU."""
     import os
 
     v = os.environ.get("KERAX_LOOP_PASSES", "simplify-while-loops,while-loop-invariant-code-motion")

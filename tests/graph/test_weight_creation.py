@@ -145,9 +145,9 @@ def test_fills_are_placed_from_the_host_without_compiling(caplog):
     (each was a compile before the first step), the values and dtypes of ``jnp.full``."""
     kerax.random.next_key()  # the key stream's own programs, compiled once per process
     inputs = layers.Input((5,))
-    h = layers.Dense(
-        7, kernel_initializer="zeros", bias_initializer=initializers.Constant(0.25)
-    )(inputs)
+    h = layers.Dense(7, kernel_initializer="zeros", bias_initializer=initializers.Constant(0.25))(
+        inputs
+    )
     h = layers.LayerNormalization(dtype="mixed_bfloat16")(h)
     out = layers.Dense(3, kernel_initializer="ones", bias_initializer="ones", dtype="float16")(h)
     model = kerax.Model(inputs, out)
