@@ -129,3 +129,42 @@ def test_leaving_out_the_while_loop_passes_changes_no_number(monkeypatch):
     assert history == kept_history
     for a, b in zip(weights, kept_weights, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+class _Observer(kerax.callbacks.Callback):
+    """Reads every batch's logs without acting (an observer: per-step logs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.losses: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+    async_safe = True
+
+
+@pytest.mark.parametrize("how", ["progress bar", "observer reading logs", "steps_per_execution"])
+def test_warm_start_with_what_watches_the_steps(how, monkeypatch, capsys):
+    def run(warm: bool):
+        monkeypatch.setattr(fit_loop, "WARM_START", warm)
+        monkeypatch.setattr(fit_loop, "WARM_START_WEIGHTS", 0)
+        model = _model()
+        if how == "steps_per_execution":
+            model.compile("adam", "mse", metrics=["mae"], steps_per_execution=2)
+        observer = _Observer()
+        callbacks = [_WaitAtEpoch(1), observer] if how == "observer reading logs" else []
+        verbose = 1 if how == "progress bar" else 0
+        history = model.fit(X, Y, batch_size=8, epochs=3, verbose=verbose, callbacks=callbacks)
+        return history.history, model.get_weights(), observer.losses, model.train_step_traces
+
+    cold = run(False)
+    warm = run(True)
+    assert (cold[3], warm[3]) == (1, 2)  # the warm fit ran the one-step program too
+    assert warm[0] == cold[0]
+    assert warm[2] == cold[2]
+    if how == "observer reading logs":
+        assert len(warm[2]) == 18  # every step's logs, one-step calls and loop alike
+    for a, b in zip(warm[1], cold[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    capsys.readouterr()
