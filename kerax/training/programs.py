@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -437,8 +438,6 @@ def loop_compiler_options() -> dict[str, Any] | None:
     (``benchmarks/README.md``, ``tests/training/test_warm_start.py``).
     ``KERAX_LOOP_PASSES=`` (empty) keeps every pass; another value names the passes to
     leave out. None off CPU."""
-    import os
-
     v = os.environ.get("KERAX_LOOP_PASSES", "simplify-while-loops,while-loop-invariant-code-motion")
     if jax.default_backend() != "cpu" or not v:
         return None
