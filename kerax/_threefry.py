@@ -1,4 +1,5 @@
-"""JAX's threefry2x32 key stream, computed with NumPy on the host.
+"""JAX's threefry2x32 key stream (and kerax's uniform draw), computed with NumPy on
+the host.
 
 Deriving keys eagerly through ``jax.random`` compiles a program for each operation the
 first time it runs in a process (a key from a seed, ``fold_in``): about 0.1 s on CPU,
@@ -8,8 +9,8 @@ so the same key data comes out of this module without a compile, bit for bit
 (``tests/test_threefry.py`` compares it with JAX's):
 
 - :func:`seed`: ``jax.random.key(seed)``'s data for a 32-bit integer seed;
-- :func:`fold_in`: ``jax.random.fold_in(key, data)``'s data.
-
+- :func:`fold_in`: ``jax.random.fold_in(key, data)``'s data;
+- :func:`bits32`: ``jax.random.bits(key, (n,), uint32)``;
 - :func:`symmetric_uniform`: kerax's own float32 uniform draw
   (``kerax.initializers.symmetric_uniform``), whose single rounding is the same on the
   host and in any compiled program. (``jax.random.uniform`` itself is not reproduced:

@@ -11,7 +11,7 @@ suite) loads compiled programs from disk instead of compiling them again:
 * a cache directory the user configured in JAX is left alone.
 
 On CPU, the programs that loop over steps (``fit``'s epoch runner, ``evaluate``'s) are
-compiled without two of XLA's while-loop passes, which cost a quarter of their compile
+compiled without two of XLA's while-loop passes, which take a share of their compile
 and find nothing to do in them (``kerax.training.programs.loop_compiler_options``);
 ``KERAX_LOOP_PASSES=`` (empty) keeps every pass, any other value names the passes to
 leave out.

@@ -39,11 +39,17 @@ def keras_seed_key(seed: int) -> jax.Array:
     return jax.random.wrap_key_data(jnp.array([seed & 0xFFFFFFFF, 0], jnp.uint32))
 
 
-def _seed_key(init: Any) -> jax.Array | None:
+def _int_seed(init: Any) -> int | None:
+    """The initializer's integer seed (Keras's fixed draw), or None."""
     seed = getattr(init, "seed", None)
     if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-        return keras_seed_key(int(seed))
+        return int(seed)
     return None
+
+
+def _seed_key(init: Any) -> jax.Array | None:
+    seed = _int_seed(init)
+    return None if seed is None else keras_seed_key(seed)
 
 
 def _draws_by_index(key: Any) -> bool:
@@ -257,7 +263,7 @@ class VarianceScaling(Initializer):
         # element i from counter i): the program compiles about twice as fast as one
         # over a 2-D or 4-D shape, and every first fit compiles one per kernel shape.
         flat = (math.prod(shape),) if _draws_by_index(key) else tuple(shape)
-        seeded = _seed_key(self) is not None
+        seeded = _int_seed(self) is not None
         factor = self.draw_factor(shape)
         value = scaled_draw(key, flat, dtype, self.distribution, factor, keras_draw=seeded)
         return value.reshape(shape)

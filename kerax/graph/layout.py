@@ -178,19 +178,17 @@ def _split(key: jax.Array, n: int) -> list[jax.Array]:
     """``list(jax.random.split(key, n))``, without a program compiled for ``n``.
 
     With JAX's partitionable threefry (its default), key ``j`` of a split is
-    ``fold_in(key, j)``: the same counter-mode hash of the counter ``j`` (a program
-    every model shares). Otherwise the split runs, and its rows come back through NumPy
-    (unstacking on the device would compile another program for ``n``).
+    ``fold_in(key, j)``, the counter-mode hash of the counter ``j``, derived on the
+    host (:mod:`kerax._threefry`: no program). Otherwise the split runs, and its rows
+    come back through NumPy (unstacking on the device would compile another program
+    for ``n``).
     """
     from kerax import _threefry
     from kerax import random as _random
 
     if jax.config.jax_threefry_partitionable and _random.host_keys(key):
-        # Derived on the host (kerax._threefry): the same keys, no program.
         data = np.asarray(jax.random.key_data(key))
         return [jax.random.wrap_key_data(_threefry.fold_in(data, j)) for j in range(n)]
-    if jax.config.jax_threefry_partitionable and str(jax.random.key_impl(key)) == "threefry2x32":
-        return [jax.random.fold_in(key, j) for j in range(n)]
     keys = jax.random.split(key, n)
     impl = jax.random.key_impl(keys)
     return [

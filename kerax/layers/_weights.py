@@ -365,7 +365,7 @@ def _bucketable(init: Any, key: Any, spec: WeightSpec) -> bool:
     return (
         isinstance(init, _initializers.VarianceScaling)
         and type(init).__module__ == _initializers.__name__
-        and _initializers._seed_key(init) is None
+        and _initializers._int_seed(init) is None
         and not isinstance(key, jax.core.Tracer)
         and _initializers._draws_by_index(key)
         and spec.dtype in ("float16", "float32", "float64")

@@ -277,7 +277,9 @@ class _ArrayEpochs:
         if sum(len(layer._weight_specs) for layer in layers) < WARM_START_WEIGHTS:
             return None
         shapes = tuple((a.shape, a.dtype) for a in jax.tree_util.tree_leaves(self.data.groups))
-        self.warm_key = (self.batch_size, self.data.steps, self.per_step, shapes)
+        # The runner is already this batch size's (and this logging's): the data's
+        # shapes and the order's length are what its compiled form depends on.
+        self.warm_key = (self.data.steps, shapes)
         future = self.runner.background.get(self.warm_key)
         if future is None and epochs * self.data.steps <= 1:
             return _ONE_STEP  # one step in all: the epoch runner is not needed
@@ -364,7 +366,8 @@ class _ArrayEpochs:
             out = run(before, data.groups, self.order, start, steps, reset)
             if self.warm is _PENDING:  # the first step is on its way: compile the loop
                 # For arguments like the next calls' (a state the runners made, whose
-                # leaves' weak types may differ from a fresh state's).
+                # leaves' weak types may differ from a fresh state's; any Python int
+                # count traces alike).
                 self.warm = self.runner.compile_in_background(
                     out[0], data.groups, self.order, out[-1], 2, self.reset[False]
                 )
