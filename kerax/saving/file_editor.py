@@ -71,7 +71,7 @@ class KerasFileEditor:
             )
         if not os.path.isfile(filepath):
             raise FileNotFoundError(f"KerasFileEditor: no file at {filepath!r}.")
-        h5py = weights_h5._h5py()
+        weights_h5._h5py()  # h5py missing: its ImportError before any other check
         if filepath.endswith(".keras") and not zipfile.is_zipfile(filepath):
             raise ValueError(
                 f"Cannot read {filepath!r} as a .keras file (a zip archive): "
@@ -91,12 +91,7 @@ class KerasFileEditor:
                 source: Any = io.BytesIO(zf.read("model.weights.h5"))
         else:
             source = filepath
-        try:
-            f = h5py.File(source, "r")
-        except OSError as err:
-            raise ValueError(
-                f"Cannot read {filepath!r} as a weights file: {weights_h5.describe_file(filepath)}."
-            ) from err
+        f = weights_h5.open_for_reading(source, filepath, "a weights file")
         self.object_metadata: dict[str, dict[str, Any]] = {}
         with f:
             self.weights_dict: OrderedDict[str, Any] = self._read_group(f, "")

@@ -137,19 +137,14 @@ def load_weights(model: Any, filepath: str | os.PathLike[str], skip_mismatch: bo
         ValueError: If the file is not a readable HDF5 weights file, or a layer's
             variables are missing or of other shapes (unless ``skip_mismatch``).
     """
-    h5py = _h5py()
+    _h5py()  # h5py missing: its ImportError before any other check
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No weights file at {filepath!r}.")
     if os.path.isfile(filepath) and zipfile.is_zipfile(filepath):
         _load_from_archive(model, filepath, skip_mismatch)
         return
-    try:
-        f = h5py.File(filepath, "r")
-    except OSError as err:
-        raise ValueError(
-            f"Cannot read {filepath!r} as a .weights.h5 file: {describe_file(filepath)}."
-        ) from err
+    f = open_for_reading(filepath, filepath, "a .weights.h5 file")
     from kerax.saving import legacy_h5
 
     if legacy_h5.is_legacy_weights(f):
@@ -196,6 +191,15 @@ _SIGNATURES = (
     (b"\x93NUMPY", "a NumPy .npy file"),
     (b"{", "a JSON text (a model config? use kerax.models.model_from_json)"),
 )
+
+
+def open_for_reading(source: Any, filepath: str, what: str) -> Any:
+    """``h5py.File(source, "r")``; a ValueError naming ``filepath``, ``what`` it was
+    read as and what it is instead when it is not an HDF5 file."""
+    try:
+        return _h5py().File(source, "r")
+    except OSError as err:
+        raise ValueError(f"Cannot read {filepath!r} as {what}: {describe_file(filepath)}.") from err
 
 
 def describe_file(filepath: str) -> str:
