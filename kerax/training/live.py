@@ -140,9 +140,7 @@ def start(model: Any) -> TrainState:
             "training). Call `compile()` again so the optimizer covers the new set of "
             "weights, as Keras requires."
         )
-    ts = programs.train_state()(variables, _devices.place_rng(model._rng))
-    if model._opt_state is not None:
-        ts = ts._replace(opt_state=model._opt_state)
+    ts = programs.train_state()(variables, _devices.place_rng(model._rng), model._opt_state)
     if model._loss_scale is not None and ts.loss_scale is not None:
         ts = ts._replace(loss_scale=model._loss_scale)
     if model._step is not None:

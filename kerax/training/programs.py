@@ -27,9 +27,10 @@ import optax
 
 from kerax.graph.lower import Lowered
 from kerax.training import devices as _devices
+from kerax.training import host_state as _host_state
 from kerax.training import steps as _steps
 from kerax.training.compile_utils import CompiledLoss, CompiledMetrics
-from kerax.training.state import TrainState
+from kerax.training.state import TrainState, split
 
 
 class Programs:
@@ -97,15 +98,25 @@ class Programs:
 
     # ------------------------------------------------------------------ training
     def train_state(self) -> Any:
-        """``(variables, rng) -> TrainState``: a fresh state (optimizer state included)."""
+        """``(variables, rng, opt_state=None) -> TrainState``: a fresh state, with a
+        fresh optimizer state unless one is given (a model's kept state). Built on the
+        host where it only places constants (:class:`_HostFirst`)."""
 
         def build() -> Any:
             tx, mask, metrics, scaling = self.tx, self._mask, self.metrics, self.loss_scaling
-            return jax.jit(
-                lambda v, rng: _steps.init_train_state(
-                    v, tx, mask, metrics, rng, loss_scaling=scaling
+            opt_init = _HostFirst(lambda trained: tx.init(trained))
+            rest = _HostFirst(
+                lambda v, rng, opt_state: _steps.init_train_state(
+                    v, tx, mask, metrics, rng, loss_scaling=scaling, opt_state=opt_state
                 )
             )
+
+            def train_state(variables: Any, rng: Any, opt_state: Any = None) -> TrainState:
+                if opt_state is None:
+                    opt_state = opt_init(split(variables["params"], mask)[0])
+                return rest(variables, rng, opt_state)
+
+            return train_state
 
         return self._get(("train_state",), build)
 
@@ -423,6 +434,33 @@ class _Keyless:
             self._programs[(self._impl, treedef)] = program
         self._flat_treedef, self._flat_impl, self._flat_program = treedef, self._impl, program
         return program(leaves, data, *rest)
+
+
+class _HostFirst:
+    """``init(*args)``, evaluated on the host when it only places constants and passes
+    its inputs through (:mod:`kerax.training.host_state`: no program to compile),
+    else jitted. Each argument structure's jaxpr is traced once."""
+
+    def __init__(self, init: Callable[..., Any]) -> None:
+        self._init = init
+        self._jitted = jax.jit(init)
+        self._traced: dict[Any, Any] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        if _devices.distribution() is not None:
+            return self._jitted(*args)
+        leaves, treedef = jax.tree_util.tree_flatten(args)
+        # Inputs are only passed through: their weak types do not change the plan.
+        key = (treedef, tuple((x.shape, x.dtype) for x in leaves))
+        if key not in self._traced:
+            closed, shape = jax.make_jaxpr(self._init, return_shape=True)(*args)
+            plan = _host_state.plan(closed)
+            self._traced[key] = plan and (plan, jax.tree_util.tree_structure(shape))
+        traced = self._traced[key]
+        if traced is None:  # more than constants: compiled
+            return self._jitted(*args)
+        plan, treedef = traced
+        return jax.tree_util.tree_unflatten(treedef, plan.place(leaves))
 
 
 _RNG = TrainState._fields.index("rng")

@@ -51,20 +51,24 @@ def init_train_state(
     rng: jax.Array,
     *,
     loss_scaling: bool = False,
+    opt_state: Any = None,
 ) -> TrainState:
     """A fresh train state over ``variables`` (optimizer state on the trained part).
 
     Args:
         loss_scaling: Start dynamic loss scaling (for float16 compute). It also starts
             when ``tx`` asks for it (a ``LossScaleOptimizer``), at the scale it names.
+        opt_state: The optimizer state to start from (a model's kept state); by
+            default ``tx.init`` of the trained weights.
     """
-    trained, _ = split(variables["params"], trainable_mask)
+    if opt_state is None:
+        opt_state = tx.init(split(variables["params"], trainable_mask)[0])
     config = _loss_scale.config_of(tx)
     dynamic = loss_scaling or config.dynamic
     return TrainState(
         params=variables["params"],
         state=variables["state"],
-        opt_state=tx.init(trained),
+        opt_state=opt_state,
         metrics=metrics.init(),
         step=jnp.zeros((), jnp.int32),
         rng=rng,
