@@ -163,17 +163,21 @@ def step_transformation(
         shared = optimizer._update_shared(state.shared, step)
         new_vars, new_slots = [], []
         per_variable = zip(gs, old, state.slots, optimizer._decays(names), paths, strict=True)
+        # One program per variable shape when the update does not depend on the
+        # variable's path (see :func:`_update_one`); traced anew with each step, so an
+        # attribute changed between compiles is read again.
+        by_shape = (
+            None if _path_dependent(optimizer) else jax.jit(_update_one, static_argnums=(0, 7))
+        )
         for g, p, slots, decay, path in per_variable:
-            lr = jnp.asarray(learning_rate, p.dtype)
-            g = g.astype(p.dtype)
-            var = p
-            weight_decay = optimizer._weight_decay_at(path, p)
-            if weight_decay is not None and decay:
-                var = var - var * jnp.asarray(weight_decay, p.dtype) * lr
-            new, new_s = optimizer._update_variable_at(g, var, slots, lr, step, shared, path)
-            # Keep every dtype as it was (a float32 step count must not promote).
-            new_vars.append(new.astype(p.dtype))
-            new_slots.append(tuple(n.astype(o.dtype) for n, o in zip(new_s, slots, strict=True)))
+            weight_decay = optimizer._weight_decay_at(path, p) if decay else None
+            args = (optimizer, g, p, slots, learning_rate, step, shared, weight_decay)
+            if by_shape is not None:
+                new, new_s = by_shape(*args)
+            else:
+                new, new_s = _update_one(*args, path=path)
+            new_vars.append(new)
+            new_slots.append(new_s)
 
         if is_update is not None:
             keep = lambda new, prev: jax.tree_util.tree_map(  # noqa: E731
@@ -203,6 +207,43 @@ def step_transformation(
         return jax.tree_util.tree_unflatten(treedef, updates), new_state
 
     return optax.GradientTransformation(init, update)
+
+
+def _update_one(
+    optimizer: Optimizer,
+    g: jax.Array,
+    p: jax.Array,
+    slots: tuple[jax.Array, ...],
+    learning_rate: jax.Array,
+    step: jax.Array,
+    shared: tuple[jax.Array, ...],
+    weight_decay: float | None,
+    path: str = "",
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+    """One variable's update: decoupled weight decay, then the optimizer's formula.
+
+    Jitted per variable shape (``optimizer`` and ``weight_decay`` static) where the
+    formula does not depend on the variable's path: tracing a few ops per variable
+    through ``jax.numpy`` costs about 3 ms, 4.3 s for a 1,000-layer MLP's 1,502
+    variables, against 0.5 s when each shape is traced once and called; the lowered
+    module shrinks likewise (the calls are inlined by XLA: the same numbers).
+    """
+    lr = jnp.asarray(learning_rate, p.dtype)
+    g = g.astype(p.dtype)
+    var = p
+    if weight_decay is not None:
+        var = var - var * jnp.asarray(weight_decay, p.dtype) * lr
+    new, new_s = optimizer._update_variable_at(g, var, slots, lr, step, shared, path)
+    # Keep every dtype as it was (a float32 step count must not promote).
+    return new.astype(p.dtype), tuple(n.astype(o.dtype) for n, o in zip(new_s, slots, strict=True))
+
+
+def _path_dependent(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer``'s update of a variable depends on its path (Muon, a
+    Keras-style ``update_step``), which jitting per shape would lose."""
+    from kerax.optimizers.base import Optimizer
+
+    return type(optimizer)._update_variable_at is not Optimizer._update_variable_at
 
 
 def injected_transformation(optimizer: Optimizer) -> KeraxTransformation:
