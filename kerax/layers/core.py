@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from kerax import activations as _activations
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
+from kerax.layers import _math
 from kerax.layers._args import check_positive
 from kerax.layers._base import InputSpec, Layer
 from kerax.layers._lora import LoraMixin, lora_property
@@ -106,11 +107,12 @@ class Dense(LoraMixin, Layer):
         self._build_lora()
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
-        p = ctx.params
-        y = jnp.matmul(inputs, self._lora_weight(ctx))
-        if self.use_bias:
-            y = y + p["bias"]
-        return self.activation(y)
+        bias = ctx.params["bias"] if self.use_bias else None
+        if _math.builtin_activation(self.activation):  # traced once per shape
+            return _math.dense(inputs, self._lora_weight(ctx), bias, self.activation)
+        return self.activation(
+            _math.dense(inputs, self._lora_weight(ctx), bias, _activations.linear)
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {

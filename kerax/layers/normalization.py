@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from kerax import initializers as _initializers
 from kerax import regularizers as _regularizers
+from kerax.layers import _math
 from kerax.layers._base import InputSpec, Layer
 
 
@@ -145,29 +146,16 @@ class LayerNormalization(Layer):
             )
 
     def apply(self, ctx: Any, inputs: jax.Array) -> jax.Array:
-        x = inputs.astype(jnp.result_type(inputs.dtype, jnp.float32))
-        axes = [a % x.ndim for a in self._axes()]
-        bshape = [1] * x.ndim
-        for a in axes:
-            bshape[a] = x.shape[a]
         params = ctx.params
-        gamma = params["gamma"].astype(x.dtype).reshape(bshape) if "gamma" in params else None
-        beta = params["beta"].astype(x.dtype).reshape(bshape) if "beta" in params else None
-        var = jnp.var(x, axis=tuple(axes), keepdims=True)
-        if self.rms_scaling:
-            y = x * jax.lax.rsqrt(var + self.epsilon)
-            if gamma is not None:
-                y = y * gamma
-        else:
-            mean = jnp.mean(x, axis=tuple(axes), keepdims=True)
-            inv = jax.lax.rsqrt(var + self.epsilon)
-            if gamma is not None:
-                inv = inv * gamma
-            offset = -mean * inv
-            if beta is not None:
-                offset = offset + beta
-            y = x * inv + offset
-        return y.astype(self.compute_dtype)
+        return _math.layer_norm(
+            inputs,
+            params.get("gamma"),
+            params.get("beta"),
+            axes=tuple(sorted({a % inputs.ndim for a in self._axes()})),
+            epsilon=float(self.epsilon),
+            rms_scaling=bool(self.rms_scaling),
+            dtype=jnp.dtype(self.compute_dtype),
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -32,7 +32,9 @@ def _steps(optimizer, params, grads, n=3):
 
     out = []
     for k in range(n):
-        params, state = step(params, state, jax.tree_util.tree_map(lambda g: g * (k + 1), grads))
+        params, state = step(
+            params, state, jax.tree_util.tree_map(lambda g, k=k: g * (k + 1), grads)
+        )
         out.append(params)
     return out
 
