@@ -126,9 +126,14 @@ def step_transformation(
     def init(params: Any) -> KerasOptimizerState:
         with_path = jax.tree_util.tree_flatten_with_path(params)[0]
         leaves = [p for _, p in with_path]
+        if _path_dependent(optimizer):
+            slots = [optimizer._init_slots_at(p, _path_name(path)) for path, p in with_path]
+        else:  # traced once per variable shape, as the update is
+            by_shape = jax.jit(optimizer._init_slots)
+            slots = [by_shape(p) for p in leaves]
         return KerasOptimizerState(
             count=jnp.zeros((), jnp.int32),
-            slots=[optimizer._init_slots_at(p, _path_name(path)) for path, p in with_path],
+            slots=slots,
             shared=optimizer._init_shared(),
             accumulators=[jnp.zeros_like(p) for p in leaves] if acc_steps else None,
             average=[jnp.zeros_like(p) for p in leaves] if optimizer.use_ema else None,
@@ -239,11 +244,15 @@ def _update_one(
 
 
 def _path_dependent(optimizer: Optimizer) -> bool:
-    """Whether ``optimizer``'s update of a variable depends on its path (Muon, a
-    Keras-style ``update_step``), which jitting per shape would lose."""
+    """Whether ``optimizer``'s slots or update of a variable depend on its path (Muon,
+    a Keras-style ``build`` / ``update_step``), which jitting per shape would lose."""
     from kerax.optimizers.base import Optimizer
 
-    return type(optimizer)._update_variable_at is not Optimizer._update_variable_at
+    cls = type(optimizer)
+    return (
+        cls._update_variable_at is not Optimizer._update_variable_at
+        or cls._init_slots_at is not Optimizer._init_slots_at
+    )
 
 
 def injected_transformation(optimizer: Optimizer) -> KeraxTransformation:
