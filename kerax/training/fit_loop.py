@@ -193,10 +193,9 @@ def fit(
 
 
 #: Models with at least this many weights start ``fit`` warm: the epoch runner (a
-#: compiled loop over the steps, which XLA takes about twice as long to compile as one
-#: step: 6.1 s against 3.0 s for a 200-layer residual MLP on CPU) compiles on a
-#: background thread while the first steps run one per call of the one-step program,
-#: so the first step waits for the smaller compile only. The two programs give the
+#: compiled loop over the steps) compiles on a background thread while the first steps
+#: run one per call of the one-step program, so the first step waits for the one-step
+#: compile only. The two programs give the
 #: same numbers, bit for bit (tested), so when the switch happens changes nothing
 #: but the time. Smaller models compile their loop quickly enough that the second
 #: compile would cost more than it saves.
