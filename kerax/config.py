@@ -164,6 +164,19 @@ def capped_fit(epochs: int, steps_per_epoch: int | None) -> tuple[int, int | Non
     return epochs, steps_per_epoch
 
 
+def capped_steps(steps: int | None) -> int | None:
+    """``evaluate`` / ``predict``'s ``steps`` (and ``fit``'s ``validation_steps``) under
+    the global step cap, which Keras applies to every loop over batches; warns, as
+    Keras does, when the cap applies."""
+    import warnings
+
+    cap = _max_steps_per_epoch
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
+
+
 # Keras's interactive logging: progress output goes to stdout when on (the default),
 # and to the ``logging`` module (logger ``"kerax"``, level INFO) when off.
 _interactive_logging = True

@@ -234,6 +234,18 @@ def take(arrays: Sequence[Any], idx: np.ndarray) -> list[Any]:
     return [None if a is None else a[idx] for a in arrays]
 
 
+def first_steps(
+    groups: Sequence[Sequence[Any]], n: int, batch_size: int, steps: int | None
+) -> tuple[list[list[Any]], int]:
+    """In-memory data cut to its first ``steps`` batches, as Keras's ``evaluate`` /
+    ``predict`` (``steps=``, ``validation_steps=``, the global step cap) read arrays:
+    ``(groups, rows)``, unchanged when ``steps`` is None or covers every row."""
+    if steps is None or steps * batch_size >= n:
+        return [list(g) for g in groups], n
+    m = steps * batch_size
+    return [[None if a is None else a[:m] for a in g] for g in groups], m
+
+
 def iterate_batches(data: Iterable[Any], shuffle: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """Yields ``(x, y, sample_weight)`` from an iterable of batches.
 

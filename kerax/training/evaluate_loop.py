@@ -53,6 +53,7 @@ def evaluate(
         check_targets(model.graph, model._loss.losses, ys)
         model._fit_metrics_to(ys)
         n = count_rows(model.graph, xs, ys, sws)
+        (xs, ys, sws), n = _data.first_steps((xs, ys, sws), n, batch_size, steps)
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)
@@ -73,7 +74,9 @@ def for_fit(
     """Evaluates ``fit``'s validation data, calling the test hooks of ``fit``'s callbacks."""
     cb.on_test_begin()
     if isinstance(validation_data, Flat):  # in-memory data, checked when fit began
-        logs = arrays(model, *validation_data, batch_size, cb)
+        n = count_rows(model.graph, *validation_data)
+        flat, _ = _data.first_steps(validation_data, n, batch_size, steps)
+        logs = arrays(model, *flat, batch_size, cb)
     else:
         logs = iterable(model, validation_data, steps, cb)
     cb.on_test_end(logs)

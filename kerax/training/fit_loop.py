@@ -122,6 +122,7 @@ def fit(
 ) -> History:
     """Runs :meth:`kerax.Model.fit` (arguments as there, already defaulted)."""
     epochs, steps_per_epoch = _config.capped_fit(epochs, steps_per_epoch)
+    validation_steps = _config.capped_steps(validation_steps)
     # In-memory validation data is checked and flattened once, before any step.
     flat = check_validation_data(model.graph, model._loss.losses, validation_data)
     if flat is not None:

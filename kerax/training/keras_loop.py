@@ -349,6 +349,7 @@ def fit(
     """``fit`` through the model's ``train_step`` (arguments as :meth:`Model.fit`)."""
     check_signature(model, "train_step", 2)
     epochs, steps_per_epoch = _config.capped_fit(epochs, steps_per_epoch)
+    validation_steps = _config.capped_steps(validation_steps)
     arrays = None
     if _data.is_in_memory(x):
         arrays = _ArrayBatches(model, x, y, sample_weight, batch_size)

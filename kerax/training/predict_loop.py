@@ -38,6 +38,7 @@ def predict(
     if _data.is_in_memory(x):
         xs = _data.flatten_x(graph, x)
         n = count_rows(graph, xs)
+        (xs,), n = _data.first_steps((xs,), n, batch_size, steps)
         steps = math.ceil(n / batch_size)
     else:
         steps = steps if steps is not None else known_length(x)

@@ -16,6 +16,7 @@ from typing import Any
 
 import jax
 
+from kerax import config as _config
 from kerax import random as _random
 from kerax.callbacks import Callback, History
 from kerax.training import arguments as _args
@@ -211,12 +212,18 @@ class Trainer(Compiled):
     ) -> Any:
         """Computes the loss and metrics on data.
 
+        ``steps`` batches are evaluated: the first ``steps`` of in-memory arrays, as
+        Keras reads them, or of an iterable (default: all). The global cap
+        (``kerax.config.set_max_steps_per_epoch``) applies here too, with Keras's
+        warning.
+
         Returns:
             The loss alone when there is nothing else to report, else a list in
             ``metrics_names`` order; a dict with ``return_dict=True``.
         """
         _args.check_batch_size(batch_size)
         _args.check_nested_lists(x)
+        steps = _config.capped_steps(steps)
         if _data.is_in_memory(x):
             _args.check_not_empty(self, x, "evaluate")
         self._ready_to_route(x)
@@ -259,11 +266,13 @@ class Trainer(Compiled):
         """Runs the model on ``x`` in batches; returns NumPy arrays nested as the outputs.
 
         Every batch has the same shape (the last one is padded), so ``predict`` compiles
-        once.
+        once. With ``steps``, the outputs of the first ``steps`` batches only (of arrays,
+        as of an iterable); the global step cap applies too, as in Keras.
         """
         _hooks.check(self, "predict")
         _args.check_batch_size(batch_size)
         _args.check_nested_lists(x)
+        steps = _config.capped_steps(steps)
         if _data.is_in_memory(x) and _args.rows(x) == 0:
             self._ensure_graph(x)
             _data.flatten_x(self.graph, x)  # the input contract holds for no rows too
