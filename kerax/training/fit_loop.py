@@ -15,6 +15,7 @@ import contextlib
 import math
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,13 +36,32 @@ from kerax.training.progbar import counting_from
 
 
 class ArrayData:
-    """In-memory training data, placed once: ``rows`` and its steps per epoch."""
+    """In-memory training data, placed once: ``rows``, its ``batches`` per pass over
+    the data and the ``steps`` of an epoch (the batches, unless ``steps_per_epoch``
+    or the global step cap says otherwise: see :func:`epoch_schedule`)."""
 
     def __init__(self, model: Any, xs: list, ys: list, sws: list, batch_size: int) -> None:
         n = count_rows(model.graph, xs, ys, sws)
         self.rows = _devices.resident((xs, ys, sws), n)
         self.groups = tuple(self.rows.groups)
-        self.steps = math.ceil(len(self.rows.index) / batch_size)
+        self.batches = math.ceil(len(self.rows.index) / batch_size)
+        self.steps = self.batches
+
+
+def epoch_schedule(epoch: int, steps: int, batches: int) -> tuple[int, int, int]:
+    """``(pass, start, count)`` of ``epoch`` on in-memory data of ``batches`` batches
+    per pass, ``steps`` per epoch, as Keras's epoch iterator reads arrays: the epochs
+    take consecutive batches of one pass over the data (one order, shuffled once per
+    pass); an epoch that reaches the end of a pass ends there, short when fewer than
+    ``steps`` batches were left (Keras warns that the input ran out), and the next
+    epoch starts a new pass. With ``steps == batches`` every epoch is one pass.
+    A pure function of the epoch, so a resumed fit replays the same batches."""
+    passes, start = 0, 0
+    for _ in range(epoch):
+        start += min(steps, batches - start)
+        if start == batches:
+            passes, start = passes + 1, 0
+    return passes, start, min(steps, batches - start)
 
 
 def split_validation(
@@ -142,8 +162,8 @@ def fit(
             validation_data,
             batch_size,
         )
-    if data is not None and _config.max_steps_per_epoch():
-        data.steps = min(data.steps, _config.max_steps_per_epoch())  # each epoch's first
+    if data is not None and steps_per_epoch:  # given, or the global cap
+        data.steps = steps_per_epoch
     steps = data.steps if data is not None else steps_per_epoch
 
     cb, history = fit_callbacks(model, callbacks, epochs, steps, verbose)
@@ -253,10 +273,13 @@ class _ArrayEpochs:
         # Observers that read their logs get each step's, read back once per chunk.
         self.per_step = self.watch == OBSERVED and self.chunk.looped and cb.reads_batch_logs()
         if self.per_step:
-            self.runner = self.programs.train_logged_runner(batch_size, data.steps)
+            capacity = min(data.steps, data.batches)  # the most steps one epoch runs
+            self.runner = self.programs.train_logged_runner(batch_size, capacity)
         else:
             self.runner = self.programs.train_runner(batch_size, self.chunk.looped)
         self.order: jax.Array | None = None
+        self.order_pass: int | None = None  # the pass over the data ``order`` is for
+        self.count = data.steps  # this epoch's steps (fewer at the end of a pass)
         # The scalar arguments, on the device once (a Python scalar is transferred
         # on every call): the first batch index, a one-step count, the reset flags.
         zero, one, true, false = _devices.replicated(
@@ -300,14 +323,25 @@ class _ArrayEpochs:
 
     def run(self, epoch: int) -> dict[str, float]:
         model, data = self.model, self.data
-        if self.order is None or self.shuffle:
-            # Each epoch's order depends only on the model's order seed and the epoch,
-            # so a fit resumed from a checkpoint replays it exactly.
-            rng = np.random.default_rng([model._order_seed, epoch]) if self.shuffle else None
-            padded = data.steps * self.batch_size  # less than the rows under a steps cap
-            order = _devices.epoch_order(data.rows.index, rng, max(padded, len(data.rows.index)))
-            self.order = order[:padded]
+        npass, first, self.count = epoch_schedule(epoch, data.steps, data.batches)
+        if self.order is None or (self.shuffle and npass != self.order_pass):
+            # Each pass's order depends only on the model's order seed and the pass
+            # (the epoch, when an epoch is a pass), so a fit resumed from a checkpoint
+            # replays it exactly.
+            rng = np.random.default_rng([model._order_seed, npass]) if self.shuffle else None
+            padded = data.batches * self.batch_size
+            self.order = _devices.epoch_order(data.rows.index, rng, padded)
+            self.order_pass = npass
+        self.first = self.zero if first == 0 else _devices.replicated(np.int32(first))
         results = self._synced() if self.watch == SYNCED else self._chunked()
+        if self.count < data.steps:
+            warnings.warn(
+                "Your input ran out of data; interrupting training. Make sure that your "
+                "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                "batches. You may need to use the `.repeat()` function when building "
+                "your dataset.",
+                stacklevel=4,
+            )
         if results is None:  # stopped before the epoch's first step
             programs = self.programs
             model._ts = model._ts._replace(metrics=programs.metrics_init()())
@@ -320,9 +354,9 @@ class _ArrayEpochs:
         per call here); returns the last results."""
         model, cb, chunk, names = self.model, self.cb, self.chunk, self.names
         run, groups, order, one = self.runner, self.data.groups, self.order, self.one
-        steps, progress = self.data.steps, self.verbose == 1
+        steps, progress = self.count, self.verbose == 1
         ends = cb.watches("on_train_batch_end")
-        start, reset, keep = self.zero, self.reset[True], self.reset[False]
+        start, reset, keep = self.first, self.reset[True], self.reset[False]
         # The state passes as flat leaves; a hook that reads ``model._ts`` gets it
         # rebuilt (see live.LiveState).
         state = model.__dict__["_live_state"]
@@ -349,11 +383,11 @@ class _ArrayEpochs:
         call. Returns the last results."""
         model, data, cb, chunk = self.model, self.data, self.cb, self.chunk
         hooks = self.watch != FREE
-        start, reset = self.zero, self.reset[True]
+        start, reset = self.first, self.reset[True]
         state = model.__dict__["_live_state"]
         done, results = 0, None
-        while done < data.steps and not model.stop_training:
-            count = chunk.next(done)
+        while done < self.count and not model.stop_training:
+            count = min(chunk.next(done), self.count - done)
             run, looped = self.runner, chunk.looped
             if self._warming():
                 count, looped = 1, False

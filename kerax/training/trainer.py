@@ -153,8 +153,13 @@ class Trainer(Compiled):
             class_weight: ``{class index: weight}`` for single-output models.
             sample_weight: Per-example weights (one array, or per output).
             initial_epoch: Epoch to start counting from.
-            steps_per_epoch: For iterables: batches per epoch.
-            validation_steps: For iterable validation data: batches per validation.
+            steps_per_epoch: Batches per epoch. On in-memory arrays, as in Keras, the
+                epochs take consecutive batches of one pass over the data (shuffled
+                once per pass); an epoch that reaches the end of the data ends there
+                and the next starts a new pass. Default: one pass (arrays), or the
+                whole iterable.
+            validation_steps: Batches per validation: the first ones of in-memory
+                validation data, or of an iterable.
             validation_batch_size: Batch size for validation (default ``batch_size``).
             validation_freq: Validate every this many epochs.
 

@@ -1,7 +1,9 @@
 """``steps=`` on in-memory arrays and the global step cap, as Keras reads them: ``evaluate``
 and ``predict`` use the first ``steps`` batches, ``fit``'s ``validation_steps`` the first
 batches of the validation data, and ``keras.config.set_max_steps_per_epoch`` caps all
-three (with Keras's warning). Before, kerax silently used every row."""
+three (with Keras's warning); ``fit``'s ``steps_per_epoch`` on arrays takes consecutive
+batches of a pass over the data, epoch after epoch, as Keras's epoch iterator does.
+Before, kerax silently used every row."""
 
 from __future__ import annotations
 
@@ -92,3 +94,69 @@ def test_keras_default_steps_honour_steps_on_arrays():
     assert kerax.training.keras_loop.uses_keras_steps(model, "evaluate")
     loss = model.evaluate(X, Y, batch_size=10, steps=2, verbose=0)
     np.testing.assert_allclose(loss, _first(20), rtol=1e-6)
+
+
+class _Batches(kerax.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs = [*getattr(self, "epochs", []), 0]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.epochs[-1] += 1
+
+
+@pytest.mark.parametrize("steps", [3, 5, 12])
+def test_steps_per_epoch_on_arrays_continues_through_the_data_as_keras(steps):
+    # 10 batches per pass: the epochs take consecutive batches; an epoch that reaches
+    # the end of the data ends there (short, with Keras's warning) and the next starts
+    # a new pass. kerax used to run every batch in every epoch, ignoring the argument.
+    weights, losses = {}, {}
+    counted = _Batches()
+    for lib in (kerax, keras):
+        model = _model(lib)
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        history = model.fit(
+            X / 10,
+            Y / 10,
+            batch_size=10,
+            epochs=5,
+            shuffle=False,
+            steps_per_epoch=steps,
+            verbose=0,
+            callbacks=[counted] if lib is kerax else None,
+        )
+        weights[lib.__name__] = model.get_weights()
+        losses[lib.__name__] = history.history["loss"]
+    expected = {3: [3, 3, 3, 1, 3], 5: [5] * 5, 12: [10] * 5}[steps]
+    assert counted.epochs == expected
+    for a, b in zip(weights["kerax"], weights["keras"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_allclose(losses["kerax"], losses["keras"], rtol=1e-5)
+
+
+def test_the_schedule_and_its_warning():
+    from kerax.training.fit_loop import epoch_schedule
+
+    assert [epoch_schedule(e, 3, 10) for e in range(5)] == [
+        (0, 0, 3),
+        (0, 3, 3),
+        (0, 6, 3),
+        (0, 9, 1),
+        (1, 0, 3),
+    ]
+    assert [epoch_schedule(e, 10, 10) for e in range(3)] == [(0, 0, 10), (1, 0, 10), (2, 0, 10)]
+    model = _model(kerax)
+    with pytest.warns(UserWarning, match="ran out of data"):
+        model.fit(X, Y, batch_size=10, epochs=1, steps_per_epoch=12, verbose=0)
+
+
+def test_the_global_cap_continues_through_the_data_as_keras(cap):
+    cap(2)
+    weights = {}
+    for lib in (kerax, keras):
+        model = _model(lib)
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        with pytest.warns(UserWarning, match="Limiting steps_per_epoch to 2"):
+            model.fit(X / 10, Y / 10, batch_size=10, epochs=3, shuffle=False, verbose=0)
+        weights[lib.__name__] = model.get_weights()
+    for a, b in zip(weights["kerax"], weights["keras"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
