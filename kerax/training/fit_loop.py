@@ -182,7 +182,7 @@ def fit(
         if model._resume_epoch is not None:  # set by BackupAndRestore
             initial_epoch = max(initial_epoch, model._resume_epoch)
         epoch_runner = (
-            _ArrayEpochs(model, data, cb, batch_size, verbose, shuffle, epochs - initial_epoch)
+            _ArrayEpochs(model, data, cb, batch_size, verbose, shuffle, epochs, initial_epoch)
             if data
             else None
         )
@@ -260,8 +260,10 @@ class _ArrayEpochs:
         verbose: int,
         shuffle: bool,
         epochs: int = 1,
+        initial_epoch: int = 0,
     ) -> None:
         self.model, self.data, self.cb = model, data, cb
+        self.initial = initial_epoch
         self.batch_size, self.verbose, self.shuffle = batch_size, verbose, shuffle
         self.names = model.metrics_names
         self.programs = model._programs()
@@ -286,7 +288,7 @@ class _ArrayEpochs:
             (np.int32(0), np.int32(1), np.bool_(True), np.bool_(False))
         )
         self.zero, self.one, self.reset = zero, one, {True: true, False: false}
-        self.warm = self._warm_start(epochs)
+        self.warm = self._warm_start(epochs - initial_epoch)
 
     def _warm_start(self, epochs: int) -> Any:
         """The warm start of a large model's fit (see :data:`WARM_START_WEIGHTS`):
@@ -323,7 +325,9 @@ class _ArrayEpochs:
 
     def run(self, epoch: int) -> dict[str, float]:
         model, data = self.model, self.data
-        npass, first, self.count = epoch_schedule(epoch, data.steps, data.batches)
+        # A fit starts its first pass at its first epoch, as Keras's iterator does.
+        npass, first, self.count = epoch_schedule(epoch - self.initial, data.steps, data.batches)
+        npass += self.initial
         if self.order is None or (self.shuffle and npass != self.order_pass):
             # Each pass's order depends only on the model's order seed and the pass
             # (the epoch, when an epoch is a pass), so a fit resumed from a checkpoint

@@ -160,3 +160,15 @@ def test_the_global_cap_continues_through_the_data_as_keras(cap):
         weights[lib.__name__] = model.get_weights()
     for a, b in zip(weights["kerax"], weights["keras"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_fit_from_initial_epoch_starts_at_the_first_batch_as_keras():
+    weights = {}
+    for lib in (kerax, keras):
+        model = _model(lib)
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        fit = dict(batch_size=10, shuffle=False, steps_per_epoch=3, verbose=0)
+        model.fit(X / 10, Y / 10, epochs=5, initial_epoch=2, **fit)
+        weights[lib.__name__] = model.get_weights()
+    for a, b in zip(weights["kerax"], weights["keras"], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
