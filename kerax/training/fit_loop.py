@@ -48,6 +48,18 @@ class ArrayData:
         self.steps = self.batches
 
 
+def warn_ran_out() -> None:
+    """Keras's warning for an epoch that reached the end of its data short of its
+    ``steps_per_epoch``."""
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your "
+        "dataset or generator can generate at least `steps_per_epoch * epochs` "
+        "batches. You may need to use the `.repeat()` function when building "
+        "your dataset.",
+        stacklevel=5,
+    )
+
+
 def epoch_schedule(epoch: int, steps: int, batches: int) -> tuple[int, int, int]:
     """``(pass, start, count)`` of ``epoch`` on in-memory data of ``batches`` batches
     per pass, ``steps`` per epoch, as Keras's epoch iterator reads arrays: the epochs
@@ -339,13 +351,7 @@ class _ArrayEpochs:
         self.first = self.zero if first == 0 else _devices.replicated(np.int32(first))
         results = self._synced() if self.watch == SYNCED else self._chunked()
         if self.count < data.steps:
-            warnings.warn(
-                "Your input ran out of data; interrupting training. Make sure that your "
-                "dataset or generator can generate at least `steps_per_epoch * epochs` "
-                "batches. You may need to use the `.repeat()` function when building "
-                "your dataset.",
-                stacklevel=4,
-            )
+            warn_ran_out()
         if results is None:  # stopped before the epoch's first step
             programs = self.programs
             model._ts = model._ts._replace(metrics=programs.metrics_init()())

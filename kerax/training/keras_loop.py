@@ -359,7 +359,7 @@ def fit(
             validation_data = (vx, vy, vsw) if vsw is not None else (vx, vy)
     steps = steps_per_epoch
     if arrays is not None:
-        steps = min(arrays.steps, steps_per_epoch or arrays.steps)
+        steps = steps_per_epoch or arrays.steps
     if steps is None:
         from kerax.training.batches import known_length
 
@@ -388,15 +388,21 @@ def fit(
             cb.on_epoch_begin(epoch)
             state = (*state[:3], _everywhere(_steps.metric_initial_values(model)))
             if arrays is not None:
-                rng = np.random.default_rng([model._order_seed, epoch]) if shuffle else None
+                # Consecutive batches of a pass over the data, as in kerax's own loop
+                # (``fit_loop.epoch_schedule``); each pass has its own order.
+                npass, first, count = _fit_loop.epoch_schedule(
+                    epoch - initial_epoch, steps, arrays.steps
+                )
+                npass += initial_epoch
+                rng = np.random.default_rng([model._order_seed, npass]) if shuffle else None
                 order = rng.permutation(arrays.rows) if rng else np.arange(arrays.rows)
-                count = min(arrays.steps, steps_per_epoch or arrays.steps)
                 if resident is not None:
-                    step_logs, state = loop.resident(state, resident, order, arrays, count)
+                    step_logs, state = loop.resident(state, resident, order, arrays, count, first)
                 else:
-                    step_logs, state = loop.host(
-                        state, itertools.islice(arrays.epoch(order), count)
-                    )
+                    batches = itertools.islice(arrays.epoch(order), first, first + count)
+                    step_logs, state = loop.host(state, batches)
+                if count < steps:
+                    _fit_loop.warn_ran_out()
             else:
                 batches = itertools.islice(_iterable_batches(x), steps_per_epoch)
                 step_logs, state = loop.host(state, batches)
@@ -437,13 +443,20 @@ class _Epoch:
         self.model.__dict__["_keras_step_count"] = self.counter + steps
 
     def resident(
-        self, state: Any, data: _epochs.Resident, order: np.ndarray, arrays: Any, count: int
+        self,
+        state: Any,
+        data: _epochs.Resident,
+        order: np.ndarray,
+        arrays: Any,
+        count: int,
+        first: int = 0,
     ) -> tuple[dict[str, Any], Any]:
-        """``count`` batches of ``order`` over device-resident ``data``: the full batches
-        in calls of as many steps as :class:`~kerax.training.chunker.Chunker` sizes them
-        (a whole epoch when nothing watches), the short last batch on its own."""
+        """``count`` batches of ``order`` from batch ``first``, over device-resident
+        ``data``: the full batches in calls of as many steps as
+        :class:`~kerax.training.chunker.Chunker` sizes them (a whole epoch when nothing
+        watches), the short last batch on its own."""
         size = arrays.batch_size
-        full, short = _epochs.full_batches(arrays.rows, size, count)
+        full, short = _epochs.full_batches(arrays.rows - first * size, size, count)
         order = jnp.asarray(order, jnp.int32)
         watch = _fit_loop.watch_mode(self.cb)
         # Observers that read each batch's logs get them from a table the loop fills.
@@ -462,7 +475,7 @@ class _Epoch:
             n = chunk.next(done)
             try:
                 logs, state, each = self.program.steps(
-                    state, data, order, size, done, n, self.key, self.counter, rows
+                    state, data, order, size, first + done, n, self.key, self.counter, rows
                 )
             except _epochs.NotLoopable:
                 break  # state shapes change, or logs fit no table: one step per call
@@ -481,7 +494,7 @@ class _Epoch:
 
         def calls() -> Iterable[Any]:
             for j, n in enumerate(sizes):
-                start = (done + j) * size
+                start = (first + done + j) * size
                 yield lambda s, c, start=start, n=n: self.program.gathered(
                     s, data, order, start, n, self.key, c
                 )

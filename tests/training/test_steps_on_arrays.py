@@ -104,8 +104,9 @@ class _Batches(kerax.callbacks.Callback):
         self.epochs[-1] += 1
 
 
+@pytest.mark.parametrize("reduces", [False, True], ids=["kerax_step", "keras_default_step"])
 @pytest.mark.parametrize("steps", [3, 5, 12])
-def test_steps_per_epoch_on_arrays_continues_through_the_data_as_keras(steps):
+def test_steps_per_epoch_on_arrays_continues_through_the_data_as_keras(steps, reduces):
     # 10 batches per pass: the epochs take consecutive batches; an epoch that reaches
     # the end of the data ends there (short, with Keras's warning) and the next starts
     # a new pass. kerax used to run every batch in every epoch, ignoring the argument.
@@ -113,7 +114,11 @@ def test_steps_per_epoch_on_arrays_continues_through_the_data_as_keras(steps):
     counted = _Batches()
     for lib in (kerax, keras):
         model = _model(lib)
-        model.compile(lib.optimizers.SGD(0.1), "mse")
+        # A loss that reduces the batch itself runs through Keras's default steps.
+        loss = (lambda y, p, ops=lib.ops: ops.mean((y - p) ** 2)) if reduces else "mse"
+        model.compile(lib.optimizers.SGD(0.1), loss)
+        if lib is kerax:
+            assert kerax.training.keras_loop.uses_keras_steps(model, "fit") == reduces
         history = model.fit(
             X / 10,
             Y / 10,
