@@ -9,9 +9,9 @@ the first step could start.
 :func:`plan` runs such a program's jaxpr with NumPy instead, once per argument
 structure: the jaxpr is traced (the cheap part), each ``broadcast_in_dim`` of a
 constant is filled on the host, and each fit places the results with one
-``jax.device_put``. Only data movement is evaluated,
-never arithmetic, so the values are those the compiled program makes, bit for bit
-(tested against it for every optimizer). Any other primitive, an output that is not
+``jax.device_put``. Only data movement is evaluated, never arithmetic, so the values
+are those the compiled program makes, bit for bit (tested against it for every
+optimizer). Any other primitive, an output that is not
 the shape and dtype its jaxpr says, a weak-typed output (which a placed NumPy array
 would not reproduce, and which would make the train step compile a second time): the
 caller compiles the program as before. Under a distribution the compiled program is
@@ -48,30 +48,24 @@ class Plan:
 
     def __init__(self, outputs: list[Any]) -> None:
         self._outputs = outputs
-        self._constants = [i for i, v in enumerate(outputs) if isinstance(v, np.ndarray)]
 
     def place(self, args: Sequence[Any]) -> list[Any]:
         """The outputs for the flat ``args``, on the default device."""
         outs: list[Any] = []
-        host: list[Any] = []
-        at: list[int] = []
+        host: dict[int, Any] = {}  # output index -> the value to place
         for i, v in enumerate(self._outputs):
             if isinstance(v, _Input):
-                value = args[v.index]
+                outs.append(args[v.index])
                 if v.copy:  # a new array with the input's value
-                    at.append(i)
-                    value = np.asarray(value)
-                    host.append(value)
-                outs.append(value)
+                    host[i] = outs[i]
             else:
-                at.append(i)
-                host.append(v)
-                outs.append(v)
+                outs.append(None)
+                host[i] = v
         # Copied, and placed without aliasing (the CPU client may place an aligned
         # NumPy array without a copy): the plan's constants serve every fit, and an
         # output that appears twice (``zeros, zeros``) must be two arrays.
-        placed = jax.device_put([np.array(v) for v in host], may_alias=False)
-        for i, value in zip(at, placed, strict=True):
+        placed = jax.device_put([np.array(v) for v in host.values()], may_alias=False)
+        for i, value in zip(host, placed, strict=True):
             outs[i] = value
         return outs
 
@@ -98,7 +92,7 @@ def plan(closed: Any) -> Plan | None:
 def _run(jaxpr: Any, consts: list[Any], args: list[Any]) -> list[Any]:
     env: dict[Any, Any] = {}
     for var, value in zip(jaxpr.constvars, consts, strict=True):
-        env[var] = np.asarray(value) if not isinstance(value, _Input) else value
+        env[var] = np.asarray(value)
     for var, value in zip(jaxpr.invars, args, strict=True):
         env[var] = value
 
