@@ -157,22 +157,19 @@ def capped_fit(epochs: int, steps_per_epoch: int | None) -> tuple[int, int | Non
     if _max_epochs and _max_epochs < epochs:
         warnings.warn(f"Limiting epochs to {_max_epochs}", stacklevel=3)
         epochs = _max_epochs
-    cap = _max_steps_per_epoch
-    if cap and (not steps_per_epoch or cap < steps_per_epoch):
-        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
-        steps_per_epoch = cap
-    return epochs, steps_per_epoch
+    return epochs, capped_steps(steps_per_epoch, stacklevel=4)
 
 
-def capped_steps(steps: int | None) -> int | None:
-    """``evaluate`` / ``predict``'s ``steps`` (and ``fit``'s ``validation_steps``) under
-    the global step cap, which Keras applies to every loop over batches; warns, as
-    Keras does, when the cap applies."""
+def capped_steps(steps: int | None, stacklevel: int = 3) -> int | None:
+    """``steps`` of a loop over batches (``fit``'s ``steps_per_epoch`` and
+    ``validation_steps``, ``evaluate`` / ``predict``'s ``steps``) under the global step
+    cap, which Keras applies to every such loop; warns, as Keras does, when the cap
+    applies. A cap of 0 is no cap."""
     import warnings
 
     cap = _max_steps_per_epoch
     if cap and (not steps or cap < steps):
-        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=stacklevel)
         return cap
     return steps
 

@@ -60,16 +60,21 @@ def warn_ran_out() -> None:
     )
 
 
-def epoch_schedule(epoch: int, steps: int, batches: int) -> tuple[int, int, int]:
+def epoch_schedule(
+    epoch: int, steps: int, batches: int, initial_epoch: int = 0
+) -> tuple[int, int, int]:
     """``(pass, start, count)`` of ``epoch`` on in-memory data of ``batches`` batches
     per pass, ``steps`` per epoch, as Keras's epoch iterator reads arrays: the epochs
     take consecutive batches of one pass over the data (one order, shuffled once per
     pass); an epoch that reaches the end of a pass ends there, short when fewer than
     ``steps`` batches were left (Keras warns that the input ran out), and the next
     epoch starts a new pass. With ``steps == batches`` every epoch is one pass.
-    A pure function of the epoch, so a resumed fit replays the same batches."""
-    passes, start = 0, 0
-    for _ in range(epoch):
+
+    A fit starts its first pass at ``initial_epoch``, as Keras's iterator does; the
+    pass is numbered from there (``initial_epoch`` + the passes since), the seed of its
+    order, so a resumed fit replays the same batches."""
+    passes, start = initial_epoch, 0
+    for _ in range(epoch - initial_epoch):
         start += min(steps, batches - start)
         if start == batches:
             passes, start = passes + 1, 0
@@ -337,9 +342,7 @@ class _ArrayEpochs:
 
     def run(self, epoch: int) -> dict[str, float]:
         model, data = self.model, self.data
-        # A fit starts its first pass at its first epoch, as Keras's iterator does.
-        npass, first, self.count = epoch_schedule(epoch - self.initial, data.steps, data.batches)
-        npass += self.initial
+        npass, first, self.count = epoch_schedule(epoch, data.steps, data.batches, self.initial)
         if self.order is None or (self.shuffle and npass != self.order_pass):
             # Each pass's order depends only on the model's order seed and the pass
             # (the epoch, when an epoch is a pass), so a fit resumed from a checkpoint

@@ -391,9 +391,8 @@ def fit(
                 # Consecutive batches of a pass over the data, as in kerax's own loop
                 # (``fit_loop.epoch_schedule``); each pass has its own order.
                 npass, first, count = _fit_loop.epoch_schedule(
-                    epoch - initial_epoch, steps, arrays.steps
+                    epoch, steps, arrays.steps, initial_epoch
                 )
-                npass += initial_epoch
                 rng = np.random.default_rng([model._order_seed, npass]) if shuffle else None
                 order = rng.permutation(arrays.rows) if rng else np.arange(arrays.rows)
                 if resident is not None:

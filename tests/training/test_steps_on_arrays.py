@@ -149,6 +149,8 @@ def test_the_schedule_and_its_warning():
         (1, 0, 3),
     ]
     assert [epoch_schedule(e, 10, 10) for e in range(3)] == [(0, 0, 10), (1, 0, 10), (2, 0, 10)]
+    # From initial_epoch 2: the first batch, and passes numbered from 2 (their seeds).
+    assert [epoch_schedule(e, 3, 10, 2) for e in (2, 5, 6)] == [(2, 0, 3), (2, 9, 1), (3, 0, 3)]
     model = _model(kerax)
     with pytest.warns(UserWarning, match="ran out of data"):
         model.fit(X, Y, batch_size=10, epochs=1, steps_per_epoch=12, verbose=0)
