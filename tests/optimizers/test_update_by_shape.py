@@ -11,14 +11,7 @@ import pytest
 
 from kerax import optimizers as O
 from kerax.optimizers import _transform
-
-_NAMES = sorted(
-    name
-    for name in dir(O)
-    if isinstance(getattr(O, name), type)
-    and issubclass(getattr(O, name), O.Optimizer)
-    and name not in ("Optimizer", "LossScaleOptimizer")
-)
+from tests.optimizers._builtin import BUILTIN_OPTIMIZERS
 
 
 def _steps(optimizer, params, grads, n=3):
@@ -41,9 +34,9 @@ def _steps(optimizer, params, grads, n=3):
 
 @pytest.mark.parametrize(
     "make",
-    [*(lambda n=n: getattr(O, n)() for n in _NAMES)]
+    [*(lambda n=n: getattr(O, n)() for n in BUILTIN_OPTIMIZERS)]
     + [lambda: O.AdamW(weight_decay=0.1, clipnorm=0.5, use_ema=True, amsgrad=True)],
-    ids=[*_NAMES, "AdamW_decay_clip_ema"],
+    ids=[*BUILTIN_OPTIMIZERS, "AdamW_decay_clip_ema"],
 )
 def test_update_by_shape_is_the_update_by_variable(make, monkeypatch):
     rng = np.random.default_rng(0)

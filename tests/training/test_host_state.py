@@ -15,14 +15,7 @@ from kerax import layers
 from kerax import optimizers as O
 from kerax.training import host_state, live
 from kerax.training import steps as _steps
-
-_OPTIMIZERS = sorted(
-    name
-    for name in dir(O)
-    if isinstance(getattr(O, name), type)
-    and issubclass(getattr(O, name), O.Optimizer)
-    and name not in ("Optimizer", "LossScaleOptimizer")
-)
+from tests.optimizers._builtin import BUILTIN_OPTIMIZERS
 
 
 def _model(optimizer) -> kerax.Model:
@@ -53,12 +46,12 @@ def _compiled_state(model: kerax.Model, rng):
 
 @pytest.mark.parametrize(
     "make",
-    [*(lambda n=n: getattr(O, n)() for n in _OPTIMIZERS)]
+    [*(lambda n=n: getattr(O, n)() for n in BUILTIN_OPTIMIZERS)]
     + [
         lambda: O.LossScaleOptimizer(O.SGD()),
         lambda: O.Adam(use_ema=True, gradient_accumulation_steps=2, amsgrad=True),
     ],
-    ids=[*_OPTIMIZERS, "LossScaleOptimizer", "adam_ema_accumulation"],
+    ids=[*BUILTIN_OPTIMIZERS, "LossScaleOptimizer", "adam_ema_accumulation"],
 )
 def test_host_state_is_the_compiled_init_bit_for_bit(make):
     model = _model(make())
