@@ -48,15 +48,15 @@ class ArrayData:
         self.steps = self.batches
 
 
-def warn_ran_out() -> None:
+def warn_ran_out(stacklevel: int) -> None:
     """Keras's warning for an epoch that reached the end of its data short of its
-    ``steps_per_epoch``."""
+    ``steps_per_epoch`` (``stacklevel`` names the user's ``fit`` call)."""
     warnings.warn(
         "Your input ran out of data; interrupting training. Make sure that your "
         "dataset or generator can generate at least `steps_per_epoch * epochs` "
         "batches. You may need to use the `.repeat()` function when building "
         "your dataset.",
-        stacklevel=5,
+        stacklevel=stacklevel,
     )
 
 
@@ -354,7 +354,7 @@ class _ArrayEpochs:
         self.first = self.zero if first == 0 else _devices.replicated(np.int32(first))
         results = self._synced() if self.watch == SYNCED else self._chunked()
         if self.count < data.steps:
-            warn_ran_out()
+            warn_ran_out(stacklevel=5)  # here, run, fit_loop.fit, Model.fit, the user
         if results is None:  # stopped before the epoch's first step
             programs = self.programs
             model._ts = model._ts._replace(metrics=programs.metrics_init()())

@@ -401,7 +401,7 @@ def fit(
                     batches = itertools.islice(arrays.epoch(order), first, first + count)
                     step_logs, state = loop.host(state, batches)
                 if count < steps:
-                    _fit_loop.warn_ran_out()
+                    _fit_loop.warn_ran_out(stacklevel=4)  # here, fit, Model.fit, the user
             else:
                 batches = itertools.islice(_iterable_batches(x), steps_per_epoch)
                 step_logs, state = loop.host(state, batches)
